@@ -1,0 +1,515 @@
+// The only reader of the .axf model file (docs/format.md). It validates the whole
+// file (never trusting a count or an offset), then points the Weights at the
+// tensors where they lie in the loaded buffer. Only f16 matrices other than the
+// word embedding are copied, widened once to f32 into buffers this module owns.
+
+import { fail } from "./errors";
+import { crc32 } from "./crc32";
+import { Config, Matrix, LayerWeights, Weights, StringList } from "./model";
+import {
+  MAGIC, VERSION, HEADER_SIZE, SECTION_ENTRY_SIZE, MAX_SECTIONS, ALIGN,
+  SECTION_CONFIG, SECTION_LAYERS, SECTION_VOCAB, SECTION_LABELS, SECTION_TENSORS, SECTION_DATA, SECTION_META,
+  CONFIG_WORDS, LAYER_RECORD_SIZE, TENSOR_ENTRY_SIZE, ARCH_BERT, ARCH_DISTILBERT, PROBLEM_REGRESSION,
+  DTYPE_F32, DTYPE_F16, DTYPE_INT8, NO_TOKEN, STRIP_ACCENTS_FOLLOW_LOWERCASE, STRIP_ACCENTS_ALWAYS,
+  CFG_ARCH, CFG_VOCAB_SIZE, CFG_HIDDEN_SIZE, CFG_NUM_LAYERS, CFG_NUM_HEADS, CFG_HEAD_DIM, CFG_INTERMEDIATE_SIZE,
+  CFG_MAX_POSITION, CFG_TYPE_VOCAB_SIZE, CFG_NUM_LABELS, CFG_PROBLEM_TYPE, CFG_HIDDEN_ACT, CFG_LAYER_NORM_EPS,
+  CFG_HAS_POOLER, CFG_HAS_PRE_CLASSIFIER, CFG_DO_LOWER_CASE, CFG_STRIP_ACCENTS, CFG_TOKENIZE_CHINESE_CHARS,
+  CFG_CLEAN_TEXT, CFG_CLS_ID, CFG_SEP_ID, CFG_PAD_ID, CFG_UNK_ID, CFG_MASK_ID, CFG_MAX_LEN,
+  CFG_MAX_INPUT_CHARS_PER_WORD, CFG_FLAGS,
+} from "./format_constants";
+
+export let config = new Config();
+export let weights = new Weights();
+export let vocab = new StringList();
+export let labels = new StringList();
+export let loaded = false;
+
+// Raw views of the loaded file, for format_exports.ts.
+export let configWords: usize = 0;   // u32[CONFIG_WORDS]
+export let layerRecords: usize = 0;  // num_layers records of LAYER_RECORD_SIZE bytes
+export let tensorCount: u32 = 0;
+export let tensorTable: usize = 0;   // first entry of TENSOR_ENTRY_SIZE bytes
+export let tensorNames: usize = 0;
+export let dataStart: usize = 0;
+export let metaStart: usize = 0;
+export let metaSize: u32 = 0;
+
+let widened: usize[] = [];           // f32 copies of f16 matrices, freed by unloadModel
+let sectionAt = new StaticArray<usize>(8); // by kind: absolute address, 0 = absent
+let sectionSize = new StaticArray<u32>(8);
+let dataSize: u32 = 0;
+let used = new StaticArray<bool>(0); // per tensor entry: claimed by the walk
+let failed = false;                  // the tensor walk keeps the first error only
+
+const SECTION_NAMES = ["", "CONFIG", "LAYERS", "VOCAB", "LABELS", "TENSORS", "DATA", "META"];
+const CONFIG_FIELDS = [
+  "arch", "vocab_size", "hidden_size", "num_layers", "num_heads", "head_dim", "intermediate_size",
+  "max_position", "type_vocab_size", "num_labels", "problem_type", "hidden_act", "layer_norm_eps",
+  "has_pooler", "has_pre_classifier", "do_lower_case", "strip_accents", "tokenize_chinese_chars",
+  "clean_text", "cls_id", "sep_id", "pad_id", "unk_id", "mask_id", "max_len", "max_input_chars_per_word", "flags",
+];
+
+// Activations are max_len x width f32 buffers; keep each under 256 MiB.
+const MAX_ACTIVATION: u64 = 1 << 26;
+
+export function unloadModel(): void {
+  for (let i = 0; i < widened.length; i++) heap.free(widened[i]);
+  widened = [];
+  config = new Config();
+  weights = new Weights();
+  vocab = new StringList();
+  labels = new StringList();
+  loaded = false;
+  configWords = layerRecords = tensorTable = tensorNames = dataStart = metaStart = 0;
+  tensorCount = metaSize = dataSize = 0;
+  for (let k = 0; k < 8; k++) { sectionAt[k] = 0; sectionSize[k] = 0; }
+}
+
+// Validates and loads the file at [ptr, ptr + size) in place; 0 = ok, else
+// negative with the message in errors.ts. On failure nothing stays loaded.
+export function loadModel(ptr: usize, size: u32): i32 {
+  unloadModel();
+  let r = parse(ptr, size);
+  if (r < 0) unloadModel();
+  else loaded = true;
+  return r;
+}
+
+// UTF-8 string i of a list (the caller checks i < list.count).
+export function stringPtr(list: StringList, i: u32): usize {
+  return list.blob + load<u32>(list.offsets + (<usize>i << 2));
+}
+export function stringLen(list: StringList, i: u32): u32 {
+  let o = list.offsets + (<usize>i << 2);
+  return load<u32>(o, 4) - load<u32>(o);
+}
+
+function parse(p: usize, size: u32): i32 {
+  // ---- header and section table
+  if (size < <u32>HEADER_SIZE) return fail("model file: " + size.toString() + " bytes, shorter than the 64-byte header");
+  if (p & (ALIGN - 1)) return fail("model file: the buffer is not 16-byte aligned in memory");
+  if (load<u32>(p) != MAGIC) return fail("model file: bad magic (not an .axf file)");
+  let version = load<u32>(p, 4);
+  if (version != VERSION) return fail("model file: version " + version.toString() + ", this runtime reads version 1");
+  let fileSize = load<u32>(p, 8);
+  if (fileSize != size) return fail("model file: header.file_size is " + fileSize.toString() + " but " + size.toString() + " bytes were loaded (truncated or padded file)");
+  let count = load<u32>(p, 12);
+  if (count < 1 || count > <u32>MAX_SECTIONS) return fail("model file: header.section_count " + count.toString() + " out of range 1..32");
+  let tableEnd = <u32>HEADER_SIZE + count * <u32>SECTION_ENTRY_SIZE;
+  if (tableEnd > size) return fail("model file: the section table runs past the end of the file");
+  let crc = crc32(p + 20, tableEnd - 20, crc32(memory.data(4), 4, crc32(p, 16))); // header_crc read as 0
+  if (crc != load<u32>(p, 16)) return fail("model file: header CRC mismatch (corrupted header or section table)");
+
+  for (let i: u32 = 0; i < count; i++) {
+    let e = p + HEADER_SIZE + i * SECTION_ENTRY_SIZE;
+    let kind = load<u32>(e), off = load<u32>(e, 4), len = load<u32>(e, 8);
+    let name = kind >= 1 && kind <= 7 ? SECTION_NAMES[kind] : "section of kind " + kind.toString();
+    if (off & (ALIGN - 1)) return fail(name + ": offset " + off.toString() + " is not a multiple of 16");
+    if (off < tableEnd || <u64>off + len > size) return fail(name + ": bytes [" + off.toString() + ", " + (<u64>off + len).toString() + ") lie outside the file's section area");
+    for (let j: u32 = 0; j < i; j++) {
+      let f = p + HEADER_SIZE + j * SECTION_ENTRY_SIZE;
+      let fo = load<u32>(f, 4), fl = load<u32>(f, 8);
+      if (load<u32>(f) == kind) return fail(name + ": the section appears twice");
+      if (len && fl && off < fo + fl && fo < off + len) return fail(name + " overlaps section " + j.toString() + " of the table");
+    }
+    if (crc32(p + off, len) != load<u32>(e, 12)) return fail(name + ": CRC mismatch (corrupted file)");
+    if (kind >= 1 && kind <= 7) { sectionAt[kind] = p + off; sectionSize[kind] = len; }
+  }
+  for (let k = SECTION_CONFIG; k <= SECTION_DATA; k++) {
+    if (!sectionAt[k]) return fail("model file: required section " + SECTION_NAMES[k] + " is missing");
+  }
+  dataStart = sectionAt[SECTION_DATA];
+  dataSize = sectionSize[SECTION_DATA];
+  metaStart = sectionAt[SECTION_META];
+  metaSize = sectionSize[SECTION_META];
+
+  let r = readConfig();
+  if (r < 0) return r;
+  r = readLayers();
+  if (r < 0) return r;
+  r = readList(vocab, SECTION_VOCAB, config.vocab_size);
+  if (r < 0) return r;
+  r = readList(labels, SECTION_LABELS, config.num_labels);
+  if (r < 0) return r;
+  r = readTensorTable();
+  if (r < 0) return r;
+  return readWeights();
+}
+
+// ---- CONFIG
+
+function word(i: i32): u32 {
+  return load<u32>(configWords + (<usize>i << 2));
+}
+
+// The word must lie in [lo, hi]; else fail naming the field.
+function outOfRange(i: i32, lo: u32, hi: u32): bool {
+  let v = word(i);
+  if (v >= lo && v <= hi) return false;
+  fail("CONFIG." + (i < CONFIG_FIELDS.length ? CONFIG_FIELDS[i] : "reserved word " + i.toString()) + " = " + v.toString() + " is out of range " + lo.toString() + ".." + hi.toString());
+  return true;
+}
+
+function readConfig(): i32 {
+  if (sectionSize[SECTION_CONFIG] != CONFIG_WORDS * 4) return fail("CONFIG: " + sectionSize[SECTION_CONFIG].toString() + " bytes, expected 128");
+  configWords = sectionAt[SECTION_CONFIG];
+  let bert = word(CFG_ARCH) == ARCH_BERT;
+  if (outOfRange(CFG_ARCH, ARCH_BERT, ARCH_DISTILBERT) ||
+      outOfRange(CFG_VOCAB_SIZE, 1, 1 << 24) ||
+      outOfRange(CFG_HIDDEN_SIZE, 1, 1 << 16) ||
+      outOfRange(CFG_NUM_LAYERS, 1, 1024) ||
+      outOfRange(CFG_NUM_HEADS, 1, word(CFG_HIDDEN_SIZE)) ||
+      outOfRange(CFG_HEAD_DIM, 1, word(CFG_HIDDEN_SIZE)) ||
+      outOfRange(CFG_INTERMEDIATE_SIZE, 1, 1 << 20) ||
+      outOfRange(CFG_MAX_POSITION, 1, 1 << 20) ||
+      outOfRange(CFG_TYPE_VOCAB_SIZE, bert ? 1 : 0, bert ? 1 << 16 : 0) ||
+      outOfRange(CFG_NUM_LABELS, 1, word(CFG_PROBLEM_TYPE) == PROBLEM_REGRESSION ? 1 : 1 << 16) ||
+      outOfRange(CFG_PROBLEM_TYPE, 0, 2) ||
+      outOfRange(CFG_HIDDEN_ACT, 1, 3) ||
+      outOfRange(CFG_HAS_POOLER, 0, bert ? 1 : 0) ||
+      outOfRange(CFG_HAS_PRE_CLASSIFIER, 0, bert ? 0 : 1) ||
+      outOfRange(CFG_DO_LOWER_CASE, 0, 1) ||
+      outOfRange(CFG_STRIP_ACCENTS, 0, 2) ||
+      outOfRange(CFG_TOKENIZE_CHINESE_CHARS, 0, 1) ||
+      outOfRange(CFG_CLEAN_TEXT, 0, 1) ||
+      outOfRange(CFG_CLS_ID, 0, word(CFG_VOCAB_SIZE) - 1) ||
+      outOfRange(CFG_SEP_ID, 0, word(CFG_VOCAB_SIZE) - 1) ||
+      outOfRange(CFG_PAD_ID, 0, word(CFG_VOCAB_SIZE) - 1) ||
+      outOfRange(CFG_UNK_ID, 0, word(CFG_VOCAB_SIZE) - 1) ||
+      (word(CFG_MASK_ID) != NO_TOKEN && outOfRange(CFG_MASK_ID, 0, word(CFG_VOCAB_SIZE) - 1)) ||
+      outOfRange(CFG_MAX_LEN, 2, min(word(CFG_MAX_POSITION), 1 << 16)) ||
+      outOfRange(CFG_MAX_INPUT_CHARS_PER_WORD, 1, 0xffffffff) ||
+      outOfRange(CFG_FLAGS, 0, 1)) return -1;
+  for (let i = CFG_FLAGS + 1; i < CONFIG_WORDS; i++) if (outOfRange(i, 0, 0)) return -1;
+  let c = config;
+  c.arch = word(CFG_ARCH);
+  c.vocab_size = word(CFG_VOCAB_SIZE);
+  c.hidden_size = word(CFG_HIDDEN_SIZE);
+  c.num_layers = word(CFG_NUM_LAYERS);
+  c.num_heads = word(CFG_NUM_HEADS);
+  c.head_dim = word(CFG_HEAD_DIM);
+  c.intermediate_size = word(CFG_INTERMEDIATE_SIZE);
+  c.max_position = word(CFG_MAX_POSITION);
+  c.type_vocab_size = word(CFG_TYPE_VOCAB_SIZE);
+  c.num_labels = word(CFG_NUM_LABELS);
+  c.problem_type = word(CFG_PROBLEM_TYPE);
+  c.hidden_act = word(CFG_HIDDEN_ACT);
+  c.layer_norm_eps = reinterpret<f32>(word(CFG_LAYER_NORM_EPS));
+  c.has_pooler = word(CFG_HAS_POOLER) != 0;
+  c.has_pre_classifier = word(CFG_HAS_PRE_CLASSIFIER) != 0;
+  c.do_lower_case = word(CFG_DO_LOWER_CASE) != 0;
+  let sa = word(CFG_STRIP_ACCENTS);
+  c.strip_accents = sa == STRIP_ACCENTS_ALWAYS || (sa == STRIP_ACCENTS_FOLLOW_LOWERCASE && c.do_lower_case);
+  c.tokenize_chinese_chars = word(CFG_TOKENIZE_CHINESE_CHARS) != 0;
+  c.clean_text = word(CFG_CLEAN_TEXT) != 0;
+  c.cls_id = <i32>word(CFG_CLS_ID);
+  c.sep_id = <i32>word(CFG_SEP_ID);
+  c.pad_id = <i32>word(CFG_PAD_ID);
+  c.unk_id = <i32>word(CFG_UNK_ID);
+  c.mask_id = <i32>word(CFG_MASK_ID); // NO_TOKEN becomes -1
+  c.max_len = word(CFG_MAX_LEN);
+  c.max_input_chars_per_word = word(CFG_MAX_INPUT_CHARS_PER_WORD);
+  if (<u64>c.head_dim * c.num_heads != c.hidden_size) return fail("CONFIG: head_dim * num_heads = " + (<u64>c.head_dim * c.num_heads).toString() + ", not hidden_size " + c.hidden_size.toString());
+  let eps = c.layer_norm_eps;
+  if (!isFinite(eps) || eps <= 0) return fail("CONFIG.layer_norm_eps is not a positive finite number");
+  if (<u64>c.max_len * max(c.hidden_size, c.intermediate_size) > MAX_ACTIVATION) return fail("CONFIG: max_len x max(hidden_size, intermediate_size) activations would not fit in memory");
+  return 0;
+}
+
+// ---- LAYERS
+
+function readLayers(): i32 {
+  let L = config.num_layers;
+  if (<u64>sectionSize[SECTION_LAYERS] != <u64>L * LAYER_RECORD_SIZE) return fail("LAYERS: " + sectionSize[SECTION_LAYERS].toString() + " bytes for " + L.toString() + " layers of 16 bytes");
+  layerRecords = sectionAt[SECTION_LAYERS];
+  for (let i: u32 = 0; i < L; i++) {
+    let r = layerRecords + i * LAYER_RECORD_SIZE;
+    let at = "LAYERS[" + i.toString() + "].";
+    let att = load<u8>(r), ffn = load<u8>(r, 1), heads = <u32>load<u16>(r, 2), width = load<u32>(r, 4), k = load<u32>(r, 8);
+    if (att > 1) return fail(at + "has_attention = " + att.toString() + " (0 or 1)");
+    if (ffn > 1) return fail(at + "has_ffn = " + ffn.toString() + " (0 or 1)");
+    if (att ? heads < 1 || heads > config.num_heads : heads != 0) return fail(at + "num_heads = " + heads.toString() + (att ? " is out of range 1..CONFIG.num_heads" : " on a removed attention block"));
+    if (ffn ? width < 1 || width > config.intermediate_size : width != 0) return fail(at + "ffn_width = " + width.toString() + (ffn ? " is out of range 1..CONFIG.intermediate_size" : " on a removed FFN block"));
+    if (!att && k != 0) return fail(at + "hard_k = " + k.toString() + " on a removed attention block");
+    if (load<u32>(r, 12) != 0) return fail(at + "reserved is not 0");
+  }
+  return 0;
+}
+
+// ---- VOCAB and LABELS
+
+function readList(list: StringList, kind: i32, expected: u32): i32 {
+  let name = SECTION_NAMES[kind];
+  let p = sectionAt[kind], size = <u64>sectionSize[kind];
+  if (size < 8) return fail(name + ": " + size.toString() + " bytes, too short for a string list");
+  let count = load<u32>(p);
+  if (count != expected) return fail(name + ".count = " + count.toString() + " but CONFIG calls for " + expected.toString());
+  let head = 4 + 4 * (<u64>count + 1);
+  if (head > size) return fail(name + ": offsets[" + (count + 1).toString() + "] run past the end of the section");
+  let offsets = p + 4, blob = p + <usize>head;
+  if (load<u32>(offsets) != 0) return fail(name + ".offsets[0] is not 0");
+  for (let i: u32 = 0; i < count; i++) {
+    let a = load<u32>(offsets + (<usize>i << 2)), b = load<u32>(offsets + (<usize>i << 2), 4);
+    if (b < a) return fail(name + ".offsets[" + (i + 1).toString() + "] decreases");
+    if (head + b > size) return fail(name + ".offsets[" + (i + 1).toString() + "] points past the end of the section");
+    if (!validUtf8(blob + a, b - a)) return fail(name + "[" + i.toString() + "]: invalid UTF-8");
+  }
+  if (head + load<u32>(offsets + (<usize>count << 2)) != size) return fail(name + ": the section holds bytes past the last string");
+  list.count = count;
+  list.offsets = offsets;
+  list.blob = blob;
+  return 0;
+}
+
+function validUtf8(p: usize, n: usize): bool {
+  let end = p + n;
+  while (p < end) {
+    let c = <u32>load<u8>(p++);
+    if (c < 0x80) continue;
+    let k: i32, least: u32;
+    if ((c & 0xe0) == 0xc0) { k = 1; c &= 0x1f; least = 0x80; }
+    else if ((c & 0xf0) == 0xe0) { k = 2; c &= 0x0f; least = 0x800; }
+    else if ((c & 0xf8) == 0xf0) { k = 3; c &= 0x07; least = 0x10000; }
+    else return false;
+    if (<usize>k > end - p) return false;
+    for (; k > 0; k--) {
+      let b = <u32>load<u8>(p++);
+      if ((b & 0xc0) != 0x80) return false;
+      c = (c << 6) | (b & 0x3f);
+    }
+    if (c < least || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return false;
+  }
+  return true;
+}
+
+// ---- TENSORS
+
+function entry(i: u32): usize {
+  return tensorTable + <usize>i * TENSOR_ENTRY_SIZE;
+}
+
+export function tensorName(i: u32): string {
+  let e = entry(i);
+  return String.UTF8.decodeUnsafe(tensorNames + load<u32>(e), load<u32>(e, 4));
+}
+
+function readTensorTable(): i32 {
+  let p = sectionAt[SECTION_TENSORS], size = <u64>sectionSize[SECTION_TENSORS];
+  if (size < 4) return fail("TENSORS: too short for the tensor count");
+  let count = load<u32>(p);
+  let namesAt = 4 + <u64>count * TENSOR_ENTRY_SIZE;
+  if (namesAt > size) return fail("TENSORS.count = " + count.toString() + ": the table runs past the end of the section");
+  tensorCount = count;
+  tensorTable = p + 4;
+  tensorNames = p + <usize>namesAt;
+  let namesSize = size - namesAt;
+  for (let i: u32 = 0; i < count; i++) {
+    let e = entry(i);
+    if (<u64>load<u32>(e) + load<u32>(e, 4) > namesSize) return fail("TENSORS entry " + i.toString() + ": name lies outside the section");
+    let at = "tensor '" + tensorName(i) + "': ";
+    let dtype = load<u32>(e, 8), ndim = load<u32>(e, 12);
+    if (dtype < <u32>DTYPE_F32 || dtype > <u32>DTYPE_INT8) return fail(at + "unknown dtype " + dtype.toString());
+    if (ndim < 1 || ndim > 2) return fail(at + "ndim " + ndim.toString() + " (1 or 2)");
+    let n: u64 = 1;
+    for (let d: u32 = 0; d < 4; d++) {
+      let dim = load<u32>(e + 16 + (d << 2));
+      if (d < ndim ? dim == 0 : dim != 0) return fail(at + "dims[" + d.toString() + "] = " + dim.toString());
+      if (d < ndim) n *= dim;
+    }
+    if (ndim == 1 && dtype != DTYPE_F32) return fail(at + "a vector must be f32");
+    let off = load<u32>(e, 32), len = load<u32>(e, 36);
+    if (off & (ALIGN - 1)) return fail(at + "data_offset " + off.toString() + " is not a multiple of 16");
+    // n > len first: n * 4 of two u32 dims could wrap around u64.
+    if (n > <u64>len || <u64>len != n * (dtype == DTYPE_F32 ? 4 : dtype == DTYPE_F16 ? 2 : 1)) return fail(at + "data_size " + len.toString() + " does not match its dtype and dims");
+    if (<u64>off + len > dataSize) return fail(at + "data lies outside the DATA section");
+    let soff = load<u32>(e, 40), slen = load<u32>(e, 44);
+    if (dtype == DTYPE_INT8) {
+      if (soff & (ALIGN - 1)) return fail(at + "scale_offset " + soff.toString() + " is not a multiple of 16");
+      if (<u64>slen != <u64>load<u32>(e, 16) * 4) return fail(at + "scale_size " + slen.toString() + " is not 4 x rows");
+      if (<u64>soff + slen > dataSize) return fail(at + "scales lie outside the DATA section");
+    } else if (soff != 0 || slen != 0) return fail(at + "scale_offset/scale_size must be 0 unless int8");
+    if (load<u64>(e, 48) != 0) return fail(at + "reserved is not 0");
+  }
+  return 0;
+}
+
+// ---- the tensor walk: every tensor the layer records call for, nothing else
+
+function fault(msg: string): void {
+  if (!failed) fail(msg);
+  failed = true;
+}
+
+// Finds tensor `name` of shape [rows, cols] (cols = 0: the vector [rows]) and
+// checks it; `quant`: it may be stored f16 or int8. Returns the entry, or 0 after fault().
+function find(name: string, rows: u32, cols: u32, quant: bool): usize {
+  if (failed) return 0;
+  let n = name.length;
+  for (let i: u32 = 0; i < tensorCount; i++) {
+    let e = entry(i);
+    if (load<u32>(e, 4) != <u32>n || used[i]) continue;
+    let s = tensorNames + load<u32>(e);
+    let j = 0;
+    while (j < n && <i32>load<u8>(s + j) == name.charCodeAt(j)) j++;
+    if (j < n) continue;
+    used[i] = true;
+    let ndim = load<u32>(e, 12), dtype = load<u32>(e, 8);
+    if (ndim != (cols ? 2 : 1) || load<u32>(e, 16) != rows || load<u32>(e, 20) != cols) {
+      fault("tensor '" + name + "' has shape " + shape(load<u32>(e, 16), ndim == 2 ? load<u32>(e, 20) : 0) + ", expected " + shape(rows, cols));
+      return 0;
+    }
+    if (!quant && dtype != DTYPE_F32) { fault("tensor '" + name + "' must be stored f32"); return 0; }
+    if (!finite(e)) { fault("tensor '" + name + "' holds NaN or Inf"); return 0; }
+    return e;
+  }
+  fault("tensor '" + name + "' is missing");
+  return 0;
+}
+
+function shape(rows: u32, cols: u32): string {
+  return "[" + rows.toString() + (cols ? ", " + cols.toString() : "") + "]";
+}
+
+function finite(e: usize): bool {
+  let data = dataStart + load<u32>(e, 32), len = <usize>load<u32>(e, 36);
+  let dtype = load<u32>(e, 8);
+  if (dtype == DTYPE_F16) return noneAllOnes16(data, len);
+  if (dtype == DTYPE_INT8) { data = dataStart + load<u32>(e, 40); len = load<u32>(e, 44); }
+  return noneAllOnes32(data, len);
+}
+
+// True when no f32 in [p, p + bytes) has an all-ones exponent (NaN or Inf).
+function noneAllOnes32(p: usize, bytes: usize): bool {
+  let m = i32x4.splat(0x7f800000);
+  let end = p + bytes, i = p;
+  for (; i + 16 <= end; i += 16) if (v128.any_true(i32x4.eq(v128.and(v128.load(i), m), m))) return false;
+  for (; i < end; i += 4) if ((load<u32>(i) & 0x7f800000) == 0x7f800000) return false;
+  return true;
+}
+
+function noneAllOnes16(p: usize, bytes: usize): bool {
+  let m = i16x8.splat(0x7c00);
+  let end = p + bytes, i = p;
+  for (; i + 16 <= end; i += 16) if (v128.any_true(i16x8.eq(v128.and(v128.load(i), m), m))) return false;
+  for (; i < end; i += 2) if ((load<u16>(i) & 0x7c00) == 0x7c00) return false;
+  return true;
+}
+
+// f32 vector: its data address, or 0 after fault().
+function vec(name: string, n: u32): usize {
+  let e = find(name, n, 0, false);
+  return e ? dataStart + load<u32>(e, 32) : 0;
+}
+
+// f32 matrix that may not be quantized (position and token-type embeddings).
+function table(name: string, rows: u32, cols: u32): usize {
+  let e = find(name, rows, cols, false);
+  return e ? dataStart + load<u32>(e, 32) : 0;
+}
+
+// Weight matrix: f32 and int8 in place, f16 widened to f32 unless `keepF16`.
+function mat(m: Matrix, name: string, rows: u32, cols: u32, keepF16: bool = false): void {
+  let e = find(name, rows, cols, true);
+  if (!e) return;
+  m.rows = rows;
+  m.cols = cols;
+  m.dtype = load<u32>(e, 8);
+  m.data = dataStart + load<u32>(e, 32);
+  if (m.dtype == DTYPE_INT8) m.scales = dataStart + load<u32>(e, 40);
+  if (m.dtype == DTYPE_F16 && !keepF16) {
+    let n = <usize>rows * cols; // < 2^31: data_size = 2n bytes fits in u32
+    if (n >= 1 << 28) { fault("tensor '" + name + "': f16 too large to widen to f32 (1 GiB); store it as int8"); return; }
+    let buf = heap.alloc(n << 2);
+    widened.push(buf);
+    widenF16(m.data, buf, n);
+    m.data = buf;
+    m.dtype = DTYPE_F32;
+  }
+}
+
+// IEEE half -> f32 for n values (finite inputs: the loader rejects f16 Inf/NaN).
+// Exported for the encoder, which widens f16 word-embedding rows on lookup.
+export function widenF16(src: usize, dst: usize, n: usize): void {
+  let i: usize = 0;
+  let low = i32x4.splat(0x7fff), expMask = i32x4.splat(0x0f800000), bias = i32x4.splat(112 << 23);
+  let one = i32x4.splat(1 << 23), magic = f32x4.splat(reinterpret<f32>(113 << 23)), sign = i32x4.splat(0x8000);
+  for (; i + 4 <= n; i += 4) {
+    let h = v128.load16x4_u(src + (i << 1));
+    let o = i32x4.shl(v128.and(h, low), 13);
+    let isSub = i32x4.eq(v128.and(o, expMask), i32x4.splat(0));
+    o = i32x4.add(o, bias);
+    // Zero and subnormals: let the FPU normalise them.
+    o = v128.bitselect(f32x4.sub(i32x4.add(o, one), magic), o, isSub);
+    v128.store(dst + (i << 2), v128.or(o, i32x4.shl(v128.and(h, sign), 16)));
+  }
+  for (; i < n; i++) {
+    let h = <u32>load<u16>(src + (i << 1));
+    let o = (h & 0x7fff) << 13;
+    let f = (o & 0x0f800000) == 0
+      ? reinterpret<f32>(o + (113 << 23)) - reinterpret<f32>(113 << 23)
+      : reinterpret<f32>(o + (112 << 23));
+    store<f32>(dst + (i << 2), h & 0x8000 ? -f : f);
+  }
+}
+
+function readWeights(): i32 {
+  let c = config, w = weights;
+  let H = c.hidden_size, D = c.head_dim;
+  used = new StaticArray<bool>(tensorCount);
+  failed = false;
+
+  mat(w.word_embeddings, "embeddings.word_embeddings.weight", c.vocab_size, H, true);
+  w.word_embeddings_f16 = w.word_embeddings.dtype == DTYPE_F16;
+  w.position_embeddings = table("embeddings.position_embeddings.weight", c.max_position, H);
+  if (c.arch == ARCH_BERT) w.token_type_embeddings = table("embeddings.token_type_embeddings.weight", c.type_vocab_size, H);
+  w.embeddings_ln_weight = vec("embeddings.LayerNorm.weight", H);
+  w.embeddings_ln_bias = vec("embeddings.LayerNorm.bias", H);
+
+  for (let i: u32 = 0; i < c.num_layers; i++) {
+    let r = layerRecords + i * LAYER_RECORD_SIZE;
+    let l = new LayerWeights();
+    l.has_attention = load<u8>(r) != 0;
+    l.has_ffn = load<u8>(r, 1) != 0;
+    l.num_heads = load<u16>(r, 2);
+    l.ffn_width = load<u32>(r, 4);
+    l.hard_k = load<u32>(r, 8);
+    let pre = "encoder.layer." + i.toString() + ".";
+    if (l.has_attention) {
+      let hd = l.num_heads * D;
+      mat(l.query, pre + "attention.self.query.weight", hd, H);
+      l.query_bias = vec(pre + "attention.self.query.bias", hd);
+      mat(l.key, pre + "attention.self.key.weight", hd, H);
+      l.key_bias = vec(pre + "attention.self.key.bias", hd);
+      mat(l.value, pre + "attention.self.value.weight", hd, H);
+      l.value_bias = vec(pre + "attention.self.value.bias", hd);
+      mat(l.attn_out, pre + "attention.output.dense.weight", H, hd);
+      l.attn_out_bias = vec(pre + "attention.output.dense.bias", H);
+    }
+    l.attn_ln_weight = vec(pre + "attention.output.LayerNorm.weight", H);
+    l.attn_ln_bias = vec(pre + "attention.output.LayerNorm.bias", H);
+    if (l.has_ffn) {
+      mat(l.intermediate, pre + "intermediate.dense.weight", l.ffn_width, H);
+      l.intermediate_bias = vec(pre + "intermediate.dense.bias", l.ffn_width);
+      mat(l.output, pre + "output.dense.weight", H, l.ffn_width);
+      l.output_bias = vec(pre + "output.dense.bias", H);
+    }
+    l.ffn_ln_weight = vec(pre + "output.LayerNorm.weight", H);
+    l.ffn_ln_bias = vec(pre + "output.LayerNorm.bias", H);
+    w.layers.push(l);
+  }
+  if (c.has_pooler) {
+    mat(w.pooler, "pooler.dense.weight", H, H);
+    w.pooler_bias = vec("pooler.dense.bias", H);
+  }
+  if (c.has_pre_classifier) {
+    mat(w.pre_classifier, "pre_classifier.weight", H, H);
+    w.pre_classifier_bias = vec("pre_classifier.bias", H);
+  }
+  mat(w.classifier, "classifier.weight", c.num_labels, H);
+  w.classifier_bias = vec("classifier.bias", c.num_labels);
+  if (failed) return -1;
+  for (let i: u32 = 0; i < tensorCount; i++) {
+    if (!used[i]) return fail("tensor '" + tensorName(i) + "' is not part of this model (a removed block's tensor, a duplicate or an unknown name)");
+  }
+  return 0;
+}

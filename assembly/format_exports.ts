@@ -1,0 +1,40 @@
+// Introspection of the loaded file for the host-side model loader
+// (host/format/read.ts), so the file has a single parser: this one. Every
+// function returns 0 when nothing is loaded or the index is out of range.
+
+import {
+  loaded, configWords, layerRecords, vocab, tensorCount, tensorTable, tensorNames, dataStart,
+  metaStart, metaSize, config, stringPtr, stringLen,
+} from "./format";
+import { CONFIG_WORDS, LAYER_RECORD_SIZE, TENSOR_ENTRY_SIZE, DTYPE_INT8 } from "./format_constants";
+
+export function config_word(i: u32): u32 {
+  return loaded && i < <u32>CONFIG_WORDS ? load<u32>(configWords + (i << 2)) : 0;
+}
+
+// f: 0 has_attention, 1 has_ffn, 2 num_heads, 3 ffn_width, 4 hard_k.
+export function layer_field(i: u32, f: u32): u32 {
+  if (!loaded || i >= config.num_layers || f > 4) return 0;
+  let r = layerRecords + i * LAYER_RECORD_SIZE;
+  return f == 0 ? <u32>load<u8>(r) : f == 1 ? <u32>load<u8>(r, 1) : f == 2 ? <u32>load<u16>(r, 2) : load<u32>(r + (f == 3 ? 4 : 8));
+}
+
+export function vocab_count(): u32 { return vocab.count; }
+export function vocab_ptr(i: u32): usize { return i < vocab.count ? stringPtr(vocab, i) : 0; }
+export function vocab_len(i: u32): u32 { return i < vocab.count ? stringLen(vocab, i) : 0; }
+
+function entry(i: u32): usize { return i < tensorCount ? tensorTable + i * TENSOR_ENTRY_SIZE : 0; }
+function field(i: u32, at: u32): u32 { let e = entry(i); return e ? load<u32>(e + at) : 0; }
+
+export function tensor_count(): u32 { return loaded ? tensorCount : 0; }
+export function tensor_name_ptr(i: u32): usize { let e = entry(i); return e ? tensorNames + load<u32>(e) : 0; }
+export function tensor_name_len(i: u32): u32 { return field(i, 4); }
+export function tensor_dtype(i: u32): u32 { return field(i, 8); }
+export function tensor_ndim(i: u32): u32 { return field(i, 12); }
+export function tensor_dim(i: u32, d: u32): u32 { return d < 4 ? field(i, 16 + (d << 2)) : 0; }
+// Absolute addresses of the stored bytes (not of any widened copy).
+export function tensor_data_ptr(i: u32): usize { let e = entry(i); return e ? dataStart + load<u32>(e, 32) : 0; }
+export function tensor_scales_ptr(i: u32): usize { let e = entry(i); return e && load<u32>(e, 8) == DTYPE_INT8 ? dataStart + load<u32>(e, 40) : 0; }
+
+export function meta_ptr(): usize { return loaded ? metaStart : 0; }
+export function meta_len(): u32 { return loaded ? metaSize : 0; }

@@ -1,0 +1,213 @@
+// The exported surface of the runtime. Raw ABI: numbers and pointers only, so the
+// same .wasm works with asc's raw bindings in Node, workerd, browsers and WASI.
+//
+// Contract (the host side lives in host/runtime/):
+//   Errors: a function that can fail returns a negative i32; error_ptr()/error_len()
+//   then give a UTF-8 message that names the problem. A failed call leaves the
+//   instance usable (the loaded model, if any, stays loaded unless the failing call
+//   was load_model, which unloads it).
+//   error_ptr(): usize, error_len(): i32
+//
+//   alloc_model(size: u32): usize       16-aligned buffer for the model file; frees the
+//                                       previous model first; 0 (with an error message) when
+//                                       size is 0 or over 1 GiB - 64 (the allocator's limit)
+//   load_model(ptr: usize, size: u32): i32   validates and loads the file in place; 0 = ok
+//   model_loaded(): i32
+//   num_labels(), hidden_size(), num_layers(), max_len(), vocab_size(),
+//   type_vocab_size(), problem_type(): i32
+//   label_ptr(i: u32): usize, label_len(i: u32): i32       UTF-8 label i
+//
+//   text_buffer(size: u32): usize       scratch buffer of at least `size` bytes for UTF-8 text
+//   tokenize(len_a: u32, len_b: i32, max_len: u32): i32
+//                                       text a = text_buffer[0, len_a), text b follows it
+//                                       (len_b = -1: single text); truncates to max_len
+//                                       (0 or more than the model's max_len: the model's
+//                                       max_len), longest-first for pairs;
+//                                       returns N; ids at ids_ptr(), type ids at type_ids_ptr()
+//   ids_ptr(): usize, type_ids_ptr(): usize   i32[max_len] each; the host may write ids here
+//   forward(n: u32): i32                runs the whole model on ids_ptr()/type_ids_ptr()[0, n);
+//                                       logits at logits_ptr() (f32[num_labels]); checks
+//                                       1 <= n <= max_len, ids < vocab_size, type ids <
+//                                       type_vocab_size (0 for DistilBERT)
+//   logits_ptr(): usize
+//
+//   The same forward pass in pieces, for the optimizer's reuse of hidden states
+//   (embed + run_layers(0, L) + run_head gives forward's logits bit for bit):
+//   embed(n: u32): i32                  ids -> hidden_ptr() (f32[n * hidden_size]),
+//                                       the hidden state entering layer 0
+//   run_layers(n: u32, from: u32, to: u32): i32   layers [from, to) on hidden_ptr() in place
+//   run_head(n: u32): i32               hidden_ptr() -> logits_ptr()
+//   hidden_ptr(): usize
+//
+//   memory_bytes(): u32                 current size of the wasm memory
+//
+//   Introspection for the host-side model loader (host/format/read.ts), so the file
+//   has a single parser: see assembly/format_exports.ts.
+import { fail, errorPtr, errorLen } from "./errors";
+import { loadModel as parseModel, unloadModel as dropModel, config, weights, labels, vocab } from "./format";
+import { Tokenizer } from "./tokenizer";
+import { RunState } from "./model";
+import { allocRunState, freeRunState } from "./state";
+import { embed as embedTokens, runLayers, runHead, forward as runForward } from "./encoder";
+import { ARCH_DISTILBERT } from "./format_constants";
+
+export * from "./format_exports";
+
+const MAX_MODEL_BYTES: u32 = (1 << 30) - 64;
+
+let modelBuf: usize = 0;      // the model file, owned here, weights point into it
+let modelCap: u32 = 0;        // its capacity in bytes
+let loaded = false;
+let state: RunState | null = null;
+let tokenizer: Tokenizer | null = null;
+let textBuf: usize = 0;
+let textCap: u32 = 0;
+
+export function error_ptr(): usize { return errorPtr(); }
+export function error_len(): i32 { return errorLen(); }
+
+function unload(): void {
+  if (loaded) dropModel();
+  loaded = false;
+  if (tokenizer) tokenizer!.dispose();
+  tokenizer = null;
+  if (state) freeRunState(state!);
+  state = null;
+}
+
+export function alloc_model(size: u32): usize {
+  unload();
+  if (size == 0) { fail("model file: 0 bytes"); return 0; }
+  // The allocator's largest block is just under 1 GiB (store weights as f16 or int8).
+  if (size > MAX_MODEL_BYTES) { fail(`model file of ${size} bytes is larger than the runtime's limit of ${MAX_MODEL_BYTES} bytes`); return 0; }
+  // Reloading a model of the same size or smaller reuses the buffer.
+  if (modelBuf && size <= modelCap) return modelBuf;
+  if (modelBuf) heap.free(modelBuf);
+  modelBuf = 0;
+  // The allocator (TLSF) grows memory by max(current size, request): after a
+  // large model, the first small allocation that does not fit would double the
+  // memory. So a pool for what the heap gets after the file (tokenizer tables,
+  // about 16 bytes per vocabulary entry, and small things; the activations are
+  // outside the heap, see state.ts) is reserved before it, while memory is small.
+  const reserve = heap.alloc(min<usize>((1 << 20) + (<usize>size >> 4), 32 << 20));
+  modelBuf = heap.alloc(size); // TLSF blocks are 16-aligned, as the format requires
+  heap.free(reserve);
+  modelCap = size;
+  return modelBuf;
+}
+
+export function load_model(ptr: usize, size: u32): i32 {
+  unload();
+  const rc = parseModel(ptr, size); // on failure the reader leaves nothing loaded
+  if (rc < 0) return rc;
+  const s = allocRunState(config, weights);
+  if (!s) {
+    dropModel();
+    return fail(`not enough memory for the activations of ${config.max_len} tokens`);
+  }
+  loaded = true;
+  state = s;
+  tokenizer = new Tokenizer(config, vocab);
+  return 0;
+}
+
+export function model_loaded(): i32 { return loaded ? 1 : 0; }
+export function num_labels(): i32 { return loaded ? <i32>config.num_labels : 0; }
+export function hidden_size(): i32 { return loaded ? <i32>config.hidden_size : 0; }
+export function num_layers(): i32 { return loaded ? <i32>config.num_layers : 0; }
+export function max_len(): i32 { return loaded ? <i32>config.max_len : 0; }
+export function vocab_size(): i32 { return loaded ? <i32>config.vocab_size : 0; }
+export function type_vocab_size(): i32 { return loaded ? <i32>config.type_vocab_size : 0; }
+export function problem_type(): i32 { return loaded ? <i32>config.problem_type : 0; }
+
+export function label_ptr(i: u32): usize {
+  if (!loaded || i >= labels.count) return 0;
+  return labels.blob + <usize>load<u32>(labels.offsets + (<usize>i << 2));
+}
+
+export function label_len(i: u32): i32 {
+  if (!loaded || i >= labels.count) return fail(`label index ${i} out of range`);
+  const o = labels.offsets + (<usize>i << 2);
+  return <i32>(load<u32>(o, 4) - load<u32>(o));
+}
+
+export function text_buffer(size: u32): usize {
+  if (size > textCap) {
+    if (textBuf) heap.free(textBuf);
+    textCap = max<u32>(size, 256);
+    textBuf = heap.alloc(textCap);
+  }
+  if (!textBuf) {
+    textCap = 256;
+    textBuf = heap.alloc(textCap);
+  }
+  return textBuf;
+}
+
+export function tokenize(lenA: u32, lenB: i32, maxLen: u32): i32 {
+  if (!loaded) return fail("tokenize: no model loaded");
+  const total = <u64>lenA + <u64>(lenB < 0 ? 0 : lenB);
+  if (total > <u64>textCap) return fail(`tokenize: text of ${total} bytes is larger than text_buffer (${textCap} bytes)`);
+  const limit = maxLen == 0 || maxLen > config.max_len ? config.max_len : maxLen;
+  const s = state!;
+  return tokenizer!.encode(textBuf, lenA, textBuf + <usize>lenA, lenB, limit, s.input_ids, s.token_type_ids);
+}
+
+export function ids_ptr(): usize { return state ? state!.input_ids : 0; }
+export function type_ids_ptr(): usize { return state ? state!.token_type_ids : 0; }
+export function logits_ptr(): usize { return state ? state!.logits : 0; }
+export function hidden_ptr(): usize { return state ? state!.hidden : 0; }
+
+// Nothing runs on an input that could read outside the weights.
+function checkLength(what: string, n: u32): i32 {
+  if (!loaded) return fail(`${what}: no model loaded`);
+  if (n < 1 || n > config.max_len) return fail(`${what}: n = ${n} tokens, must be in 1..${config.max_len} (the model's max_len)`);
+  return 0;
+}
+
+function checkIds(what: string, n: u32): i32 {
+  const rc = checkLength(what, n);
+  if (rc < 0) return rc;
+  const s = state!;
+  const types: u32 = config.arch == ARCH_DISTILBERT ? 1 : config.type_vocab_size;
+  for (let t: u32 = 0; t < n; t++) {
+    const id = load<u32>(s.input_ids + (<usize>t << 2));
+    if (id >= config.vocab_size) return fail(`${what}: input id ${<i32>id} at position ${t} is out of range (vocab_size ${config.vocab_size})`);
+    const tt = load<u32>(s.token_type_ids + (<usize>t << 2));
+    if (tt >= types) return fail(`${what}: token type id ${<i32>tt} at position ${t} is out of range (${config.arch == ARCH_DISTILBERT ? "DistilBERT takes only type 0" : `type_vocab_size ${config.type_vocab_size}`})`);
+  }
+  return 0;
+}
+
+export function forward(n: u32): i32 {
+  const rc = checkIds("forward", n);
+  if (rc < 0) return rc;
+  runForward(config, weights, state!, n);
+  return 0;
+}
+
+export function embed(n: u32): i32 {
+  const rc = checkIds("embed", n);
+  if (rc < 0) return rc;
+  embedTokens(config, weights, state!, n);
+  return 0;
+}
+
+export function run_layers(n: u32, from: u32, to: u32): i32 {
+  const rc = checkLength("run_layers", n);
+  if (rc < 0) return rc;
+  if (from > to || to > config.num_layers) return fail(`run_layers: layer range [${from}, ${to}) is not within [0, ${config.num_layers}]`);
+  runLayers(config, weights, state!, n, from, to);
+  return 0;
+}
+
+export function run_head(n: u32): i32 {
+  const rc = checkLength("run_head", n);
+  if (rc < 0) return rc;
+  runHead(config, weights, state!);
+  return 0;
+}
+
+export function memory_bytes(): u32 {
+  return <u32>memory.size() << 16;
+}

@@ -1,0 +1,430 @@
+// BERT WordPiece tokenizer, id for id what Hugging Face's BertTokenizer gives
+// (transformers v5 BertTokenizer / v4 BertTokenizerFast: tokenizers' BertNormalizer,
+// BertPreTokenizer, WordPiece and [CLS] A [SEP] (B [SEP]) post-processing).
+//
+// One pass over the UTF-8 text, one code point at a time:
+//   special tokens  [CLS] [SEP] [PAD] [UNK] [MASK] written in the text are matched
+//                   first, on the raw text (case-sensitive, leftmost-longest), and
+//                   kept whole; the text between them is tokenized on its own
+//   clean_text      drop U+0000, U+FFFD and category C* except \t \n \r; any
+//                   White_Space becomes ' '
+//   chinese chars   ' ' around each CJK ideograph (isChineseChar)
+//   strip_accents   NFD, drop Mn           } per code point, see assembly/unicode.ts
+//   lowercase       char-wise lowercase    }   for where that differs from strings
+//   pre-tokenize    split on White_Space (dropped) and on punctuation (kept, one
+//                   code point per word)
+//   WordPiece       greedy longest-match-first with "##" continuations; a word of
+//                   more than max_input_chars_per_word code points, or one that
+//                   cannot be covered completely, becomes [UNK]
+//
+// Where the two Hugging Face implementations disagree, this follows the tokenizers
+// (fast) one, which is what transformers v5 calls BertTokenizer and what
+// AutoTokenizer has returned since v4:
+//   - pair truncation, see truncatePair();
+//   - no NFC: the legacy Python tokenizer NFC-composes the text, which only shows
+//     when accents are kept (a cased model): "e" + U+0301 stays two code points here.
+// Category and CJK details follow the Python definitions instead (see unicode.ts):
+// tokenizers' Rust tables differ on unassigned and private-use code points (its
+// is_other() is Cc|Cf|Co, no Cn) and its CJK list starts extension E at U+2B920
+// instead of U+2B820.
+//
+// Memory: the vocabulary hash table, a word buffer and the second text's ids live
+// on the heap, allocated once (the word buffer grows with the longest word seen, up
+// to max_input_chars_per_word; the pair buffer on the first pair) and released by
+// dispose(). Nothing is allocated per call.
+
+import { Config, StringList } from "./model";
+import { fail } from "./errors";
+import { decodeUtf8, encodeUtf8, REPLACEMENT } from "./utf8";
+import {
+  CLASS_CONTROL,
+  CLASS_PUNCT,
+  CLASS_WHITESPACE,
+  MAX_MAPPED,
+  charClass,
+  isChineseChar,
+  lowercase,
+  stripAccents,
+} from "./unicode";
+import { Vocab } from "./vocab";
+
+const MAX_SPECIALS = 5;
+const SPACE: u32 = 0x20;
+
+export class Tokenizer {
+  cfg: Config;
+  run: Pipeline | null;
+
+  constructor(cfg: Config, vocab: StringList) {
+    this.cfg = cfg;
+    this.run = new Pipeline(cfg, vocab);
+  }
+
+  // Frees everything the tokenizer allocated; encode() fails afterwards.
+  dispose(): void {
+    if (this.run !== null) this.run!.dispose();
+    this.run = null;
+  }
+
+  // Tokenizes text a (and b when bLen >= 0) into ids/types (i32[maxLen] each),
+  // truncating to maxLen tokens (0: cfg.max_len; never more than cfg.max_len).
+  // Returns the number of tokens, or a negative code after fail().
+  encode(a: usize, aLen: u32, b: usize, bLen: i32, maxLen: u32, ids: usize, types: usize): i32 {
+    const cfg = this.cfg;
+    if (this.run === null) return fail("tokenizer: used after dispose()");
+    const run = this.run!;
+    const vocabSize = run.vocab.count;
+    if (<u32>cfg.cls_id >= vocabSize) return fail(`tokenizer: cls_id ${cfg.cls_id} is outside the vocabulary (${vocabSize} tokens)`);
+    if (<u32>cfg.sep_id >= vocabSize) return fail(`tokenizer: sep_id ${cfg.sep_id} is outside the vocabulary (${vocabSize} tokens)`);
+    if (<u32>cfg.unk_id >= vocabSize) return fail(`tokenizer: unk_id ${cfg.unk_id} is outside the vocabulary (${vocabSize} tokens)`);
+    if (cfg.max_len == 0) return fail("tokenizer: the model's max_len is 0");
+    const limit = maxLen == 0 || maxLen > cfg.max_len ? cfg.max_len : maxLen;
+    const isPair = bLen >= 0;
+    const numSpecial: u32 = isPair ? 3 : 2;
+    if (limit < numSpecial) {
+      return fail(`tokenizer: max_len ${limit} leaves no room for the ${numSpecial} special tokens of ${isPair ? "a pair" : "a single text"}`);
+    }
+    const budget = limit - numSpecial; // tokens of text a and b together
+
+    // Text a goes straight to its final place after [CLS]; a single text needs no
+    // more than `budget` tokens, a pair needs both full lengths.
+    let nA = run.tokenize(a, aLen, ids + 4, budget, !isPair);
+    let nB: u32 = 0;
+    if (isPair) {
+      run.reservePair(cfg.max_len);
+      nB = run.tokenize(b, <u32>bLen, run.pairIds, budget, false);
+      const kept = truncatePair(nA, nB, budget);
+      nA = <u32>(kept >> 32);
+      nB = <u32>kept;
+    } else if (nA > budget) {
+      nA = budget;
+    }
+
+    // [CLS] a [SEP] (b [SEP]), type 0 up to the first [SEP], 1 after it.
+    store<i32>(ids, cfg.cls_id);
+    let n: u32 = 1 + nA;
+    store<i32>(ids + (<usize>n << 2), cfg.sep_id);
+    n++;
+    const firstEnd = n;
+    if (isPair) {
+      memory.copy(ids + (<usize>n << 2), run.pairIds, <usize>nB << 2);
+      n += nB;
+      store<i32>(ids + (<usize>n << 2), cfg.sep_id);
+      n++;
+    }
+    for (let i: u32 = 0; i < n; i++) store<i32>(types + (<usize>i << 2), i < firstEnd ? 0 : 1);
+    return <i32>n;
+  }
+}
+
+// The per-character state and work, unmanaged: the incremental GC spills every
+// managed reference to its shadow stack on each call, which on this path (several
+// calls per character) cost more than the work itself.
+@unmanaged
+class Pipeline {
+  vocab: Vocab;
+  lowercase: bool;
+  stripAccents: bool;
+  chinese: bool;
+  clean: bool;
+  unkId: i32;
+  maxWordChars: u32;
+
+  // Special tokens matched in the text: (ptr into the vocab blob, byte length, id)
+  // triples of u32, and which first bytes can start one (u8[256]).
+  numSpecials: i32 = 0;
+  specials: usize = 0;   // u32[3 * MAX_SPECIALS]
+  firstBytes: usize = 0; // u8[256]
+
+  // The word being built: UTF-8 bytes, and the byte offset where each code point
+  // starts (wordOffsets[wordChars] = end). Only the first maxWordChars code points
+  // are stored; wordChars keeps counting so a longer word is known to be [UNK].
+  wordBytes: usize = 0;   // u8[4 * wordCapacity]
+  wordOffsets: usize = 0; // u32[wordCapacity + 1]
+  wordCapacity: u32 = 0;
+  wordChars: u32 = 0;
+
+  mapped: usize = 0;  // u32[MAX_MAPPED], stripAccents output
+  lowered: usize = 0; // u32[MAX_MAPPED], lowercase output
+
+  // Where ids go while one text is tokenized: the first outCapacity are stored at
+  // outIds, outCount counts them all (pair truncation needs the full lengths).
+  outIds: usize = 0;
+  outCapacity: u32 = 0;
+  outCount: u32 = 0;
+
+  pairIds: usize = 0; // i32[pairCapacity], the second text before assembly
+  pairCapacity: u32 = 0;
+
+  constructor(cfg: Config, list: StringList) {
+    this.vocab = new Vocab(list);
+    this.lowercase = cfg.do_lower_case;
+    this.stripAccents = cfg.strip_accents;
+    this.chinese = cfg.tokenize_chinese_chars;
+    this.clean = cfg.clean_text;
+    this.unkId = cfg.unk_id;
+    this.maxWordChars = cfg.max_input_chars_per_word;
+    this.mapped = heap.alloc(MAX_MAPPED << 2);
+    this.lowered = heap.alloc(MAX_MAPPED << 2);
+    this.specials = heap.alloc(MAX_SPECIALS * 12);
+    this.firstBytes = heap.alloc(256);
+    memory.fill(this.firstBytes, 0, 256);
+    this.addSpecial(cfg.cls_id);
+    this.addSpecial(cfg.sep_id);
+    this.addSpecial(cfg.pad_id);
+    this.addSpecial(cfg.unk_id);
+    this.addSpecial(cfg.mask_id);
+  }
+
+  private addSpecial(id: i32): void {
+    if (id < 0 || <u32>id >= this.vocab.count) return;
+    const len = this.vocab.tokenLen(<u32>id);
+    if (len == 0) return;
+    const ptr = this.vocab.tokenPtr(<u32>id);
+    const entry = this.specials + <usize>(this.numSpecials * 12);
+    store<u32>(entry, <u32>ptr);
+    store<u32>(entry, len, 4);
+    store<i32>(entry, id, 8);
+    store<u8>(this.firstBytes + <usize>load<u8>(ptr), 1);
+    this.numSpecials++;
+  }
+
+  dispose(): void {
+    this.vocab.dispose();
+    heap.free(this.mapped);
+    heap.free(this.lowered);
+    heap.free(this.specials);
+    heap.free(this.firstBytes);
+    if (this.wordCapacity != 0) {
+      heap.free(this.wordBytes);
+      heap.free(this.wordOffsets);
+    }
+    if (this.pairCapacity != 0) heap.free(this.pairIds);
+    heap.free(changetype<usize>(this));
+  }
+
+  reservePair(capacity: u32): void {
+    if (this.pairCapacity >= capacity) return;
+    if (this.pairCapacity != 0) heap.free(this.pairIds);
+    this.pairIds = heap.alloc(<usize>capacity << 2);
+    this.pairCapacity = capacity;
+  }
+
+  // Tokenizes one text, storing up to `capacity` ids at `out`; returns how many ids
+  // the whole text has (or, with stopWhenFull, at least capacity once it is full).
+  tokenize(ptr: usize, len: u32, out: usize, capacity: u32, stopWhenFull: bool): u32 {
+    this.outIds = out;
+    this.outCapacity = capacity;
+    this.outCount = 0;
+    this.wordChars = 0;
+    const end = ptr + len;
+    let p = ptr;
+    while (p < end) {
+      if (stopWhenFull && this.outCount >= capacity) return this.outCount;
+      const byte = load<u8>(p);
+      if (load<u8>(this.firstBytes + <usize>byte)) {
+        const entry = this.matchSpecial(p, end);
+        if (entry != 0) {
+          this.endWord();
+          this.emit(load<i32>(entry, 8));
+          p += <usize>load<u32>(entry, 4);
+          continue;
+        }
+      }
+      if (byte < 0x80) {
+        this.normalizeChar(<u32>byte);
+        p++;
+      } else {
+        const decoded = decodeUtf8(p, end);
+        p += <usize>(decoded >> 32);
+        this.normalizeChar(<u32>decoded);
+      }
+    }
+    this.endWord();
+    return this.outCount;
+  }
+
+  // The entry of the longest special token starting at p, or 0.
+  private matchSpecial(p: usize, end: usize): usize {
+    let best: usize = 0;
+    let bestLen: u32 = 0;
+    for (let i = 0; i < this.numSpecials; i++) {
+      const entry = this.specials + <usize>(i * 12);
+      const len = load<u32>(entry, 4);
+      if (len > bestLen && <usize>len <= end - p && memory.compare(p, <usize>load<u32>(entry), len) == 0) {
+        best = entry;
+        bestLen = len;
+      }
+    }
+    return best;
+  }
+
+  // BertNormalizer on one code point, feeding the pre-tokenizer.
+  private normalizeChar(cp: u32): void {
+    if (this.clean) {
+      if (cp == 0 || cp == REPLACEMENT) return;
+      const cls = charClass(cp);
+      if (cls & CLASS_CONTROL) return;
+      if (cls & CLASS_WHITESPACE) cp = SPACE;
+    }
+    if (this.chinese && isChineseChar(cp)) {
+      this.endWord();
+      this.mapChar(cp);
+      this.endWord();
+      return;
+    }
+    this.mapChar(cp);
+  }
+
+  @inline private mapChar(cp: u32): void {
+    if (!this.stripAccents) {
+      this.lowerChar(cp);
+    } else if (cp < 0x80) {
+      this.lowerChar(cp); // ASCII has nothing to strip
+    } else {
+      const mapped = this.mapped;
+      const n = stripAccents(cp, mapped);
+      for (let i = 0; i < n; i++) this.lowerChar(load<u32>(mapped + (<usize>i << 2)));
+    }
+  }
+
+  @inline private lowerChar(cp: u32): void {
+    if (!this.lowercase) {
+      this.preTokenize(cp);
+    } else if (cp < 0x80) {
+      this.preTokenize(cp - 65 < 26 ? cp + 32 : cp);
+    } else {
+      const lowered = this.lowered;
+      const n = lowercase(cp, lowered);
+      for (let i = 0; i < n; i++) this.preTokenize(load<u32>(lowered + (<usize>i << 2)));
+    }
+  }
+
+  // BertPreTokenizer: whitespace ends a word, punctuation is a word of its own.
+  private preTokenize(cp: u32): void {
+    const cls = charClass(cp);
+    if (cls & CLASS_WHITESPACE) {
+      this.endWord();
+    } else if (cls & CLASS_PUNCT) {
+      this.endWord();
+      this.addToWord(cp);
+      this.endWord();
+    } else {
+      this.addToWord(cp);
+    }
+  }
+
+  @inline private addToWord(cp: u32): void {
+    const n = this.wordChars;
+    this.wordChars = n + 1;
+    if (n < this.maxWordChars) {
+      // (Beyond maxWordChars the word is [UNK] whatever it holds.)
+      if (n >= this.wordCapacity) this.growWord(n + 1);
+      const offsets = this.wordOffsets;
+      const at = load<u32>(offsets + (<usize>n << 2));
+      const size = cp < 0x80 ? encodeAscii(cp, this.wordBytes + <usize>at) : encodeUtf8(cp, this.wordBytes + <usize>at);
+      store<u32>(offsets + (<usize>(n + 1) << 2), at + size);
+    }
+  }
+
+  private growWord(needed: u32): void {
+    let capacity = this.wordCapacity < 32 ? <u32>32 : this.wordCapacity * 2;
+    if (capacity < needed) capacity = needed;
+    if (capacity > this.maxWordChars) capacity = this.maxWordChars;
+    const bytes = heap.alloc(<usize>capacity << 2);
+    const offsets = heap.alloc(<usize>(capacity + 1) << 2);
+    if (this.wordCapacity == 0) {
+      store<u32>(offsets, 0);
+    } else {
+      memory.copy(bytes, this.wordBytes, <usize>this.wordCapacity << 2);
+      memory.copy(offsets, this.wordOffsets, <usize>(this.wordCapacity + 1) << 2);
+      heap.free(this.wordBytes);
+      heap.free(this.wordOffsets);
+    }
+    this.wordBytes = bytes;
+    this.wordOffsets = offsets;
+    this.wordCapacity = capacity;
+  }
+
+  // WordPiece on the word built so far, then starts a new word.
+  private endWord(): void {
+    const chars = this.wordChars;
+    if (chars == 0) return;
+    this.wordChars = 0;
+    if (chars > this.maxWordChars) {
+      this.emit(this.unkId);
+      return;
+    }
+    const vocab = this.vocab;
+    const bytes = this.wordBytes;
+    const offsets = this.wordOffsets;
+    const maxBytes = vocab.maxTokenBytes;
+    const first = this.outCount;
+    let start: u32 = 0;
+    while (start < chars) {
+      const prefix: u32 = start > 0 ? 2 : 0;
+      const from = load<u32>(offsets + (<usize>start << 2));
+      let end = chars;
+      let id = -1;
+      while (end > start) {
+        const to = load<u32>(offsets + (<usize>end << 2));
+        // No vocabulary token is longer than maxBytes: skip the lookups.
+        if (to - from + prefix <= maxBytes) {
+          id = vocab.lookup(prefix != 0, bytes + <usize>from, to - from);
+          if (id >= 0) break;
+        }
+        end--;
+      }
+      if (id < 0) {
+        this.outCount = first;
+        this.emit(this.unkId);
+        return;
+      }
+      this.emit(id);
+      start = end;
+    }
+  }
+
+  @inline private emit(id: i32): void {
+    const n = this.outCount;
+    if (n < this.outCapacity) store<i32>(this.outIds + (<usize>n << 2), id);
+    this.outCount = n + 1;
+  }
+}
+
+@inline
+function encodeAscii(cp: u32, dst: usize): u32 {
+  store<u8>(dst, <u8>cp);
+  return 1;
+}
+
+// tokenizers' truncate_encodings (src/utils/truncation.rs), LongestFirst, for
+// texts of nA and nB tokens and a budget of max_len minus the 3 special tokens.
+// Returns the kept lengths as nA' << 32 | nB'. A text shorter than its half of the
+// budget is kept whole and the other gets the rest; when both are cut, the shorter
+// keeps floor(budget / 2) and the longer the other half, b counting as the longer on
+// a tie. The legacy Python truncate_sequences (remove one token at a time from the
+// longer text, from b on a tie) gives the same lengths except when both are cut,
+// the budget is odd and a is not longer than b: there it gives the odd token to a.
+export function truncatePair(nA: u32, nB: u32, budget: u32): u64 {
+  if (nA + nB <= budget) return (<u64>nA << 32) | nB;
+  let n1 = nA;
+  let n2 = nB;
+  const swap = n1 > n2;
+  if (swap) {
+    n1 = nB;
+    n2 = nA;
+  }
+  // n1 is the shorter.
+  if (n1 > budget) n2 = n1;
+  else n2 = max(n1, budget - n1);
+  if (n1 + n2 > budget) {
+    n1 = budget / 2;
+    n2 = n1 + (budget % 2);
+  }
+  let keepA = swap ? n2 : n1;
+  let keepB = swap ? n1 : n2;
+  if (keepA > nA) keepA = nA;
+  if (keepB > nB) keepB = nB;
+  return (<u64>keepA << 32) | keepB;
+}

@@ -1,0 +1,181 @@
+// The standalone WASI command: classify texts with a model file, no JavaScript.
+//
+//   axformer-wasi.wasm <model.axf> [--pair] [text ...]
+//
+// Texts come from the arguments, or, when there are none, one per line of stdin
+// (empty lines skipped). With --pair, arguments are taken two at a time and a stdin
+// line is split at its first TAB into text and text_pair. Each input prints one
+// JSON line {"label": ..., "scores": [...]} (scores in label order), or
+// {"error": ...} if that input failed; the exit code is then 1.
+//
+// It drives the same exported functions as the JS host (../index.ts), so the
+// model file reader, tokenizer and forward pass are the shipped ones.
+import {
+  alloc_model, load_model, error_ptr, error_len, num_labels, problem_type,
+  label_ptr, label_len, text_buffer, tokenize, forward, logits_ptr
+} from "../index";
+import { PROBLEM_REGRESSION, PROBLEM_MULTI_LABEL } from "../format_constants";
+import { openForReading, fileSize, readExactly, readSome, closeFd, ioError } from "./io";
+
+const USAGE = "usage: axformer-wasi <model.axf> [--pair] [text ...]   (no texts: one per stdin line)\n";
+const STDIN_CHUNK: usize = 64 * 1024;
+
+let failures = 0;
+let labelsJson: string[] = []; // each label, already JSON-quoted
+
+function die(message: string, code: i32): void {
+  process.stderr.write("axformer-wasi: " + message + "\n");
+  process.exit(code);
+}
+
+function lastError(): string {
+  return String.UTF8.decodeUnsafe(error_ptr(), <usize>error_len());
+}
+
+function jsonString(s: string): string {
+  let out = "\"";
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c == 0x22) out += "\\\"";
+    else if (c == 0x5c) out += "\\\\";
+    else if (c == 0x0a) out += "\\n";
+    else if (c == 0x0d) out += "\\r";
+    else if (c == 0x09) out += "\\t";
+    else if (c < 0x20) out += "\\u00" + (c < 16 ? "0" : "") + c.toString(16);
+    else out += String.fromCharCode(c);
+  }
+  return out + "\"";
+}
+
+function loadModelFile(path: string): void {
+  const fd = openForReading(path);
+  if (fd < 0) die(ioError, 1);
+  const size = fileSize(fd, path);
+  if (size < 0) die(ioError, 1);
+  if (size == 0 || size > 0xf0000000) die(path + ": file size " + size.toString() + " is not a model file size", 1);
+  const ptr = alloc_model(<u32>size);
+  if (ptr == 0) die(path + ": cannot allocate " + size.toString() + " bytes for the model", 1);
+  if (!readExactly(fd, ptr, <usize>size, path)) die(ioError, 1);
+  closeFd(fd);
+  if (load_model(ptr, <u32>size) < 0) die(path + ": " + lastError(), 1);
+  const c = num_labels();
+  labelsJson = new Array<string>(c);
+  for (let i = 0; i < c; i++) {
+    labelsJson[i] = jsonString(String.UTF8.decodeUnsafe(label_ptr(<u32>i), <usize>label_len(<u32>i)));
+  }
+}
+
+// Text a = bytes [a, a + lenA), text b = [b, b + lenB) or lenB = -1 for none.
+function classify(a: usize, lenA: u32, b: usize, lenB: i32): void {
+  const total = lenA + <u32>(lenB < 0 ? 0 : lenB);
+  const buf = text_buffer(total);
+  memory.copy(buf, a, lenA);
+  if (lenB > 0) memory.copy(buf + lenA, b, <usize>lenB);
+  const n = tokenize(lenA, lenB, 0);
+  if (n < 0 || forward(<u32>n) < 0) {
+    failures++;
+    process.stdout.write("{\"error\":" + jsonString(lastError()) + "}\n");
+    return;
+  }
+  const c = labelsJson.length;
+  const logits = logits_ptr(); // f32[c]
+  let best = 0;
+  for (let i = 1; i < c; i++) if (load<f32>(logits + (<usize>i << 2)) > load<f32>(logits + (<usize>best << 2))) best = i;
+  // Scores as the JS host gives them: softmax, sigmoid per label, or the raw regression value.
+  const kind = problem_type();
+  const maxLogit = <f64>load<f32>(logits + (<usize>best << 2));
+  let sum: f64 = 0;
+  for (let i = 0; i < c; i++) sum += Math.exp(<f64>load<f32>(logits + (<usize>i << 2)) - maxLogit);
+  let out = "{\"label\":" + labelsJson[best] + ",\"scores\":[";
+  for (let i = 0; i < c; i++) {
+    const z = <f64>load<f32>(logits + (<usize>i << 2));
+    let s: f64;
+    if (kind == PROBLEM_REGRESSION) s = z;
+    else if (kind == PROBLEM_MULTI_LABEL) s = 1.0 / (1.0 + Math.exp(-z));
+    else s = Math.exp(z - maxLogit) / sum;
+    if (i > 0) out += ",";
+    out += s.toString();
+  }
+  process.stdout.write(out + "]}\n");
+}
+
+function classifyStrings(a: string, b: string | null): void {
+  const bufA = String.UTF8.encode(a);
+  if (b === null) {
+    classify(changetype<usize>(bufA), <u32>bufA.byteLength, 0, -1);
+  } else {
+    const bufB = String.UTF8.encode(b as string);
+    classify(changetype<usize>(bufA), <u32>bufA.byteLength, changetype<usize>(bufB), bufB.byteLength);
+  }
+}
+
+function classifyLine(start: usize, end: usize, pair: bool): void {
+  if (end > start && load<u8>(end - 1) == 0x0d) end--; // CRLF input
+  if (end == start) return;
+  if (!pair) {
+    classify(start, <u32>(end - start), 0, -1);
+    return;
+  }
+  let tab = start;
+  while (tab < end && load<u8>(tab) != 0x09) tab++;
+  if (tab == end) {
+    failures++;
+    process.stdout.write("{\"error\":\"--pair: line has no TAB between text and text_pair\"}\n");
+    return;
+  }
+  classify(start, <u32>(tab - start), tab + 1, <i32>(end - tab - 1));
+}
+
+// Reads stdin to the end, classifying each complete line as soon as it arrives.
+function classifyStdin(pair: bool): void {
+  let cap: usize = STDIN_CHUNK * 2;
+  let buf = heap.alloc(cap);
+  let len: usize = 0; // bytes in buf not yet consumed
+  for (;;) {
+    if (cap - len < STDIN_CHUNK) {
+      cap *= 2;
+      buf = heap.realloc(buf, cap);
+    }
+    const n = readSome(0, buf + len, STDIN_CHUNK);
+    if (n < 0) die("stdin: " + ioError, 1);
+    if (n == 0) break;
+    const end = len + <usize>n;
+    let lineStart: usize = 0;
+    for (let i = len; i < end; i++) {
+      if (load<u8>(buf + i) == 0x0a) {
+        classifyLine(buf + lineStart, buf + i, pair);
+        lineStart = i + 1;
+      }
+    }
+    len = end - lineStart;
+    memory.copy(buf, buf + lineStart, len);
+  }
+  if (len > 0) classifyLine(buf, buf + len, pair);
+  heap.free(buf);
+}
+
+function main(): void {
+  const argv = process.argv;
+  let modelPath: string | null = null;
+  let pair = false;
+  const texts: string[] = [];
+  let flags = true;
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i];
+    if (flags && arg == "--") flags = false;
+    else if (flags && arg == "--pair") pair = true;
+    else if (flags && (arg == "--help" || arg == "-h")) { process.stdout.write(USAGE); return; }
+    else if (flags && arg.startsWith("--")) die("unknown option " + arg + "\n" + USAGE, 2);
+    else if (modelPath === null) modelPath = arg;
+    else texts.push(arg);
+  }
+  if (modelPath === null) die("no model file given\n" + USAGE, 2);
+  if (pair && texts.length % 2 != 0) die("--pair takes texts two at a time, got " + texts.length.toString() + " texts", 2);
+  loadModelFile(modelPath as string);
+  if (texts.length == 0) classifyStdin(pair);
+  else if (pair) for (let i = 0; i < texts.length; i += 2) classifyStrings(texts[i], texts[i + 1]);
+  else for (let i = 0; i < texts.length; i++) classifyStrings(texts[i], null);
+  if (failures > 0) process.exit(1);
+}
+
+main();

@@ -1,0 +1,141 @@
+// The `axformer` command: argument parsing only; each subcommand's work lives in
+// its own module so the CLI stays a thin shell over the library.
+import { Command, InvalidArgumentError } from "commander";
+import { convertCommand } from "./convert.ts";
+import { runCommand, tokenizeCommand } from "./run.ts";
+import { benchCommand } from "./bench.ts";
+import { fail } from "./util.ts";
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`);
+    return n;
+  };
+}
+
+const program = new Command("axformer")
+  .description("Convert, AxFormer-optimize and run Hugging Face BERT/DistilBERT text classifiers in WebAssembly.")
+  .showHelpAfterError()
+  .configureOutput({ outputError: (str, write) => write(str) });
+
+program
+  .command("convert")
+  .description("convert a Hugging Face model folder (config.json, model.safetensors, vocab.txt or tokenizer.json) to an .axf file")
+  .argument("<hf-model-dir>", "folder of a BertForSequenceClassification or DistilBertForSequenceClassification checkpoint")
+  .requiredOption("-o, --out <file>", "the .axf file to write")
+  .option("--f16", "store weight matrices as float16 (half the size, f32 compute)")
+  .option("--int8", "store weight matrices as int8 with per-row scales")
+  .option("--json", "print a JSON summary")
+  .action((dir: string, opts) => convertCommand(dir, opts));
+
+program
+  .command("run")
+  .description("classify a text or a text pair (or token ids with --ids)")
+  .argument("<model-file>")
+  .argument("[text]")
+  .argument("[text_b]")
+  .option("--json", "print {label, scores, logits} as JSON")
+  .option("--ids <ids>", "comma-separated token ids instead of text")
+  .option("--type-ids <ids>", "comma-separated token type ids (with --ids)")
+  .action((model: string, text: string | undefined, textB: string | undefined, opts) => runCommand(model, text, textB, opts));
+
+program
+  .command("tokenize")
+  .description("print the token ids the model sees for a text or a text pair")
+  .argument("<model-file>")
+  .argument("<text>")
+  .argument("[text_b]")
+  .option("--json", "print {input_ids, token_type_ids} as JSON")
+  .option("--max-len <n>", "truncate to n tokens (default: the model's maximum)", positiveInt("--max-len"))
+  .action((model: string, text: string, textB: string | undefined, opts) => tokenizeCommand(model, text, textB, opts));
+
+program
+  .command("bench")
+  .description("single-thread latency of one inference on random ids of length --seq")
+  .argument("<model-file>")
+  .option("--seq <n>", "sequence length", positiveInt("--seq"), 128)
+  .option("--runs <n>", "timed runs (at least 20)", positiveInt("--runs"), 30)
+  .option("--warmup <n>", "untimed runs first", positiveInt("--warmup"), 5)
+  .option("--json", "print JSON")
+  .action((model: string, opts) => benchCommand(model, opts));
+
+program
+  .command("eval")
+  .description("loss and the task's metric of a model on a labelled data file")
+  .argument("<model-file>")
+  .requiredOption("--task <name>", "sst2, cola, rte, mrpc, wnli, qnli, stsb, or generic with --text-col/--label-col")
+  .requiredOption("--data <file>", "GLUE TSV, CSV or JSONL")
+  .option("--text-col <name>").option("--pair-col <name>").option("--label-col <name>")
+  .option("--max-len <n>", "truncation", positiveInt("--max-len"))
+  .option("--json", "print JSON")
+  .action(async (model: string, opts) => {
+    const { evalCommand } = await import("./optimize.ts");
+    await evalCommand(model, opts);
+  });
+
+program
+  .command("optimize")
+  .description("AxFormer: accuracy-driven pruning and selective hard attention on the task's validation data")
+  .argument("<model-file>")
+  .requiredOption("--task <name>", "sst2, cola, rte, mrpc, wnli, qnli, stsb, or generic with --text-col/--label-col")
+  .requiredOption("--val <file>", "validation data (GLUE TSV, CSV or JSONL)")
+  .requiredOption("-o, --out <file>", "the optimized .axf file to write")
+  .option("--text-col <name>").option("--pair-col <name>").option("--label-col <name>")
+  .option("--max-len <n>", "truncation used by the search (default: the model's maximum)", positiveInt("--max-len"))
+  .option("--max-drop <points>", "accuracy-budget mode: accept changes while the val metric stays within this many points of the original")
+  .option("--hard-k <k>", "K of hard attention", positiveInt("--hard-k"), 30)
+  .option("--workers <n>", "worker threads for the val evaluation", positiveInt("--workers"))
+  .option("--int8", "store the result's weight matrices as int8")
+  .option("--report <file.html>", "write the HTML report")
+  .option("--json <file>", "write the JSON summary")
+  .action(async (model: string, opts) => {
+    const { optimizeCommand } = await import("./optimize.ts");
+    await optimizeCommand(model, opts);
+  });
+
+const deploy = program.command("deploy").description("generate a deployable project for an edge host");
+deploy
+  .command("workers")
+  .description("write a ready Cloudflare Worker project serving the model (POST /classify, GET /health)")
+  .argument("<model-file>")
+  .requiredOption("--out <dir>", "folder to write the Worker project to")
+  .option("--name <name>", "Worker name (default: from the model file name)")
+  .option("--storage <kind>", "auto | inline | r2 | kv: where the model bytes live", "auto")
+  .option("--max-bundle-mb <mb>", "compressed bundle limit of your plan (3 free, 10 paid)", Number, 3)
+  .option("--bucket <name>", "R2 bucket name")
+  .option("--kv-namespace-id <id>", "KV namespace id")
+  .option("--memory-limit-mb <mb>", "isolate memory limit", Number, 128)
+  .option("--compatibility-date <date>")
+  .option("--force", "replace a non-empty --out folder")
+  .option("--no-measure", "skip the `wrangler deploy --dry-run` bundle measurement")
+  .action(async (model: string, opts) => {
+    const { deployWorkers } = await import("../deploy/workers.ts");
+    const r = await deployWorkers(model, opts.out, {
+      name: opts.name, storage: opts.storage, maxBundleMb: opts.maxBundleMb, bucket: opts.bucket,
+      kvNamespaceId: opts.kvNamespaceId, memoryLimitMb: opts.memoryLimitMb, compatibilityDate: opts.compatibilityDate,
+      force: opts.force, measure: opts.measure,
+    });
+    process.stdout.write(
+      `wrote Worker project ${r.outDir} (${r.name}): model ${r.storage}, bundle ${r.bundle.uploadKiB} KiB ` +
+        `(${r.bundle.gzipKiB} KiB gzip, ${r.bundle.measuredBy}), estimated isolate memory ${(r.isolateBytes / 2 ** 20).toFixed(1)} MiB\n` +
+        `next: cd ${r.outDir} && npx wrangler deploy   (see its README.md)\n`,
+    );
+  });
+
+program
+  .command("serve")
+  .description("serve the model over HTTP with node:http (POST /classify, GET /health)")
+  .argument("<model-file>")
+  .option("--port <n>", "port (0: any free port)", Number, 8080)
+  .option("--host <addr>", "address to listen on", "127.0.0.1")
+  .option("--workers <n>", "runtimes in worker threads", positiveInt("--workers"), 1)
+  .option("--max-body <bytes>", "largest request body", positiveInt("--max-body"))
+  .option("--max-texts <n>", "largest batch in one request", positiveInt("--max-texts"))
+  .option("--max-inflight <n>", "requests handled at once before 503", positiveInt("--max-inflight"))
+  .action(async (model: string, opts) => {
+    const { serveCommand } = await import("../deploy/server.ts");
+    await serveCommand(model, opts);
+  });
+
+program.parseAsync(process.argv).catch(fail);

@@ -1,0 +1,61 @@
+// A Hugging Face model folder, as the hub ships it, -> the in-memory Model:
+// config.json, model.safetensors (or shards), vocab.txt or tokenizer.json and the
+// tokenizer config files. Every layer comes out dense (all heads, all neurons).
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { LayerState, Model, Storage } from "../format/model.ts";
+import { openCheckpoint } from "./checkpoint.ts";
+import { ConvertError } from "./errors.ts";
+import { parseHfConfig } from "./hf-config.ts";
+import { readHfTokenizer } from "./hf-tokenizer.ts";
+import { mapWeights } from "./weights.ts";
+
+export { ConvertError } from "./errors.ts";
+
+export interface ConvertOptions {
+  // How the writer stores weight matrices and the word embedding (int8: the writer
+  // quantizes). Vectors and the position / token-type tables stay f32.
+  storage?: Storage;
+}
+
+export async function convertHfDir(dir: string, opts: ConvertOptions = {}): Promise<Model> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConvertError(`${dir}: not a directory`);
+  const configPath = join(dir, "config.json");
+  if (!existsSync(configPath)) throw new ConvertError(`${dir}: no config.json`);
+  let rawConfig: unknown;
+  try {
+    rawConfig = JSON.parse(readFileSync(configPath, "utf8"));
+  } catch (e) {
+    throw new ConvertError(`config.json: not valid JSON (${(e as Error).message})`);
+  }
+  const hf = parseHfConfig(rawConfig);
+  const tok = readHfTokenizer(dir, hf.config.vocabSize, hf.config.maxPosition);
+  const ckpt = await openCheckpoint(dir);
+  const storage: Storage = opts.storage ?? "f32";
+  const { tensors, ignored } = await mapWeights(ckpt, hf.config, storage);
+
+  const c = hf.config;
+  const layers: LayerState[] = Array.from({ length: c.numLayers }, () => ({
+    hasAttention: true,
+    hasFfn: true,
+    heads: Array.from({ length: c.numHeads }, (_, h) => h),
+    ffnNeurons: Array.from({ length: c.intermediateSize }, (_, n) => n),
+    hardK: 0,
+  }));
+  return {
+    config: { ...c, tokenizer: tok.tokenizer },
+    layers,
+    vocab: tok.vocab,
+    labels: hf.labels,
+    tensors,
+    meta: {
+      source: {
+        architecture: hf.architecture,
+        model_type: hf.modelType,
+        files: ["config.json", ...tok.files, ...ckpt.files],
+        ...(ignored.length > 0 ? { ignored_tensors: ignored } : {}),
+      },
+      converted_by: "axformer",
+    },
+  };
+}

@@ -1,0 +1,128 @@
+// Where the Node server's classifications run: in this thread (one runtime), or
+// in N worker threads with one runtime each, so N requests classify in parallel.
+// A batch request goes to one thread whole; the thread with the fewest pending
+// jobs takes the next one.
+import { Worker } from "node:worker_threads";
+import { fileURLToPath } from "node:url";
+import { loadEngine, compileRuntime } from "../runtime/node.ts";
+import type { ClassifyInput, ClassifyOutput } from "../api/handler.ts";
+
+export interface ModelInfo {
+  labels: string[];
+  numLabels: number;
+  maxLen: number;
+  wasmMemoryBytes: number; // one runtime's wasm memory with the model loaded
+}
+
+export interface Pool {
+  info: ModelInfo;
+  threads: number; // 0: classifies on the calling thread
+  classify(inputs: ClassifyInput[]): Promise<ClassifyOutput[]>;
+  close(): Promise<void>;
+}
+
+// Messages between the pool and server-thread.ts.
+export type ToThread = { id: number; inputs: ClassifyInput[] };
+export type FromThread =
+  | { ready: ModelInfo }
+  | { loadError: string }
+  | { id: number; outputs: ClassifyOutput[] }
+  | { id: number; error: string };
+
+export async function createPool(modelBytes: Uint8Array, threads: number): Promise<Pool> {
+  return threads <= 1 ? inProcessPool(modelBytes) : threadPool(modelBytes, threads);
+}
+
+async function inProcessPool(modelBytes: Uint8Array): Promise<Pool> {
+  const engine = await loadEngine();
+  const model = engine.loadModel(modelBytes);
+  return {
+    info: { labels: [...model.labels], numLabels: model.numLabels, maxLen: model.maxLen, wasmMemoryBytes: model.memoryBytes() },
+    threads: 0,
+    async classify(inputs) {
+      return inputs.map(({ text, textPair }) => {
+        const r = model.classify(text, textPair);
+        return { label: r.label, scores: Array.from(r.scores) };
+      });
+    },
+    async close() {},
+  };
+}
+
+interface Slot { worker: Worker; pending: Map<number, { resolve: (o: ClassifyOutput[]) => void; reject: (e: Error) => void }> }
+
+async function threadPool(modelBytes: Uint8Array, threads: number): Promise<Pool> {
+  const boot = fileURLToPath(new URL("./server-thread-boot.mjs", import.meta.url));
+  const script = new URL("./server-thread.ts", import.meta.url).href;
+  const tsxApi = import.meta.resolve("tsx/esm/api");
+  // Compiled once here; each thread instantiates the same module.
+  const wasm = await compileRuntime();
+  let nextId = 1;
+  let closing = false;
+
+  function spawn(): { slot: Slot; ready: Promise<ModelInfo> } {
+    const worker = new Worker(boot, { workerData: { modelBytes, wasm, script, tsxApi } });
+    const slot: Slot = { worker, pending: new Map() };
+    const ready = new Promise<ModelInfo>((resolve, reject) => {
+      worker.on("message", (msg: FromThread) => {
+        if ("ready" in msg) resolve(msg.ready);
+        else if ("loadError" in msg) reject(new Error(msg.loadError));
+        else {
+          const job = slot.pending.get(msg.id);
+          if (!job) return;
+          slot.pending.delete(msg.id);
+          if ("error" in msg) job.reject(new Error(msg.error));
+          else job.resolve(msg.outputs);
+        }
+      });
+      let dead = false;
+      const died = (why: string) => {
+        if (dead) return;
+        dead = true;
+        reject(new Error(`worker thread failed to start: ${why}`));
+        for (const job of slot.pending.values()) job.reject(new Error(`worker thread died: ${why}`));
+        slot.pending.clear();
+        // Replace a thread that died while serving, so capacity stays the same.
+        const i = slots.indexOf(slot);
+        if (i >= 0 && !closing) {
+          const fresh = spawn();
+          slots[i] = fresh.slot;
+          fresh.ready.catch(() => {});
+        }
+      };
+      worker.on("error", (err) => died(err.message));
+      worker.on("exit", (code) => { if (!closing) died(`exited with code ${code}`); });
+    });
+    return { slot, ready };
+  }
+
+  const slots: Slot[] = [];
+  const started = Array.from({ length: threads }, () => spawn());
+  for (const s of started) slots.push(s.slot);
+  let info: ModelInfo;
+  try {
+    [info] = await Promise.all(started.map((s) => s.ready));
+  } catch (err) {
+    closing = true;
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+    throw err;
+  }
+
+  return {
+    info,
+    threads,
+    classify(inputs) {
+      let slot = slots[0];
+      for (const s of slots) if (s.pending.size < slot.pending.size) slot = s;
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        slot.pending.set(id, { resolve, reject });
+        slot.worker.postMessage({ id, inputs } satisfies ToThread);
+      });
+    },
+    async close() {
+      closing = true;
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+    },
+  };
+}

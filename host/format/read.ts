@@ -1,0 +1,176 @@
+// Reads an .axf file back into the in-memory Model. The file is parsed and
+// validated by the wasm runtime's reader (assembly/format.ts), so there is one
+// parser; this side only copies what the wasm exports describe, dequantising f16
+// and int8 tensors to f32 and recording how each one was stored.
+//
+// Loading goes through the instance's load_model, so it replaces whatever model
+// that instance had loaded.
+
+import * as F from "../../assembly/format_constants.ts";
+import type { Arch, HiddenAct, LayerState, Model, ModelConfig, ProblemType, Storage, Tensor } from "./model.ts";
+
+// The raw exports readModel needs (assembly/index.ts + assembly/format_exports.ts).
+// u32 results arrive as signed i32 through raw bindings, hence the `>>> 0`s below.
+export interface FormatExports {
+  memory: WebAssembly.Memory;
+  alloc_model(size: number): number;
+  load_model(ptr: number, size: number): number;
+  error_ptr(): number;
+  error_len(): number;
+  label_ptr(i: number): number;
+  label_len(i: number): number;
+  config_word(i: number): number;
+  layer_field(i: number, f: number): number;
+  vocab_count(): number;
+  vocab_ptr(i: number): number;
+  vocab_len(i: number): number;
+  tensor_count(): number;
+  tensor_name_ptr(i: number): number;
+  tensor_name_len(i: number): number;
+  tensor_dtype(i: number): number;
+  tensor_ndim(i: number): number;
+  tensor_dim(i: number, d: number): number;
+  tensor_data_ptr(i: number): number;
+  tensor_scales_ptr(i: number): number;
+  meta_ptr(): number;
+  meta_len(): number;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+// Copies `bytes` into the instance and loads them; throws with the reader's message.
+export function loadIntoWasm(bytes: Uint8Array, wasm: FormatExports): void {
+  const ptr = wasm.alloc_model(bytes.length) >>> 0;
+  if (ptr === 0) throw new Error(`model file: ${bytes.length} bytes do not fit in wasm memory`);
+  new Uint8Array(wasm.memory.buffer, ptr, bytes.length).set(bytes);
+  if (wasm.load_model(ptr, bytes.length) < 0) {
+    const msg = new Uint8Array(wasm.memory.buffer, wasm.error_ptr() >>> 0, wasm.error_len());
+    throw new Error(`invalid model file: ${new TextDecoder().decode(msg)}`);
+  }
+}
+
+export function readModel(bytes: Uint8Array, wasm: FormatExports): Model {
+  loadIntoWasm(bytes, wasm);
+  const mem = () => wasm.memory.buffer;
+  const str = (ptr: number, len: number) => utf8.decode(new Uint8Array(mem(), ptr >>> 0, len >>> 0));
+  const w = (i: number) => wasm.config_word(i) >>> 0;
+
+  const config = readConfig(w);
+  const vocab = Array.from({ length: wasm.vocab_count() >>> 0 }, (_, i) => str(wasm.vocab_ptr(i), wasm.vocab_len(i)));
+  const labels = Array.from({ length: config.numLabels }, (_, i) => str(wasm.label_ptr(i), wasm.label_len(i)));
+
+  const metaLen = wasm.meta_len() >>> 0;
+  let meta: Record<string, unknown> = {};
+  if (metaLen > 0) {
+    try {
+      meta = JSON.parse(str(wasm.meta_ptr(), metaLen));
+    } catch (e) {
+      throw new Error(`model file: META is not valid UTF-8 JSON (${(e as Error).message})`);
+    }
+  }
+  const { layers: metaLayers, ...rest } = meta as { layers?: unknown };
+  const layers = readLayers(wasm, config, metaLayers);
+
+  const tensors = new Map<string, Tensor>();
+  const count = wasm.tensor_count() >>> 0;
+  for (let i = 0; i < count; i++) {
+    const name = str(wasm.tensor_name_ptr(i), wasm.tensor_name_len(i));
+    const shape = Array.from({ length: wasm.tensor_ndim(i) }, (_, d) => wasm.tensor_dim(i, d) >>> 0);
+    tensors.set(name, readTensor(mem(), wasm.tensor_dtype(i), shape, wasm.tensor_data_ptr(i) >>> 0, wasm.tensor_scales_ptr(i) >>> 0));
+  }
+  return { config, layers, vocab, labels, tensors, meta: rest };
+}
+
+function readConfig(w: (i: number) => number): ModelConfig {
+  const f32 = new Float32Array(new Uint32Array([w(F.CFG_LAYER_NORM_EPS)]).buffer);
+  const sa = w(F.CFG_STRIP_ACCENTS);
+  return {
+    arch: (w(F.CFG_ARCH) === F.ARCH_BERT ? "bert" : "distilbert") as Arch,
+    vocabSize: w(F.CFG_VOCAB_SIZE),
+    hiddenSize: w(F.CFG_HIDDEN_SIZE),
+    numLayers: w(F.CFG_NUM_LAYERS),
+    numHeads: w(F.CFG_NUM_HEADS),
+    headDim: w(F.CFG_HEAD_DIM),
+    intermediateSize: w(F.CFG_INTERMEDIATE_SIZE),
+    maxPosition: w(F.CFG_MAX_POSITION),
+    typeVocabSize: w(F.CFG_TYPE_VOCAB_SIZE),
+    numLabels: w(F.CFG_NUM_LABELS),
+    problemType: ({
+      [F.PROBLEM_SINGLE_LABEL]: "single_label_classification",
+      [F.PROBLEM_REGRESSION]: "regression",
+      [F.PROBLEM_MULTI_LABEL]: "multi_label_classification",
+    } as Record<number, ProblemType>)[w(F.CFG_PROBLEM_TYPE)],
+    hiddenAct: ({ [F.ACT_GELU]: "gelu", [F.ACT_RELU]: "relu", [F.ACT_GELU_TANH]: "gelu_tanh" } as Record<number, HiddenAct>)[w(F.CFG_HIDDEN_ACT)],
+    layerNormEps: f32[0],
+    hasPooler: w(F.CFG_HAS_POOLER) === 1,
+    hasPreClassifier: w(F.CFG_HAS_PRE_CLASSIFIER) === 1,
+    tokenizer: {
+      doLowerCase: w(F.CFG_DO_LOWER_CASE) === 1,
+      stripAccents: sa === F.STRIP_ACCENTS_FOLLOW_LOWERCASE ? null : sa === F.STRIP_ACCENTS_ALWAYS,
+      tokenizeChineseChars: w(F.CFG_TOKENIZE_CHINESE_CHARS) === 1,
+      cleanText: w(F.CFG_CLEAN_TEXT) === 1,
+      clsId: w(F.CFG_CLS_ID),
+      sepId: w(F.CFG_SEP_ID),
+      padId: w(F.CFG_PAD_ID),
+      unkId: w(F.CFG_UNK_ID),
+      maskId: w(F.CFG_MASK_ID) === F.NO_TOKEN ? null : w(F.CFG_MASK_ID),
+      maxLen: w(F.CFG_MAX_LEN),
+      maxInputCharsPerWord: w(F.CFG_MAX_INPUT_CHARS_PER_WORD),
+    },
+  };
+}
+
+// Layer states from the LAYERS records; the original head / neuron indices come
+// from META (written by writer.ts), else they are taken as 0..n-1.
+function readLayers(wasm: FormatExports, c: ModelConfig, metaLayers: unknown): LayerState[] {
+  const fromMeta = Array.isArray(metaLayers) && metaLayers.length === c.numLayers ? metaLayers : null;
+  return Array.from({ length: c.numLayers }, (_, i) => {
+    const f = (k: number) => wasm.layer_field(i, k) >>> 0;
+    const nHeads = f(2), nNeurons = f(3);
+    const m = fromMeta?.[i] as { heads?: unknown; ffnNeurons?: unknown } | undefined;
+    const heads = m && Array.isArray(m.heads) ? (m.heads as number[]) : range(nHeads);
+    const ffnNeurons = m && typeof m.ffnNeurons === "string" ? parseRanges(m.ffnNeurons) : range(nNeurons);
+    const ok = (idx: number[], n: number, limit: number) =>
+      idx.length === n && idx.every((v, k) => Number.isInteger(v) && v >= 0 && v < limit && (k === 0 || v > idx[k - 1]));
+    if (!ok(heads, nHeads, c.numHeads)) throw new Error(`model file: META.layers[${i}].heads does not match the ${nHeads} heads of LAYERS[${i}]`);
+    if (!ok(ffnNeurons, nNeurons, c.intermediateSize)) throw new Error(`model file: META.layers[${i}].ffnNeurons does not match the ${nNeurons} neurons of LAYERS[${i}]`);
+    return { hasAttention: f(0) === 1, hasFfn: f(1) === 1, heads, ffnNeurons, hardK: f(4) };
+  });
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+// Inverse of writer.ts compactRanges: "0-3,7" -> [0, 1, 2, 3, 7].
+export function parseRanges(s: string): number[] {
+  if (s === "") return [];
+  return s.split(",").flatMap((part) => {
+    const [a, b = a] = part.split("-").map(Number);
+    return b >= a && b - a < 1 << 24 ? range(b - a + 1).map((k) => a + k) : [NaN];
+  });
+}
+
+function readTensor(buffer: ArrayBuffer, dtype: number, shape: number[], ptr: number, scalesPtr: number): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  let storage: Storage = "f32";
+  if (dtype === F.DTYPE_F32) {
+    data.set(new Float32Array(buffer, ptr, n));
+  } else if (dtype === F.DTYPE_F16) {
+    storage = "f16";
+    const h = new Uint16Array(buffer, ptr, n);
+    for (let i = 0; i < n; i++) data[i] = f16ToF32(h[i]);
+  } else {
+    storage = "int8";
+    const q = new Int8Array(buffer, ptr, n);
+    const scales = new Float32Array(buffer, scalesPtr, shape[0]);
+    const cols = n / shape[0];
+    for (let i = 0; i < n; i++) data[i] = q[i] * scales[Math.floor(i / cols)];
+  }
+  return { shape, data, storage };
+}
+
+export function f16ToF32(h: number): number {
+  const e = (h >>> 10) & 0x1f, m = h & 0x3ff;
+  const v = e === 0 ? m * 2 ** -24 : e === 31 ? (m ? NaN : Infinity) : (1024 + m) * 2 ** (e - 25);
+  return h & 0x8000 ? -v : v;
+}

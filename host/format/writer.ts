@@ -1,0 +1,397 @@
+// The only writer of the .axf model file (docs/format.md). It validates the
+// in-memory Model, then lays the file out in one buffer: header, section table,
+// CONFIG, LAYERS, VOCAB, LABELS, TENSORS, DATA, META, each section on a 16-byte
+// boundary and every tensor on a 16-byte boundary of the file, so the runtime can
+// use the weights in place.
+
+import * as F from "../../assembly/format_constants.ts";
+import { crc32 } from "./crc32.ts";
+import { layerPrefix } from "./model.ts";
+import type { LayerState, Model, ModelConfig, Storage, Tensor } from "./model.ts";
+
+// A tensor the format calls for. `quantizable`: weight matrices and the word
+// embedding may be stored f16 or int8; everything else is always f32.
+export interface TensorSpec {
+  name: string;
+  shape: number[];
+  quantizable: boolean;
+}
+
+// Every tensor of a model with this config and these layer states, in file order;
+// tensors of removed blocks are absent.
+export function expectedTensors(c: ModelConfig, layers: LayerState[]): TensorSpec[] {
+  const H = c.hiddenSize, D = c.headDim;
+  const specs: TensorSpec[] = [];
+  const mat = (name: string, rows: number, cols: number) => specs.push({ name, shape: [rows, cols], quantizable: true });
+  const vec = (name: string, n: number) => specs.push({ name, shape: [n], quantizable: false });
+  const linear = (name: string, rows: number, cols: number) => { mat(`${name}.weight`, rows, cols); vec(`${name}.bias`, rows); };
+  const layerNorm = (name: string) => { vec(`${name}.weight`, H); vec(`${name}.bias`, H); };
+
+  mat("embeddings.word_embeddings.weight", c.vocabSize, H);
+  specs.push({ name: "embeddings.position_embeddings.weight", shape: [c.maxPosition, H], quantizable: false });
+  if (c.arch === "bert") {
+    specs.push({ name: "embeddings.token_type_embeddings.weight", shape: [c.typeVocabSize, H], quantizable: false });
+  }
+  layerNorm("embeddings.LayerNorm");
+  layers.forEach((l, i) => {
+    const p = layerPrefix(i);
+    if (l.hasAttention) {
+      const hd = l.heads.length * D;
+      linear(`${p}attention.self.query`, hd, H);
+      linear(`${p}attention.self.key`, hd, H);
+      linear(`${p}attention.self.value`, hd, H);
+      linear(`${p}attention.output.dense`, H, hd);
+    }
+    layerNorm(`${p}attention.output.LayerNorm`);
+    if (l.hasFfn) {
+      linear(`${p}intermediate.dense`, l.ffnNeurons.length, H);
+      linear(`${p}output.dense`, H, l.ffnNeurons.length);
+    }
+    layerNorm(`${p}output.LayerNorm`);
+  });
+  if (c.hasPooler) linear("pooler.dense", H, H);
+  if (c.hasPreClassifier) linear("pre_classifier", H, H);
+  linear("classifier", c.numLabels, H);
+  return specs;
+}
+
+// How a tensor is stored: its requested storage if the format allows it there, else f32.
+export function storedAs(spec: TensorSpec, t: Tensor): Storage {
+  return spec.quantizable ? t.storage : "f32";
+}
+
+// Serialises a Model after validating it; throws an Error naming the problem.
+export function writeModel(model: Model): Uint8Array {
+  const specs = validateModel(model);
+  return serialize(model, specs.map((s) => ({ name: s.name, t: model.tensors.get(s.name)!, storage: storedAs(s, model.tensors.get(s.name)!) })));
+}
+
+// For tests of the reader only: serialises without validation, tensors in the
+// map's order, so a test can write a file the reader must reject.
+export function writeModelUnchecked(model: Model): Uint8Array {
+  const out = [...model.tensors].map(([name, t]) => ({ name, t, storage: t.shape.length === 1 ? "f32" as Storage : t.storage }));
+  return serialize(model, out);
+}
+
+// ---- validation ---------------------------------------------------------------
+
+function isCount(n: unknown, min = 1): boolean {
+  return typeof n === "number" && Number.isInteger(n) && n >= min && n <= 0xffffffff;
+}
+
+export function validateModel(model: Model): TensorSpec[] {
+  const c = model.config;
+  const need = (ok: boolean, msg: string) => { if (!ok) throw new Error(`invalid model: ${msg}`); };
+  for (const k of ["vocabSize", "hiddenSize", "numLayers", "numHeads", "headDim", "intermediateSize", "maxPosition", "numLabels"] as const) {
+    need(isCount(c[k]), `config.${k} = ${c[k]} (a positive integer is required)`);
+  }
+  need(c.arch === "bert" || c.arch === "distilbert", `config.arch = ${c.arch}`);
+  need(c.headDim * c.numHeads === c.hiddenSize, `config.headDim * config.numHeads = ${c.headDim * c.numHeads}, not hiddenSize ${c.hiddenSize}`);
+  need(c.arch === "bert" ? isCount(c.typeVocabSize) : c.typeVocabSize === 0,
+    `config.typeVocabSize = ${c.typeVocabSize} (BERT needs at least 1, DistilBERT 0)`);
+  need(c.problemType in PROBLEM_TYPES, `config.problemType = ${c.problemType}`);
+  need(c.problemType !== "regression" || c.numLabels === 1, `config.numLabels = ${c.numLabels} (regression has one output)`);
+  need(c.hiddenAct in HIDDEN_ACTS, `config.hiddenAct = ${c.hiddenAct}`);
+  need(Number.isFinite(Math.fround(c.layerNormEps)) && Math.fround(c.layerNormEps) > 0, `config.layerNormEps = ${c.layerNormEps}`);
+  need(!c.hasPooler || c.arch === "bert", "config.hasPooler is set on a DistilBERT model");
+  need(!c.hasPreClassifier || c.arch === "distilbert", "config.hasPreClassifier is set on a BERT model");
+  const t = c.tokenizer;
+  for (const k of ["clsId", "sepId", "padId", "unkId"] as const) {
+    need(isCount(t[k], 0) && t[k] < c.vocabSize, `config.tokenizer.${k} = ${t[k]} (not an id of the vocabulary)`);
+  }
+  need(t.maskId === null || (isCount(t.maskId, 0) && t.maskId < c.vocabSize), `config.tokenizer.maskId = ${t.maskId}`);
+  need(isCount(t.maxLen, 2) && t.maxLen <= c.maxPosition, `config.tokenizer.maxLen = ${t.maxLen} (2..maxPosition ${c.maxPosition})`);
+  need(isCount(t.maxInputCharsPerWord), `config.tokenizer.maxInputCharsPerWord = ${t.maxInputCharsPerWord}`);
+
+  need(Array.isArray(model.layers) && model.layers.length === c.numLayers, `${model.layers?.length} layer states for config.numLayers = ${c.numLayers}`);
+  model.layers.forEach((l, i) => {
+    const at = `layers[${i}]`;
+    checkIndices(l.hasAttention, l.heads, c.numHeads, `${at}.heads`, need);
+    checkIndices(l.hasFfn, l.ffnNeurons, c.intermediateSize, `${at}.ffnNeurons`, need);
+    need(c.numHeads <= 0xffff, `config.numHeads = ${c.numHeads} does not fit the LAYERS record`);
+    need(isCount(l.hardK, 0) && (l.hasAttention || l.hardK === 0), `${at}.hardK = ${l.hardK}`);
+  });
+
+  need(model.vocab.length === c.vocabSize, `${model.vocab.length} vocab tokens for config.vocabSize = ${c.vocabSize}`);
+  const seen = new Map<string, number>();
+  model.vocab.forEach((tok, i) => {
+    need(!seen.has(tok), `vocab tokens ${seen.get(tok)} and ${i} are both ${JSON.stringify(tok)} (tokens must be distinct)`);
+    seen.set(tok, i);
+  });
+  need(model.labels.length === c.numLabels, `${model.labels.length} labels for config.numLabels = ${c.numLabels}`);
+
+  const specs = expectedTensors(c, model.layers);
+  const wanted = new Set(specs.map((s) => s.name));
+  for (const name of model.tensors.keys()) {
+    need(wanted.has(name), `tensor '${name}' is not part of this model (unknown name or a removed block's tensor)`);
+  }
+  for (const s of specs) {
+    const tensor = model.tensors.get(s.name);
+    need(tensor !== undefined, `tensor '${s.name}' is missing`);
+    const { shape, data, storage } = tensor!;
+    need(shape.length === s.shape.length && shape.every((d, k) => d === s.shape[k]),
+      `tensor '${s.name}' has shape [${shape}], expected [${s.shape}]`);
+    need(data instanceof Float32Array && data.length === s.shape.reduce((a, b) => a * b, 1),
+      `tensor '${s.name}' holds ${data?.length} values for shape [${s.shape}]`);
+    need(storage === "f32" || storage === "f16" || storage === "int8", `tensor '${s.name}' has storage '${storage}'`);
+    for (let k = 0; k < data.length; k++) {
+      if (!Number.isFinite(data[k])) need(false, `tensor '${s.name}' holds ${data[k]} at flat index ${k}`);
+    }
+  }
+  return specs;
+}
+
+// heads / ffnNeurons: original indices, strictly increasing, below `limit`; empty iff the block is removed.
+function checkIndices(kept: boolean, idx: number[], limit: number, at: string, need: (ok: boolean, msg: string) => void) {
+  need(Array.isArray(idx), `${at} is not an array`);
+  if (!kept) return need(idx.length === 0, `${at} must be empty when the block is removed`);
+  need(idx.length >= 1, `${at} is empty but the block is kept`);
+  idx.forEach((v, k) => need(Number.isInteger(v) && v >= 0 && v < limit && (k === 0 || v > idx[k - 1]),
+    `${at}[${k}] = ${v} (strictly increasing original indices below ${limit} required)`));
+}
+
+// ---- encoding -----------------------------------------------------------------
+
+const PROBLEM_TYPES: Record<string, number> = {
+  single_label_classification: F.PROBLEM_SINGLE_LABEL,
+  regression: F.PROBLEM_REGRESSION,
+  multi_label_classification: F.PROBLEM_MULTI_LABEL,
+};
+const HIDDEN_ACTS: Record<string, number> = { gelu: F.ACT_GELU, relu: F.ACT_RELU, gelu_tanh: F.ACT_GELU_TANH };
+const DTYPES: Record<Storage, number> = { f32: F.DTYPE_F32, f16: F.DTYPE_F16, int8: F.DTYPE_INT8 };
+const DTYPE_BYTES: Record<Storage, number> = { f32: 4, f16: 2, int8: 1 };
+
+const align = (n: number) => Math.ceil(n / F.ALIGN) * F.ALIGN;
+const utf8 = new TextEncoder();
+const f32 = new Float32Array(1), f32bits = new Uint32Array(f32.buffer); // layer_norm_eps -> bits
+
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error("the .axf writer needs a little-endian host");
+
+function configWords(c: ModelConfig): Uint32Array {
+  const w = new Uint32Array(F.CONFIG_WORDS);
+  const t = c.tokenizer;
+  f32[0] = c.layerNormEps;
+  w[F.CFG_ARCH] = c.arch === "bert" ? F.ARCH_BERT : F.ARCH_DISTILBERT;
+  w[F.CFG_VOCAB_SIZE] = c.vocabSize;
+  w[F.CFG_HIDDEN_SIZE] = c.hiddenSize;
+  w[F.CFG_NUM_LAYERS] = c.numLayers;
+  w[F.CFG_NUM_HEADS] = c.numHeads;
+  w[F.CFG_HEAD_DIM] = c.headDim;
+  w[F.CFG_INTERMEDIATE_SIZE] = c.intermediateSize;
+  w[F.CFG_MAX_POSITION] = c.maxPosition;
+  w[F.CFG_TYPE_VOCAB_SIZE] = c.typeVocabSize;
+  w[F.CFG_NUM_LABELS] = c.numLabels;
+  w[F.CFG_PROBLEM_TYPE] = PROBLEM_TYPES[c.problemType];
+  w[F.CFG_HIDDEN_ACT] = HIDDEN_ACTS[c.hiddenAct];
+  w[F.CFG_LAYER_NORM_EPS] = f32bits[0];
+  w[F.CFG_HAS_POOLER] = +c.hasPooler;
+  w[F.CFG_HAS_PRE_CLASSIFIER] = +c.hasPreClassifier;
+  w[F.CFG_DO_LOWER_CASE] = +t.doLowerCase;
+  w[F.CFG_STRIP_ACCENTS] = t.stripAccents === null ? F.STRIP_ACCENTS_FOLLOW_LOWERCASE
+    : t.stripAccents ? F.STRIP_ACCENTS_ALWAYS : F.STRIP_ACCENTS_NEVER;
+  w[F.CFG_TOKENIZE_CHINESE_CHARS] = +t.tokenizeChineseChars;
+  w[F.CFG_CLEAN_TEXT] = +t.cleanText;
+  w[F.CFG_CLS_ID] = t.clsId;
+  w[F.CFG_SEP_ID] = t.sepId;
+  w[F.CFG_PAD_ID] = t.padId;
+  w[F.CFG_UNK_ID] = t.unkId;
+  w[F.CFG_MASK_ID] = t.maskId === null ? F.NO_TOKEN : t.maskId;
+  w[F.CFG_MAX_LEN] = t.maxLen;
+  w[F.CFG_MAX_INPUT_CHARS_PER_WORD] = t.maxInputCharsPerWord;
+  w[F.CFG_FLAGS] = c.typeVocabSize === 0 ? 1 : 0;
+  return w;
+}
+
+function layerRecords(layers: LayerState[]): Uint8Array {
+  const out = new Uint8Array(layers.length * F.LAYER_RECORD_SIZE);
+  const v = new DataView(out.buffer);
+  layers.forEach((l, i) => {
+    const o = i * F.LAYER_RECORD_SIZE;
+    v.setUint8(o, +l.hasAttention);
+    v.setUint8(o + 1, +l.hasFfn);
+    v.setUint16(o + 2, l.hasAttention ? l.heads.length : 0, true);
+    v.setUint32(o + 4, l.hasFfn ? l.ffnNeurons.length : 0, true);
+    v.setUint32(o + 8, l.hardK, true);
+  });
+  return out;
+}
+
+// u32 count, u32 offsets[count + 1], UTF-8 blob.
+function stringList(strings: string[]): Uint8Array {
+  const encoded = strings.map((s) => utf8.encode(s));
+  const blob = encoded.reduce((n, e) => n + e.length, 0);
+  const head = 4 * (strings.length + 2);
+  const out = new Uint8Array(head + blob);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, strings.length, true);
+  let at = 0;
+  encoded.forEach((e, i) => {
+    out.set(e, head + at);
+    at += e.length;
+    v.setUint32(4 * (i + 2), at, true);
+  });
+  return out;
+}
+
+// "0-255,300,302-305": sorted indices as compact ranges, for META.
+export function compactRanges(idx: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < idx.length;) {
+    let j = i;
+    while (j + 1 < idx.length && idx[j + 1] === idx[j] + 1) j++;
+    parts.push(i === j ? `${idx[i]}` : `${idx[i]}-${idx[j]}`);
+    i = j + 1;
+  }
+  return parts.join(",");
+}
+
+function metaJson(model: Model): Uint8Array {
+  const layers = model.layers.map((l) => ({ heads: l.heads, ffnNeurons: compactRanges(l.ffnNeurons) }));
+  return utf8.encode(JSON.stringify({ ...model.meta, layers }));
+}
+
+// f32 bits -> IEEE half bits, round to nearest even, subnormals kept; -1 when
+// the value overflows f16 (|x| >= 65520 rounds past 65504).
+export function f32ToF16(bits: number): number {
+  const sign = (bits >>> 16) & 0x8000;
+  const exp = (bits >>> 23) & 0xff;
+  const mant = bits & 0x7fffff;
+  const e = exp - 127 + 15; // biased f16 exponent
+  let h: number;
+  if (e >= 1) {
+    h = roundShift((e << 23) | mant, 13); // a carry out of the mantissa bumps the exponent, as it should
+  } else if (e >= -10) {
+    h = roundShift(mant | 0x800000, 14 - e); // subnormal: units of 2^-24
+  } else {
+    h = 0; // below half the smallest subnormal (f32 subnormals included)
+  }
+  return h >= 0x7c00 ? -1 : sign | h;
+}
+
+function roundShift(m: number, s: number): number {
+  const q = m >>> s, r = m & ((1 << s) - 1), half = 1 << (s - 1);
+  return r > half || (r === half && q & 1) ? q + 1 : q;
+}
+
+interface Placed {
+  name: string;
+  t: Tensor;
+  storage: Storage;
+  dataOffset: number;  // relative to DATA
+  dataSize: number;
+  scaleOffset: number; // int8 only
+  scaleSize: number;
+}
+
+function serialize(model: Model, tensors: { name: string; t: Tensor; storage: Storage }[]): Uint8Array {
+  // DATA layout first: the tensor table records the offsets.
+  let dataSize = 0;
+  const placed: Placed[] = tensors.map(({ name, t, storage }) => {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    const p: Placed = { name, t, storage, dataOffset: align(dataSize), dataSize: n * DTYPE_BYTES[storage], scaleOffset: 0, scaleSize: 0 };
+    dataSize = p.dataOffset + p.dataSize;
+    if (storage === "int8") {
+      p.scaleOffset = align(dataSize);
+      p.scaleSize = t.shape[0] * 4;
+      dataSize = p.scaleOffset + p.scaleSize;
+    }
+    return p;
+  });
+
+  const names = placed.map((p) => utf8.encode(p.name));
+  const namesStart = 4 + placed.length * F.TENSOR_ENTRY_SIZE;
+  const table = new Uint8Array(namesStart + names.reduce((n, e) => n + e.length, 0));
+  const tv = new DataView(table.buffer);
+  tv.setUint32(0, placed.length, true);
+  let nameAt = 0;
+  placed.forEach((p, i) => {
+    const o = 4 + i * F.TENSOR_ENTRY_SIZE;
+    table.set(names[i], namesStart + nameAt);
+    tv.setUint32(o, nameAt, true);
+    tv.setUint32(o + 4, names[i].length, true);
+    nameAt += names[i].length;
+    tv.setUint32(o + 8, DTYPES[p.storage], true);
+    tv.setUint32(o + 12, p.t.shape.length, true);
+    p.t.shape.forEach((d, k) => tv.setUint32(o + 16 + 4 * k, d, true));
+    tv.setUint32(o + 32, p.dataOffset, true);
+    tv.setUint32(o + 36, p.dataSize, true);
+    tv.setUint32(o + 40, p.scaleOffset, true);
+    tv.setUint32(o + 44, p.scaleSize, true);
+  });
+
+  const cw = configWords(model.config);
+  const sections: { kind: number; bytes: Uint8Array | null; size: number; offset: number }[] = [
+    { kind: F.SECTION_CONFIG, bytes: new Uint8Array(cw.buffer), size: 0, offset: 0 },
+    { kind: F.SECTION_LAYERS, bytes: layerRecords(model.layers), size: 0, offset: 0 },
+    { kind: F.SECTION_VOCAB, bytes: stringList(model.vocab), size: 0, offset: 0 },
+    { kind: F.SECTION_LABELS, bytes: stringList(model.labels), size: 0, offset: 0 },
+    { kind: F.SECTION_TENSORS, bytes: table, size: 0, offset: 0 },
+    { kind: F.SECTION_DATA, bytes: null, size: dataSize, offset: 0 },
+    { kind: F.SECTION_META, bytes: metaJson(model), size: 0, offset: 0 },
+  ];
+  const tableEnd = F.HEADER_SIZE + sections.length * F.SECTION_ENTRY_SIZE;
+  let end = tableEnd;
+  for (const s of sections) {
+    if (s.bytes) s.size = s.bytes.length;
+    s.offset = align(end);
+    end = s.offset + s.size;
+  }
+  if (end > 0xffffffff) throw new Error(`model file would be ${end} bytes; the format holds at most 4 GiB - 1 (store weights as f16 or int8)`);
+
+  const out = new Uint8Array(end);
+  const v = new DataView(out.buffer);
+  const dataStart = sections.find((s) => s.kind === F.SECTION_DATA)!.offset;
+  for (const s of sections) if (s.bytes) out.set(s.bytes, s.offset);
+  for (const p of placed) encodeTensor(out, dataStart, p);
+
+  v.setUint32(0, F.MAGIC, true);
+  v.setUint32(4, F.VERSION, true);
+  v.setUint32(8, end, true);
+  v.setUint32(12, sections.length, true);
+  sections.forEach((s, i) => {
+    const o = F.HEADER_SIZE + i * F.SECTION_ENTRY_SIZE;
+    v.setUint32(o, s.kind, true);
+    v.setUint32(o + 4, s.offset, true);
+    v.setUint32(o + 8, s.size, true);
+    v.setUint32(o + 12, crc32(out.subarray(s.offset, s.offset + s.size)), true);
+  });
+  v.setUint32(16, crc32(out.subarray(0, tableEnd)), true); // computed while the field is still 0
+  return out;
+}
+
+function encodeTensor(out: Uint8Array, dataStart: number, p: Placed) {
+  const { t } = p;
+  const at = dataStart + p.dataOffset;
+  const n = t.data.length;
+  if (p.storage === "f32") {
+    new Float32Array(out.buffer, at, n).set(t.data);
+  } else if (p.storage === "f16") {
+    const dst = new Uint16Array(out.buffer, at, n);
+    const src = new Uint32Array(t.data.buffer, t.data.byteOffset, n);
+    const cols = t.shape.length === 2 ? t.shape[1] : n;
+    for (let i = 0; i < n; i++) {
+      const h = f32ToF16(src[i]);
+      if (h < 0) {
+        throw new Error(`tensor '${p.name}' at [${Math.floor(i / cols)}, ${i % cols}]: ${t.data[i]} overflows f16 (largest finite 65504); store this tensor as f32 or int8`);
+      }
+      dst[i] = h;
+    }
+  } else {
+    // Per-row symmetric int8: scale = maxabs / 127, q = round(w / scale) in [-127, 127].
+    const rows = t.shape[0], cols = n / rows;
+    const q = new Int8Array(out.buffer, at, n);
+    const scales = new Float32Array(out.buffer, dataStart + p.scaleOffset, rows);
+    for (let r = 0; r < rows; r++) {
+      const row = t.data.subarray(r * cols, (r + 1) * cols);
+      let maxabs = 0;
+      for (let c = 0; c < cols; c++) maxabs = Math.max(maxabs, Math.abs(row[c]));
+      const scale = Math.fround(maxabs / 127);
+      if (scale === 0) { scales[r] = 1; continue; } // all-zero row (or too small for an f32 scale)
+      scales[r] = scale;
+      for (let c = 0; c < cols; c++) {
+        const m = Math.min(127, Math.round(Math.abs(row[c]) / scale)); // symmetric: halves round away from 0
+        q[r * cols + c] = row[c] < 0 ? -m : m;
+      }
+    }
+  }
+}

@@ -1,0 +1,156 @@
+// The work behind `axformer optimize` and `axformer eval`, so the CLI stays a thin
+// shell: each function reads its inputs, runs, writes its outputs atomically and
+// returns the text to print.
+
+import { open, readFile, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { randomBytes } from "node:crypto";
+import type { Model } from "../format/model.ts";
+import { readModel, type FormatExports } from "../format/read.ts";
+import { writeModelFile } from "../format/write-file.ts";
+import { loadEngine } from "../runtime/node.ts";
+import { loadDataset, resolveTask } from "./datasets.ts";
+import { evaluate, optimize, type EvaluateResult, type Summary } from "./index.ts";
+import { renderReport } from "./report.ts";
+
+export interface DataOptions {
+  task: string;
+  textCol?: string;
+  pairCol?: string;
+  labelCol?: string;
+  maxLen?: number;
+  workers?: number;
+}
+
+export interface OptimizeCommandOptions extends DataOptions {
+  model: string;           // input .axf
+  val: string;             // val data file
+  out: string;             // output .axf
+  maxDrop?: number | string;
+  hardK?: number;
+  hardKChoices?: number[] | string; // "8,16,30,64"
+  passes?: number;
+  int8?: boolean;          // store the result's weight matrices as int8
+  report?: string;         // HTML report path
+  json?: string;           // JSON summary path
+  progress?: boolean;      // bar on stderr (default: when stderr is a terminal)
+}
+
+export interface EvalCommandOptions extends DataOptions {
+  model: string;
+  data: string;
+  json?: boolean;
+}
+
+export async function readModelFile(path: string): Promise<Model> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(code === "ENOENT" ? `model file not found: ${path}` : `cannot read model file ${path}: ${(e as Error).message}`);
+  }
+  try {
+    // A throwaway engine: readModel loads the file into it to parse it with the runtime's own reader.
+    const engine = await loadEngine();
+    return readModel(bytes, engine.exports as unknown as FormatExports);
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+}
+
+// Text outputs (report, JSON) get the same temp-file-and-rename as model files.
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = join(dirname(path), `.axformer-tmp-${basename(path)}-${process.pid}-${randomBytes(4).toString("hex")}`);
+  try {
+    const fh = await open(tmp, "wx");
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw new Error(`writing ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function loadRows(file: string, model: Model, o: DataOptions) {
+  const spec = { task: o.task, textCol: o.textCol, pairCol: o.pairCol, labelCol: o.labelCol, labels: model.labels, problemType: model.config.problemType };
+  return loadDataset(file, spec);
+}
+
+function parseMaxDrop(v: number | string | undefined): number | null {
+  if (v === undefined) return null;
+  const x = typeof v === "number" ? v : Number(v);
+  if (!Number.isFinite(x) || x < 0) throw new Error(`--max-drop must be a non-negative number of metric points, got "${v}"`);
+  return x;
+}
+
+function parseKChoices(v: number[] | string | undefined): number[] | null {
+  if (v === undefined) return null;
+  const ks = typeof v === "string" ? v.split(",").map((s) => Number(s.trim())) : v;
+  if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k <= 0)) throw new Error(`--hard-k-choices must be positive integers, got "${v}"`);
+  return [...new Set(ks)].sort((a, b) => a - b);
+}
+
+const fmt = (x: number, d = 4) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
+
+export function describeSummary(s: Summary, out: string): string {
+  const d = s.decisions;
+  const lines: string[] = [];
+  lines.push(`${s.mode === "strict" ? "strict test" : `budget ${s.max_drop} points`}: ${s.candidates.filter((c) => c.accepted).length} of ${s.candidates.length} candidates accepted (${s.val_rows} val rows, ${fmt(s.seconds, 1)} s)`);
+  lines.push(`val loss ${fmt(s.original_val_loss)} -> ${fmt(s.final_val_loss)}, ${s.metric_name} ${fmt(s.original_val_metric, 2)} -> ${fmt(s.final_val_metric, 2)}`);
+  for (let i = 0; i < d.hard_attention.length; i++) {
+    const parts: string[] = [];
+    if (d.hard_attention[i]) parts.push(`hard attention K=${d.hard_attention_k[i]}`);
+    if (d.attention_block_removed[i]) parts.push("attention block removed");
+    if (d.heads_removed[i].length) parts.push(`heads removed ${d.heads_removed[i].join(",")}`);
+    if (d.ffn_block_removed[i]) parts.push("FFN block removed");
+    if (d.ffn_groups_removed[i].length) parts.push(`FFN groups removed ${d.ffn_groups_removed[i].join(",")}`);
+    lines.push(`  layer ${i}: ${parts.length ? parts.join("; ") : "unchanged"}`);
+  }
+  lines.push(`size ${s.size_bytes.before} -> ${s.size_bytes.after} bytes`);
+  if (s.speed) lines.push(`latency at ${s.speed.seq_len} tokens ${fmt(s.speed.ms_before, 2)} -> ${fmt(s.speed.ms_after, 2)} ms`);
+  lines.push(`wrote ${out}`);
+  return lines.join("\n") + "\n";
+}
+
+export async function runOptimizeCommand(o: OptimizeCommandOptions): Promise<{ summary: Summary; text: string }> {
+  const model = await readModelFile(o.model);
+  const task = resolveTask({ ...o, problemType: model.config.problemType });
+  const rows = loadRows(o.val, model, o).rows;
+  const { model: optimized, summary } = await optimize(model, rows, {
+    task,
+    maxLen: o.maxLen,
+    maxDrop: parseMaxDrop(o.maxDrop),
+    hardK: o.hardK,
+    hardKChoices: parseKChoices(o.hardKChoices),
+    passes: o.passes,
+    workers: o.workers,
+    progress: o.progress ?? Boolean(process.stderr.isTTY),
+  });
+  let final = optimized;
+  if (o.int8) {
+    const tensors = new Map([...optimized.tensors].map(([k, t]) => [k, t.shape.length === 2 ? { ...t, storage: "int8" as const } : t]));
+    final = { ...optimized, tensors };
+  }
+  const bytes = await writeModelFile(o.out, final);
+  summary.size_bytes.after = bytes;
+  if (o.json) await writeFileAtomic(o.json, JSON.stringify(summary, null, 2) + "\n");
+  if (o.report) await writeFileAtomic(o.report, renderReport(summary, `AxFormer: ${basename(o.model)} on ${task.name}`));
+  return { summary, text: describeSummary(summary, o.out) };
+}
+
+export async function runEvalCommand(o: EvalCommandOptions): Promise<{ result: EvaluateResult; text: string }> {
+  const model = await readModelFile(o.model);
+  const task = resolveTask({ ...o, problemType: model.config.problemType });
+  const rows = loadRows(o.data, model, o).rows;
+  const result = await evaluate(model, rows, { task, maxLen: o.maxLen, workers: o.workers });
+  const text = o.json
+    ? JSON.stringify(result) + "\n"
+    : `${result.rows} rows: loss ${fmt(result.loss)}, ${Object.entries(result.metrics).map(([k, v]) => `${k} ${fmt(100 * v, 2)}`).join(", ")}\n`;
+  return { result, text };
+}

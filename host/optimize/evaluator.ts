@@ -1,0 +1,171 @@
+// Evaluates models on the val rows with the shipped wasm runtime: every model is
+// written to .axf bytes and loaded, so what the search measures is what ships.
+// Rows are split into contiguous slices, one per worker thread, each with its own
+// engine; every row is computed alone, so results do not depend on the split.
+
+import { Worker } from "node:worker_threads";
+import type { Model } from "../format/model.ts";
+import { writeModel } from "../format/writer.ts";
+import { loadEngine } from "../runtime/node.ts";
+import { Shard, type RuntimeEngine, type TokenizedRow } from "./shard.ts";
+import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker.ts";
+
+// What the search needs from an evaluator; tests may substitute their own.
+export interface Evaluator {
+  // Caches the states entering `layer` under the accepted model. Between two calls
+  // the search accepts changes only at the layer last passed here.
+  setBase(model: Model, layer: number): Promise<void>;
+  // Logits [rows * C] of a model that differs from the base only at layers >= `layer`.
+  candidate(model: Model, layer: number): Promise<Float32Array>;
+  layerEvaluations(): number;
+  close(): Promise<void>;
+}
+
+export interface PoolOptions {
+  workers: number;     // 1: evaluate in this thread
+  numLabels: number;
+  hiddenSize: number;
+  cacheBytes: number;  // total budget for cached hidden states, split across workers
+}
+
+export const DEFAULT_CACHE_BYTES = 2 * 1024 ** 3;
+
+// Serialised models, keyed so that a worker reloads only when the model changed.
+class ModelBytes {
+  private keys = new WeakMap<Model, { key: number; bytes: Uint8Array }>();
+  private next = 0;
+  constructor(private shared: boolean) {}
+  get(model: Model): { key: number; bytes: Uint8Array } {
+    let e = this.keys.get(model);
+    if (!e) {
+      const raw = writeModel(model);
+      // Workers read one shared copy instead of each receiving a clone.
+      const bytes = this.shared ? new Uint8Array(new SharedArrayBuffer(raw.length)) : raw;
+      if (this.shared) bytes.set(raw);
+      e = { key: this.next++, bytes };
+      this.keys.set(model, e);
+    }
+    return e;
+  }
+}
+
+// Splits rows into `parts` contiguous slices of about equal work (tokens squared
+// approximates attention plus linear cost well enough for balance).
+export function splitRows(rows: TokenizedRow[], parts: number): Array<[number, number]> {
+  const cost = rows.map((r) => r.ids.length * (r.ids.length + 64));
+  const total = cost.reduce((a, b) => a + b, 0);
+  const out: Array<[number, number]> = [];
+  let start = 0, acc = 0;
+  for (let p = 0; p < parts; p++) {
+    let end = start;
+    const target = (total * (p + 1)) / parts;
+    while (end < rows.length && (p === parts - 1 || acc + cost[end] / 2 <= target)) acc += cost[end++];
+    out.push([start, end]);
+    start = end;
+  }
+  return out;
+}
+
+class LocalEvaluator implements Evaluator {
+  private bytes = new ModelBytes(false);
+  constructor(private shard: Shard, private numLabels: number) {}
+  async setBase(model: Model, layer: number) {
+    const { key, bytes } = this.bytes.get(model);
+    this.shard.setBase(bytes, key, layer);
+  }
+  async candidate(model: Model, layer: number) {
+    const { key, bytes } = this.bytes.get(model);
+    return this.shard.candidate(bytes, key, layer, this.numLabels);
+  }
+  layerEvaluations() { return this.shard.layerEvaluations; }
+  async close() {}
+}
+
+class WorkerEvaluator implements Evaluator {
+  private bytes = new ModelBytes(true);
+  private nextId = 0;
+  private pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
+  private evals: number[];
+
+  constructor(private workers: Worker[], private slices: Array<[number, number]>, private numLabels: number) {
+    this.evals = workers.map(() => 0);
+    workers.forEach((w, i) => {
+      w.on("message", (reply: WorkerReply) => {
+        const p = this.pending.get(reply.id);
+        if (!p) return;
+        this.pending.delete(reply.id);
+        if (reply.ok) this.evals[i] = reply.layerEvaluations;
+        p.resolve(reply);
+      });
+      w.on("error", (e) => this.failAll(new Error(`evaluation worker ${i} failed: ${e.message}`)));
+    });
+  }
+
+  private failAll(e: Error) {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  private call(w: Worker, req: Omit<WorkerRequest, "id">): Promise<WorkerReply> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      w.postMessage({ ...req, id });
+    });
+  }
+
+  private async all(req: Omit<WorkerRequest, "id">): Promise<WorkerReply[]> {
+    const replies = await Promise.all(this.workers.map((w) => this.call(w, req)));
+    for (const r of replies) if (!r.ok) throw new Error(r.error);
+    return replies;
+  }
+
+  async setBase(model: Model, layer: number) {
+    const { key, bytes } = this.bytes.get(model);
+    await this.all({ op: "setBase", bytes, key, layer } as Omit<WorkerRequest, "id">);
+  }
+
+  async candidate(model: Model, layer: number) {
+    const { key, bytes } = this.bytes.get(model);
+    const C = this.numLabels;
+    const replies = await this.all({ op: "candidate", bytes, key, layer, numLabels: C } as Omit<WorkerRequest, "id">);
+    const out = new Float32Array(this.slices[this.slices.length - 1][1] * C);
+    replies.forEach((r, i) => { if (r.ok && r.logits) out.set(r.logits, this.slices[i][0] * C); });
+    return out;
+  }
+
+  layerEvaluations() { return this.evals.reduce((a, b) => a + b, 0); }
+
+  async close() {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+export async function createEvaluator(rows: TokenizedRow[], opts: PoolOptions, engine?: RuntimeEngine): Promise<Evaluator> {
+  const workers = Math.max(1, Math.min(opts.workers, rows.length));
+  if (workers === 1) {
+    const eng = engine ?? (await loadEngine());
+    return new LocalEvaluator(new Shard(eng, rows, opts.hiddenSize, opts.cacheBytes), opts.numLabels);
+  }
+  const slices = splitRows(rows, workers);
+  const started = slices.map(([a, b]) => {
+    const init: WorkerInit = { rows: rows.slice(a, b), hiddenSize: opts.hiddenSize, cacheBytes: opts.cacheBytes / workers };
+    const w = new Worker(new URL("./worker-entry.mjs", import.meta.url), { workerData: init });
+    return new Promise<Worker>((resolve, reject) => {
+      const onMessage = (m: { ready?: boolean }) => {
+        if (m && m.ready) { w.off("message", onMessage); w.off("error", onError); resolve(w); }
+      };
+      const onError = (e: Error) => reject(new Error(`evaluation worker failed to start: ${e.message}`));
+      w.on("message", onMessage);
+      w.on("error", onError);
+    });
+  });
+  const ready = await Promise.allSettled(started);
+  const ok = ready.filter((r): r is PromiseFulfilledResult<Worker> => r.status === "fulfilled").map((r) => r.value);
+  const bad = ready.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (bad) {
+    await Promise.all(ok.map((w) => w.terminate()));
+    throw bad.reason;
+  }
+  return new WorkerEvaluator(ok, slices, opts.numLabels);
+}

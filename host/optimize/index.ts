@@ -1,0 +1,249 @@
+// The optimizer's library surface: `optimize` runs the AxFormer search on a model
+// and labelled val rows; `evaluate` gives loss and metrics of a model on rows.
+// Both evaluate on the shipped wasm runtime.
+
+import { cpus } from "node:os";
+import type { Model } from "../format/model.ts";
+import { writeModel } from "../format/writer.ts";
+import { loadEngine } from "../runtime/node.ts";
+import type { MetricName, Row, TaskPreset } from "./datasets.ts";
+import { createEvaluator, DEFAULT_CACHE_BYTES } from "./evaluator.ts";
+import { allMetrics, mean, scoreRows } from "./metrics.ts";
+import { stderrProgress, type Progress } from "./progress.ts";
+import { search, type CandidateRecord, type Decisions } from "./search.ts";
+import type { RuntimeEngine, RuntimeModel, TokenizedRow } from "./shard.ts";
+
+export interface OptimizeOptions {
+  task: Pick<TaskPreset, "name" | "metric" | "regression">;
+  maxLen?: number;                // truncation used by the search; default the model's
+  maxDrop?: number | null;        // budget mode in metric points; null/undefined = strict test
+  hardK?: number;                 // default 30
+  hardKChoices?: number[] | null; // per-layer K from this set (ours; off by default)
+  passes?: number;                // pruning passes (ours; 1 = the paper)
+  workers?: number;               // default: the machine's cores
+  cacheBytes?: number;            // budget for cached hidden states
+  progress?: boolean | Progress;  // true: a bar on stderr
+  measureSpeed?: boolean;         // default true
+}
+
+export interface SpeedMeasure {
+  seq_len: number;          // tokens of the timed input
+  ms_before: number;        // median single-thread latency of one inference
+  ms_after: number;
+  val_row_ms_before: number; // mean latency over a sample of val rows
+  val_row_ms_after: number;
+}
+
+export interface Summary {
+  decisions: Decisions;
+  original_val_loss: number;
+  final_val_loss: number;
+  metric_name: MetricName;
+  original_val_metric: number; // points (x100)
+  final_val_metric: number;
+  mode: "strict" | "budget";
+  max_drop: number | null;
+  hard_k: number;
+  hard_k_choices: number[] | null;
+  passes: number;
+  task: string;
+  val_rows: number;
+  rows_needed: number;         // the strict test wants MORE than this many rows no worse
+  max_len: number;
+  candidates: CandidateRecord[];
+  accepted_steps: Array<{ step: string; layer: number; loss: number; metric: number }>;
+  evaluations: number;         // whole-val-set evaluations, the original model's included
+  layer_evaluations: number;   // rows x layers actually run (with the cached states)
+  layer_evaluations_without_reuse: number; // what full forwards would have run
+  workers: number;
+  seconds: number;
+  size_bytes: { before: number; after: number };
+  parameters: { before: number; after: number };
+  speed: SpeedMeasure | null;
+  layers: Array<{ heads: number[]; ffn_width: number; has_attention: boolean; has_ffn: boolean; hard_k: number }>;
+  num_heads: number;
+  intermediate_size: number;
+}
+
+export interface EvaluateOptions {
+  task: Pick<TaskPreset, "name" | "metric" | "regression">;
+  maxLen?: number;
+  workers?: number;
+}
+
+export interface EvaluateResult {
+  rows: number;
+  loss: number;
+  metric_name: MetricName;
+  metric: number; // points
+  metrics: Record<string, number>; // fractions / correlations as computed
+}
+
+export function tokenizeRows(m: RuntimeModel, rows: Row[], maxLen?: number): TokenizedRow[] {
+  return rows.map((r) => {
+    const t = m.tokenize(r.text, r.pair ?? undefined, maxLen);
+    return { ids: Int32Array.from(t.inputIds), typeIds: Int32Array.from(t.tokenTypeIds) };
+  });
+}
+
+function defaultWorkers(rows: number): number {
+  return Math.max(1, Math.min(cpus().length, Math.ceil(rows / 16)));
+}
+
+function parameterCount(model: Model): number {
+  let n = 0;
+  for (const t of model.tensors.values()) n += t.data.length;
+  return n;
+}
+
+function checkRows(model: Model, rows: Row[], regression: boolean) {
+  if (rows.length === 0) throw new Error("no val rows");
+  if (regression !== (model.config.problemType === "regression"))
+    throw new Error(`the task is ${regression ? "regression" : "classification"} but the model is ${model.config.problemType}`);
+  const C = model.config.numLabels;
+  if (!regression) for (const r of rows) if (!Number.isInteger(r.label) || r.label < 0 || r.label >= C)
+    throw new Error(`line ${r.line}: label index ${r.label} is out of range for ${C} labels`);
+}
+
+export async function evaluate(model: Model, rows: Row[], opts: EvaluateOptions): Promise<EvaluateResult> {
+  checkRows(model, rows, opts.task.regression);
+  const engine = await loadEngine();
+  const tokens = tokenizeRows(engine.loadModel(writeModel(model)), rows, opts.maxLen);
+  const C = model.config.numLabels;
+  const ev = await createEvaluator(tokens, {
+    workers: opts.workers ?? defaultWorkers(rows.length), numLabels: C, hiddenSize: model.config.hiddenSize, cacheBytes: 0,
+  }, engine);
+  try {
+    await ev.setBase(model, 0);
+    const logits = await ev.candidate(model, 0);
+    const labels = rows.map((r) => r.label);
+    const s = scoreRows(logits, C, labels, opts.task.regression);
+    const metrics = allMetrics(opts.task.metric, opts.task.regression, s.predictions, labels);
+    return { rows: rows.length, loss: mean(s.losses), metric_name: opts.task.metric, metric: 100 * metrics[opts.task.metric], metrics };
+  } finally {
+    await ev.close();
+  }
+}
+
+export async function optimize(model: Model, rows: Row[], opts: OptimizeOptions): Promise<{ model: Model; summary: Summary }> {
+  const t0 = performance.now();
+  checkRows(model, rows, opts.task.regression);
+  const { config } = model;
+  const maxLen = opts.maxLen ?? config.tokenizer.maxLen;
+  const hardK = opts.hardK ?? 30;
+  const passes = opts.passes ?? 1;
+  const maxDrop = opts.maxDrop ?? null;
+  const workers = opts.workers ?? defaultWorkers(rows.length);
+  const progress = opts.progress === true ? stderrProgress("optimize") : opts.progress || null;
+
+  const engine = await loadEngine();
+  const bytesBefore = writeModel(model);
+  const tokens = tokenizeRows(engine.loadModel(bytesBefore), rows, maxLen);
+  const ev = await createEvaluator(tokens, {
+    workers, numLabels: config.numLabels, hiddenSize: config.hiddenSize, cacheBytes: opts.cacheBytes ?? DEFAULT_CACHE_BYTES,
+  }, engine);
+
+  let result;
+  try {
+    result = await search(model, rows.map((r) => r.label), ev, {
+      maxDrop, hardK, hardKChoices: opts.hardKChoices ?? null, passes,
+      metric: opts.task.metric, regression: opts.task.regression, numLabels: config.numLabels,
+      onCandidate: progress
+        ? (c, w) => progress.update(w.done, w.total, `layer ${c.layer} ${c.step} ${c.accepted ? "kept" : "no"}`)
+        : undefined,
+    });
+  } finally {
+    progress?.stop();
+    await ev.close();
+  }
+  const layerEvaluations = ev.layerEvaluations();
+
+  const out: Model = {
+    ...result.model,
+    meta: {
+      ...model.meta,
+      axformer_optimize: {
+        mode: maxDrop === null ? "strict" : "budget", max_drop: maxDrop, task: opts.task.name,
+        decisions: result.decisions, original_val_loss: result.originalLoss, final_val_loss: result.finalLoss,
+        val_rows: rows.length,
+      },
+    },
+  };
+  const bytesAfter = writeModel(out);
+  const speed = opts.measureSpeed === false ? null : measureSpeed(engine, bytesBefore, bytesAfter, tokens, config.tokenizer, maxLen);
+
+  const summary: Summary = {
+    decisions: result.decisions,
+    original_val_loss: result.originalLoss,
+    final_val_loss: result.finalLoss,
+    metric_name: opts.task.metric,
+    original_val_metric: result.originalMetric,
+    final_val_metric: result.finalMetric,
+    mode: maxDrop === null ? "strict" : "budget",
+    max_drop: maxDrop,
+    hard_k: hardK,
+    hard_k_choices: opts.hardKChoices ?? null,
+    passes,
+    task: opts.task.name,
+    val_rows: rows.length,
+    rows_needed: Math.floor(rows.length / 2),
+    max_len: maxLen,
+    candidates: result.candidates,
+    accepted_steps: result.acceptedLosses,
+    evaluations: result.evaluations,
+    layer_evaluations: layerEvaluations,
+    layer_evaluations_without_reuse: result.evaluations * rows.length * config.numLayers,
+    workers: Math.max(1, Math.min(workers, rows.length)),
+    seconds: (performance.now() - t0) / 1000,
+    size_bytes: { before: bytesBefore.length, after: bytesAfter.length },
+    parameters: { before: parameterCount(model), after: parameterCount(out) },
+    speed,
+    layers: out.layers.map((l) => ({
+      heads: l.heads, ffn_width: l.ffnNeurons.length, has_attention: l.hasAttention, has_ffn: l.hasFfn, hard_k: l.hardK,
+    })),
+    num_heads: config.numHeads,
+    intermediate_size: config.intermediateSize,
+  };
+  return { model: out, summary };
+}
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+// Single-thread latency of the model before and after, on the engine that ships:
+// one input of min(128, maxLen) tokens built from the val rows' own tokens, and the
+// mean over a sample of val rows.
+function measureSpeed(
+  engine: RuntimeEngine, before: Uint8Array, after: Uint8Array, tokens: TokenizedRow[],
+  tok: Model["config"]["tokenizer"], maxLen: number,
+): SpeedMeasure {
+  const S = Math.max(2, Math.min(128, maxLen));
+  const pool: number[] = [];
+  for (const t of tokens) for (let i = 1; i < t.ids.length - 1; i++) pool.push(t.ids[i]);
+  if (pool.length === 0) pool.push(tok.unkId);
+  const ids = new Int32Array(S);
+  ids[0] = tok.clsId;
+  for (let i = 1; i < S - 1; i++) ids[i] = pool[(i - 1) % pool.length];
+  ids[S - 1] = tok.sepId;
+  const typeIds = new Int32Array(S);
+  const sample = tokens.slice(0, 64);
+
+  const time = (bytes: Uint8Array) => {
+    const m = engine.loadModel(bytes);
+    for (let i = 0; i < 3; i++) m.logits(ids, typeIds);
+    const runs: number[] = [];
+    const stop = performance.now() + 1000;
+    while (runs.length < 5 || (performance.now() < stop && runs.length < 200)) {
+      const t = performance.now();
+      m.logits(ids, typeIds);
+      runs.push(performance.now() - t);
+    }
+    const t = performance.now();
+    for (const r of sample) m.logits(r.ids, r.typeIds);
+    return { seq: median(runs), row: (performance.now() - t) / sample.length };
+  };
+  const b = time(before), a = time(after);
+  return { seq_len: S, ms_before: b.seq, ms_after: a.seq, val_row_ms_before: b.row, val_row_ms_after: a.row };
+}

@@ -1,0 +1,294 @@
+// The typed host API over the wasm runtime (assembly/index.ts documents the raw
+// ABI). Universal: no Node built-ins, so the same file runs in Node, Cloudflare
+// Workers (pass the imported WebAssembly.Module) and browsers.
+//
+//   const engine = await instantiate(wasmModuleOrBytes);
+//   const model = engine.loadModel(axfBytes);
+//   model.classify("a great movie")  // { label, scores, logits }
+
+export type ProblemType = "single_label_classification" | "regression" | "multi_label_classification";
+const PROBLEM_TYPES: ProblemType[] = ["single_label_classification", "regression", "multi_label_classification"];
+
+// The raw exports (u32 results arrive as signed i32 through raw bindings: `>>> 0`).
+export interface AxformerExports {
+  memory: WebAssembly.Memory;
+  error_ptr(): number;
+  error_len(): number;
+  alloc_model(size: number): number;
+  load_model(ptr: number, size: number): number;
+  model_loaded(): number;
+  num_labels(): number;
+  hidden_size(): number;
+  num_layers(): number;
+  max_len(): number;
+  vocab_size(): number;
+  type_vocab_size(): number;
+  problem_type(): number;
+  label_ptr(i: number): number;
+  label_len(i: number): number;
+  text_buffer(size: number): number;
+  tokenize(lenA: number, lenB: number, maxLen: number): number;
+  ids_ptr(): number;
+  type_ids_ptr(): number;
+  forward(n: number): number;
+  logits_ptr(): number;
+  embed(n: number): number;
+  run_layers(n: number, from: number, to: number): number;
+  run_head(n: number): number;
+  hidden_ptr(): number;
+  memory_bytes(): number;
+}
+
+// An error reported by the runtime, with its message (or a trap, reworded).
+export class AxformerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "AxformerError";
+  }
+}
+
+export interface Encoding { inputIds: number[]; tokenTypeIds: number[] }
+export interface Classification { label: string; scores: number[]; logits: number[] }
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export async function instantiate(source: WebAssembly.Module | BufferSource): Promise<Engine> {
+  let memory: WebAssembly.Memory | null = null;
+  const imports = {
+    env: {
+      // AssemblyScript's abort(message, file, line, column): strings are UTF-16
+      // with their byte length in the 4 bytes before the pointer.
+      abort(msg: number, file: number, line: number, column: number): never {
+        const str = (p: number) => {
+          if (!memory || !p) return "";
+          const len = new Uint32Array(memory.buffer, p - 4, 1)[0];
+          return String.fromCharCode(...new Uint16Array(memory.buffer, p, len >>> 1));
+        };
+        throw new AxformerError(`runtime abort: ${str(msg)} (${str(file)}:${line}:${column})`);
+      },
+      // Only needed if the runtime ever uses Math.random or trace(); harmless otherwise.
+      seed: () => Date.now() * Math.random(),
+      trace: () => {},
+    },
+  };
+  const instance = source instanceof WebAssembly.Module
+    ? await WebAssembly.instantiate(source, imports)
+    : (await WebAssembly.instantiate(source, imports)).instance;
+  const exports = instance.exports as unknown as AxformerExports;
+  memory = exports.memory;
+  return new Engine(exports);
+}
+
+// One wasm instance, holding at most one model.
+export class Engine {
+  readonly exports: AxformerExports;
+  private generation = 0;
+  private current: LoadedModel | null = null;
+
+  constructor(exports: AxformerExports) {
+    this.exports = exports;
+  }
+
+  // Copies the file into wasm memory and loads it there, replacing (and
+  // invalidating) the engine's previous model. The caller may drop `bytes`.
+  loadModel(bytes: Uint8Array): LoadedModel {
+    const x = this.exports;
+    this.generation++;
+    this.current = null;
+    let ptr: number;
+    try {
+      ptr = x.alloc_model(bytes.length) >>> 0;
+    } catch (err) {
+      throw new AxformerError(`model file of ${bytes.length} bytes does not fit in wasm memory (${(err as Error).message})`);
+    }
+    if (ptr === 0) throw new AxformerError(x.error_len() > 0 ? this.lastError() : `model file of ${bytes.length} bytes does not fit in wasm memory`);
+    new Uint8Array(x.memory.buffer, ptr, bytes.length).set(bytes);
+    let rc: number;
+    try {
+      rc = x.load_model(ptr, bytes.length);
+    } catch (err) {
+      throw new AxformerError(`loading the model failed: ${(err as Error).message}`);
+    }
+    if (rc < 0) throw new AxformerError(this.lastError());
+    this.current = new LoadedModel(this, this.generation);
+    return this.current;
+  }
+
+  // The runtime's message for the last failed call.
+  lastError(): string {
+    const x = this.exports;
+    return decoder.decode(new Uint8Array(x.memory.buffer, x.error_ptr() >>> 0, x.error_len()));
+  }
+
+  /** @internal */
+  isCurrent(generation: number): boolean {
+    return generation === this.generation;
+  }
+}
+
+export class LoadedModel {
+  readonly labels: string[];
+  readonly numLabels: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly maxLen: number;
+  readonly vocabSize: number;
+  readonly typeVocabSize: number;
+  readonly problemType: ProblemType;
+  private readonly engine: Engine;
+  private readonly x: AxformerExports;
+  private readonly generation: number;
+
+  constructor(engine: Engine, generation: number) {
+    this.engine = engine;
+    this.generation = generation;
+    const x = (this.x = engine.exports);
+    this.numLabels = x.num_labels();
+    this.hiddenSize = x.hidden_size();
+    this.numLayers = x.num_layers();
+    this.maxLen = x.max_len();
+    this.vocabSize = x.vocab_size();
+    this.typeVocabSize = x.type_vocab_size();
+    this.problemType = PROBLEM_TYPES[x.problem_type()];
+    this.labels = Array.from({ length: this.numLabels }, (_, i) =>
+      decoder.decode(new Uint8Array(x.memory.buffer, x.label_ptr(i) >>> 0, x.label_len(i))));
+  }
+
+  // WordPiece ids for a text or a text pair: [CLS] a [SEP] (b [SEP]), truncated
+  // longest-first to maxLen (default: the model's max_len).
+  tokenize(text: string, textPair?: string, maxLen?: number): Encoding {
+    const n = this.tokenizeInPlace(text, textPair, maxLen);
+    const ids = new Int32Array(this.x.memory.buffer, this.x.ids_ptr() >>> 0, n);
+    const types = new Int32Array(this.x.memory.buffer, this.x.type_ids_ptr() >>> 0, n);
+    return { inputIds: Array.from(ids), tokenTypeIds: Array.from(types) };
+  }
+
+  // Raw logits for one sequence of ids (type ids default to 0).
+  logits(inputIds: ArrayLike<number>, tokenTypeIds?: ArrayLike<number>): Float32Array {
+    const n = this.writeIds(inputIds, tokenTypeIds);
+    this.call(this.x.forward(n));
+    return this.readLogits();
+  }
+
+  classify(text: string, textPair?: string): Classification {
+    const n = this.tokenizeInPlace(text, textPair);
+    this.call(this.x.forward(n));
+    return this.classification(this.readLogits());
+  }
+
+  classifyIds(inputIds: ArrayLike<number>, tokenTypeIds?: ArrayLike<number>): Classification {
+    return this.classification(this.logits(inputIds, tokenTypeIds));
+  }
+
+  // The forward pass in pieces, bit-identical to logits(): embed -> runLayers(0, L) -> runHead.
+  // The hidden state entering layer 0, f32[n * hiddenSize].
+  embed(inputIds: ArrayLike<number>, tokenTypeIds?: ArrayLike<number>): Float32Array {
+    const n = this.writeIds(inputIds, tokenTypeIds);
+    this.call(this.x.embed(n));
+    return this.readHidden(n);
+  }
+
+  // Layers [from, to) applied to hidden (f32[n * hiddenSize]); returns a new array.
+  runLayers(hidden: Float32Array, n: number, from: number, to: number): Float32Array {
+    this.writeHidden(hidden, n);
+    this.call(this.x.run_layers(n, from, to));
+    return this.readHidden(n);
+  }
+
+  // Logits from the hidden state after the last layer (f32[n * hiddenSize]).
+  runHead(hidden: Float32Array, n: number): Float32Array {
+    this.writeHidden(hidden, n);
+    this.call(this.x.run_head(n));
+    return this.readLogits();
+  }
+
+  memoryBytes(): number {
+    return this.x.memory_bytes() >>> 0;
+  }
+
+  // Scores: softmax (single-label, in f64), sigmoid (multi-label), the raw value (regression).
+  private classification(logits: Float32Array): Classification {
+    const l = Array.from(logits);
+    let scores: number[];
+    if (this.problemType === "single_label_classification") {
+      const m = Math.max(...l);
+      const e = l.map((v) => Math.exp(v - m));
+      const s = e.reduce((a, v) => a + v, 0);
+      scores = e.map((v) => v / s);
+    } else if (this.problemType === "multi_label_classification") {
+      scores = l.map((v) => 1 / (1 + Math.exp(-v)));
+    } else {
+      scores = l.slice();
+    }
+    let best = 0;
+    for (let i = 1; i < scores.length; i++) if (scores[i] > scores[best]) best = i;
+    return { label: this.labels[best], scores, logits: l };
+  }
+
+  private live(): void {
+    if (!this.engine.isCurrent(this.generation)) {
+      throw new AxformerError("this model was replaced by a later loadModel() on the same engine");
+    }
+  }
+
+  private call(rc: number): void {
+    if (rc < 0) throw new AxformerError(this.engine.lastError());
+  }
+
+  private tokenizeInPlace(text: string, textPair?: string, maxLen?: number): number {
+    this.live();
+    if (typeof text !== "string") throw new AxformerError("tokenize: text must be a string");
+    if (textPair !== undefined && typeof textPair !== "string") throw new AxformerError("tokenize: textPair must be a string");
+    if (maxLen !== undefined && !(Number.isInteger(maxLen) && maxLen >= 2)) {
+      throw new AxformerError(`tokenize: maxLen must be an integer >= 2, got ${maxLen}`);
+    }
+    const x = this.x;
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    const cap = 3 * (text.length + (textPair?.length ?? 0));
+    const buf = x.text_buffer(cap) >>> 0;
+    const mem = new Uint8Array(x.memory.buffer, buf, cap);
+    const lenA = encoder.encodeInto(text, mem).written;
+    const lenB = textPair === undefined ? -1 : encoder.encodeInto(textPair, mem.subarray(lenA)).written;
+    const n = x.tokenize(lenA, lenB, maxLen ?? 0);
+    this.call(n);
+    return n;
+  }
+
+  private writeIds(inputIds: ArrayLike<number>, tokenTypeIds?: ArrayLike<number>): number {
+    this.live();
+    const n = inputIds.length;
+    // Checked here too: the buffers hold max_len ids.
+    if (n < 1 || n > this.maxLen) throw new AxformerError(`${n} input ids; the model takes 1..${this.maxLen}`);
+    if (tokenTypeIds && tokenTypeIds.length !== n) {
+      throw new AxformerError(`${tokenTypeIds.length} token type ids for ${n} input ids`);
+    }
+    const x = this.x;
+    const ids = new Int32Array(x.memory.buffer, x.ids_ptr() >>> 0, n);
+    const types = new Int32Array(x.memory.buffer, x.type_ids_ptr() >>> 0, n);
+    for (let i = 0; i < n; i++) {
+      const id = inputIds[i], t = tokenTypeIds ? tokenTypeIds[i] : 0;
+      if (!Number.isInteger(id)) throw new AxformerError(`input id at position ${i} is not an integer: ${id}`);
+      if (!Number.isInteger(t)) throw new AxformerError(`token type id at position ${i} is not an integer: ${t}`);
+      ids[i] = id < 0 || id > 0x7fffffff ? -1 : id; // -1: out of range, the runtime reports it
+      types[i] = t < 0 || t > 0x7fffffff ? -1 : t;
+    }
+    return n;
+  }
+
+  private writeHidden(hidden: Float32Array, n: number): void {
+    this.live();
+    if (!Number.isInteger(n) || n < 1 || n > this.maxLen) throw new AxformerError(`n = ${n} tokens; the model takes 1..${this.maxLen}`);
+    const len = n * this.hiddenSize;
+    if (hidden.length < len) throw new AxformerError(`hidden state of ${hidden.length} values, need n * hiddenSize = ${len}`);
+    new Float32Array(this.x.memory.buffer, this.x.hidden_ptr() >>> 0, len).set(hidden.subarray(0, len));
+  }
+
+  private readHidden(n: number): Float32Array {
+    return new Float32Array(this.x.memory.buffer, this.x.hidden_ptr() >>> 0, n * this.hiddenSize).slice();
+  }
+
+  private readLogits(): Float32Array {
+    return new Float32Array(this.x.memory.buffer, this.x.logits_ptr() >>> 0, this.numLabels).slice();
+  }
+}

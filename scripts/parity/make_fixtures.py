@@ -1,0 +1,518 @@
+"""Golden parity fixtures: tiny random-weight BERT / DistilBERT sequence classifiers in the
+exact Hugging Face folder layout, plus reference logits computed in float64 by PyTorch.
+
+Usage (from the project root; needs PyTorch, not `transformers`):
+
+    /usr/bin/python3 scripts/parity/make_fixtures.py
+
+Output: test/fixtures/parity/<name>/ for each variant in VARIANTS below, holding
+    config.json                 as transformers writes it
+    model.safetensors           (or model.safetensors.index.json + 2 shards)
+    vocab.txt                   a compact WordPiece vocabulary (the same for all)
+    tokenizer_config.json       (+ special_tokens_map.json)
+    golden.json                 [{input_ids, token_type_ids, logits}, ...]
+Run time: about 1 s on 2 cores (up to 10 s when the machine is busy). The output is
+deterministic (fixed seeds), so a rerun rewrites identical bytes; the whole tree stays
+under 1.5 MB (about 950 KiB).
+
+The goldens come from a plain-torch forward pass over the STORED weights (after their
+f16/bf16 rounding), in float64, so they are exact references for any f32 runtime.
+The forward pass is checked on every case against a second, independent formulation
+(all heads at once with einsum, torch's own layer_norm/softmax) before anything is written.
+Stored f16/bf16 values are exactly representable in f32, so one bound (1e-4) holds for
+every fixture; the script also prints how far logits move when the converter rounds the
+weight matrices to f16 itself (the parity test's looser f16 bound).
+"""
+
+import json
+import math
+import os
+import shutil
+import struct
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+torch.set_num_threads(2)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(ROOT, "test", "fixtures", "parity")
+
+# ---------------------------------------------------------------------------------------
+# Vocabulary: bert-style special tokens first, then characters, ## pieces and words.
+
+SPECIALS = ["[PAD]", "[unused0]", "[unused1]", "[unused2]", "[unused3]", "[unused4]",
+            "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+PUNCT = list("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+DIGITS = list("0123456789")
+LETTERS = list("abcdefghijklmnopqrstuvwxyz")
+WORDS = """the of and to in is it you that he was for on are with as his they be at one
+have this from or had by not word but what some we can out other were all there when up
+use your how said an each she which do their time if will way about many then them write
+would like so these her long make thing see him two has look more day could go come did
+number sound no most people my over know water than call first who may down side been now
+find good great bad best worst movie film story plot actor love hate boring fun funny
+free money click offer win winner prize cash now urgent account bank password email mail
+hello world today tomorrow meeting please thanks thank report project team work home
+very really not never always just only also still even because while after before under
+new old big small happy sad nice terrible awesome poor rich fast slow""".split()
+SUFFIXES = ["##ing", "##ed", "##s", "##es", "##ly", "##er", "##est", "##tion", "##ment",
+            "##ness", "##able", "##ful", "##less", "##y", "##al", "##ity"]
+
+
+def build_vocab():
+    vocab, seen = [], set()
+    for t in SPECIALS + PUNCT + DIGITS + LETTERS + ["##" + c for c in LETTERS + DIGITS] + WORDS + SUFFIXES:
+        if t not in seen:
+            seen.add(t)
+            vocab.append(t)
+    vocab += ["\u00e9", "##\u00e9", "\u4e2d", "\u6587"]  # an accented letter and two CJK ideographs
+    return vocab
+
+
+VOCAB = build_vocab()
+PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID = (VOCAB.index(t) for t in ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
+
+# ---------------------------------------------------------------------------------------
+# Variants. Sizes are kept tiny: the whole fixture tree must stay under ~1.5 MB.
+
+VARIANTS = [
+    # name, arch, dtype, hidden, layers, heads, intermediate, act, labels, problem_type, extras
+    dict(name="bert-f32", arch="bert", dtype="F32", hidden=48, layers=2, heads=4, inter=100,
+         act="gelu", labels=["negative", "neutral", "positive"], problem=None, position_ids=True),
+    dict(name="bert-f16", arch="bert", dtype="F16", hidden=32, layers=2, heads=4, inter=128,
+         act="gelu", labels=["LABEL_0", "LABEL_1", "LABEL_2"], problem="single_label_classification"),
+    dict(name="bert-bf16", arch="bert", dtype="BF16", hidden=16, layers=1, heads=4, inter=64,
+         act="gelu", labels=["ham", "spam"], problem="single_label_classification"),
+    dict(name="bert-relu-regression", arch="bert", dtype="F32", hidden=32, layers=2, heads=4, inter=64,
+         act="relu", labels=["LABEL_0"], problem="regression"),
+    dict(name="bert-gelu-tanh", arch="bert", dtype="F32", hidden=16, layers=2, heads=2, inter=40,
+         act="gelu_new", labels=["a", "b"], problem=None),
+    dict(name="bert-sharded", arch="bert", dtype="F32", hidden=32, layers=2, heads=4, inter=128,
+         act="gelu", labels=["NEGATIVE", "POSITIVE"], problem=None, shards=2),
+    dict(name="distilbert-f32", arch="distilbert", dtype="F32", hidden=32, layers=2, heads=4, inter=128,
+         act="gelu", labels=["NEGATIVE", "POSITIVE"], problem="single_label_classification"),
+    dict(name="distilbert-f16", arch="distilbert", dtype="F16", hidden=32, layers=2, heads=4, inter=96,
+         act="gelu", labels=["toxic", "obscene", "threat", "insult"], problem="multi_label_classification"),
+]
+MAX_POSITION = 64
+TYPE_VOCAB = 2
+LN_EPS = 1e-12
+CASE_LENGTHS = [1, 2, 3, 4, 5, 7, 8, 13, 16, 21, 32, 34, 55, 63, 64]
+RANDOM_CASES = 5
+
+TORCH_DTYPE = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
+CONFIG_DTYPE = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}
+
+# ---------------------------------------------------------------------------------------
+# Random weights, named exactly as transformers names them.
+
+
+def init_params(v, gen):
+    """Returns {hf_name: float32 tensor}. Large std so logits move with the input."""
+    H, I, C, V = v["hidden"], v["inter"], len(v["labels"]), len(VOCAB)
+
+    def mat(rows, cols, std=0.2):
+        return torch.randn(rows, cols, generator=gen) * std
+
+    def bias(n):
+        return (torch.rand(n, generator=gen) * 2 - 1) * 0.1
+
+    def ln_w(n):
+        return 1 + (torch.rand(n, generator=gen) * 2 - 1) * 0.1
+
+    p = {}
+    if v["arch"] == "bert":
+        e, enc = "bert.embeddings.", "bert.encoder.layer."
+        p[e + "word_embeddings.weight"] = mat(V, H, 0.5)
+        p[e + "position_embeddings.weight"] = mat(MAX_POSITION, H, 0.3)
+        p[e + "token_type_embeddings.weight"] = mat(TYPE_VOCAB, H, 0.3)
+        p[e + "LayerNorm.weight"], p[e + "LayerNorm.bias"] = ln_w(H), bias(H)
+        for i in range(v["layers"]):
+            l = f"{enc}{i}."
+            for n in ["query", "key", "value"]:
+                p[l + f"attention.self.{n}.weight"], p[l + f"attention.self.{n}.bias"] = mat(H, H), bias(H)
+            p[l + "attention.output.dense.weight"], p[l + "attention.output.dense.bias"] = mat(H, H), bias(H)
+            p[l + "attention.output.LayerNorm.weight"], p[l + "attention.output.LayerNorm.bias"] = ln_w(H), bias(H)
+            p[l + "intermediate.dense.weight"], p[l + "intermediate.dense.bias"] = mat(I, H), bias(I)
+            p[l + "output.dense.weight"], p[l + "output.dense.bias"] = mat(H, I), bias(H)
+            p[l + "output.LayerNorm.weight"], p[l + "output.LayerNorm.bias"] = ln_w(H), bias(H)
+        p["bert.pooler.dense.weight"], p["bert.pooler.dense.bias"] = mat(H, H), bias(H)
+    else:
+        e, enc = "distilbert.embeddings.", "distilbert.transformer.layer."
+        p[e + "word_embeddings.weight"] = mat(V, H, 0.5)
+        p[e + "position_embeddings.weight"] = mat(MAX_POSITION, H, 0.3)
+        p[e + "LayerNorm.weight"], p[e + "LayerNorm.bias"] = ln_w(H), bias(H)
+        for i in range(v["layers"]):
+            l = f"{enc}{i}."
+            for n in ["q_lin", "k_lin", "v_lin", "out_lin"]:
+                p[l + f"attention.{n}.weight"], p[l + f"attention.{n}.bias"] = mat(H, H), bias(H)
+            p[l + "sa_layer_norm.weight"], p[l + "sa_layer_norm.bias"] = ln_w(H), bias(H)
+            p[l + "ffn.lin1.weight"], p[l + "ffn.lin1.bias"] = mat(I, H), bias(I)
+            p[l + "ffn.lin2.weight"], p[l + "ffn.lin2.bias"] = mat(H, I), bias(H)
+            p[l + "output_layer_norm.weight"], p[l + "output_layer_norm.bias"] = ln_w(H), bias(H)
+        p["pre_classifier.weight"], p["pre_classifier.bias"] = mat(H, H), bias(H)
+    p["classifier.weight"], p["classifier.bias"] = mat(C, H, 0.5), bias(C)
+    return p
+
+
+# ---------------------------------------------------------------------------------------
+# safetensors, written by hand: u64 LE header length, JSON header (space-padded to 8),
+# then the raw little-endian tensor bytes.
+
+ST_DTYPE = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.int64: "I64"}
+
+
+def tensor_bytes(t):
+    t = t.contiguous()
+    if t.dtype == torch.bfloat16:  # numpy has no bfloat16: reinterpret the bits
+        t = t.view(torch.int16)
+    assert sys.byteorder == "little", "safetensors is little-endian; this writer assumes the host is too"
+    return t.numpy().tobytes()
+
+
+def safetensors_bytes(tensors):
+    header, chunks, offset = {"__metadata__": {"format": "pt"}}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name]
+        data = tensor_bytes(t)
+        header[name] = {"dtype": ST_DTYPE[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * (-len(h) % 8)
+    return struct.pack("<Q", len(h)) + h + b"".join(chunks)
+
+
+def write_file(path, data):
+    """Atomic write: temp file + rename."""
+    if isinstance(data, str):
+        data = data.encode()
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def write_json(path, obj, indent=2):
+    write_file(path, json.dumps(obj, indent=indent, ensure_ascii=False, sort_keys=False) + "\n")
+
+
+# ---------------------------------------------------------------------------------------
+# config.json / tokenizer files, as transformers 4.3x writes them.
+
+
+def config_json(v):
+    H, C = v["hidden"], len(v["labels"])
+    id2label = {str(i): l for i, l in enumerate(v["labels"])}
+    label2id = {l: i for i, l in enumerate(v["labels"])}
+    if v["arch"] == "bert":
+        cfg = {
+            "_name_or_path": f"axformer-fixtures/{v['name']}",
+            "architectures": ["BertForSequenceClassification"],
+            "attention_probs_dropout_prob": 0.1,
+            "classifier_dropout": None,
+            "gradient_checkpointing": False,
+            "hidden_act": v["act"],
+            "hidden_dropout_prob": 0.1,
+            "hidden_size": H,
+            "id2label": id2label,
+            "initializer_range": 0.02,
+            "intermediate_size": v["inter"],
+            "label2id": label2id,
+            "layer_norm_eps": LN_EPS,
+            "max_position_embeddings": MAX_POSITION,
+            "model_type": "bert",
+            "num_attention_heads": v["heads"],
+            "num_hidden_layers": v["layers"],
+            "pad_token_id": PAD_ID,
+            "position_embedding_type": "absolute",
+            "problem_type": v["problem"],
+            "torch_dtype": CONFIG_DTYPE[v["dtype"]],
+            "transformers_version": "4.41.2",
+            "type_vocab_size": TYPE_VOCAB,
+            "use_cache": True,
+            "vocab_size": len(VOCAB),
+        }
+    else:
+        cfg = {
+            "_name_or_path": f"axformer-fixtures/{v['name']}",
+            "activation": v["act"],
+            "architectures": ["DistilBertForSequenceClassification"],
+            "attention_dropout": 0.1,
+            "dim": H,
+            "dropout": 0.1,
+            "hidden_dim": v["inter"],
+            "id2label": id2label,
+            "initializer_range": 0.02,
+            "label2id": label2id,
+            "max_position_embeddings": MAX_POSITION,
+            "model_type": "distilbert",
+            "n_heads": v["heads"],
+            "n_layers": v["layers"],
+            "pad_token_id": PAD_ID,
+            "problem_type": v["problem"],
+            "qa_dropout": 0.1,
+            "seq_classif_dropout": 0.2,
+            "sinusoidal_pos_embds": False,
+            "tie_weights_": True,
+            "torch_dtype": CONFIG_DTYPE[v["dtype"]],
+            "transformers_version": "4.41.2",
+            "vocab_size": len(VOCAB),
+        }
+    if v["problem"] is None:  # older checkpoints carry no problem_type at all
+        del cfg["problem_type"]
+    return cfg
+
+
+def tokenizer_config_json(v):
+    added = {str(i): {"content": t, "lstrip": False, "normalized": False, "rstrip": False,
+                      "single_word": False, "special": True}
+             for i, t in ((PAD_ID, "[PAD]"), (UNK_ID, "[UNK]"), (CLS_ID, "[CLS]"), (SEP_ID, "[SEP]"), (MASK_ID, "[MASK]"))}
+    cls = "BertTokenizer" if v["arch"] == "bert" else "DistilBertTokenizer"
+    return {
+        "added_tokens_decoder": added,
+        "clean_up_tokenization_spaces": True,
+        "cls_token": "[CLS]",
+        "do_lower_case": True,
+        "mask_token": "[MASK]",
+        "model_max_length": MAX_POSITION,
+        "pad_token": "[PAD]",
+        "sep_token": "[SEP]",
+        "strip_accents": None,
+        "tokenize_chinese_chars": True,
+        "tokenizer_class": cls,
+        "unk_token": "[UNK]",
+    }
+
+
+SPECIAL_TOKENS_MAP = {"cls_token": "[CLS]", "mask_token": "[MASK]", "pad_token": "[PAD]",
+                      "sep_token": "[SEP]", "unk_token": "[UNK]"}
+
+# ---------------------------------------------------------------------------------------
+# The reference forward pass, float64, read top to bottom. `w` maps hf names to float64.
+
+
+def act_fn(name):
+    if name == "gelu":
+        return lambda x: F.gelu(x, approximate="none")
+    if name == "relu":
+        return F.relu
+    if name in ("gelu_new", "gelu_pytorch_tanh"):
+        return lambda x: 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))
+    raise ValueError(name)
+
+
+def layer_norm(x, g, b, eps):
+    # x: [n, H]
+    mean = x.mean(-1, keepdim=True)
+    var = ((x - mean) ** 2).mean(-1, keepdim=True)
+    return (x - mean) / torch.sqrt(var + eps) * g + b
+
+
+def linear(x, w, b):
+    # x: [n, in], w: [out, in], b: [out]
+    return x @ w.t() + b
+
+
+def names(arch, i):
+    """Checkpoint names of layer i, keyed by role."""
+    if arch == "bert":
+        l = f"bert.encoder.layer.{i}."
+        return dict(q=l + "attention.self.query", k=l + "attention.self.key", v=l + "attention.self.value",
+                    o=l + "attention.output.dense", ln1=l + "attention.output.LayerNorm",
+                    f1=l + "intermediate.dense", f2=l + "output.dense", ln2=l + "output.LayerNorm")
+    l = f"distilbert.transformer.layer.{i}."
+    return dict(q=l + "attention.q_lin", k=l + "attention.k_lin", v=l + "attention.v_lin",
+                o=l + "attention.out_lin", ln1=l + "sa_layer_norm",
+                f1=l + "ffn.lin1", f2=l + "ffn.lin2", ln2=l + "output_layer_norm")
+
+
+def forward(v, w, ids, tts):
+    """One sequence, no padding. Returns logits [C] (float64)."""
+    arch, H, nh = v["arch"], v["hidden"], v["heads"]
+    D = H // nh
+    act = act_fn(v["act"])
+    n = len(ids)
+    ids_t = torch.tensor(ids)
+    e = "bert.embeddings." if arch == "bert" else "distilbert.embeddings."
+
+    x = w[e + "word_embeddings.weight"][ids_t] + w[e + "position_embeddings.weight"][:n]  # [n, H]
+    if arch == "bert":
+        x = x + w[e + "token_type_embeddings.weight"][torch.tensor(tts)]
+    x = layer_norm(x, w[e + "LayerNorm.weight"], w[e + "LayerNorm.bias"], LN_EPS)
+
+    for i in range(v["layers"]):
+        m = names(arch, i)
+        q = linear(x, w[m["q"] + ".weight"], w[m["q"] + ".bias"])  # [n, H]
+        k = linear(x, w[m["k"] + ".weight"], w[m["k"] + ".bias"])  # [n, H]
+        val = linear(x, w[m["v"] + ".weight"], w[m["v"] + ".bias"])  # [n, H]
+        ctx = torch.zeros(n, H, dtype=torch.float64)  # [n, H]
+        for h in range(nh):
+            s = slice(h * D, (h + 1) * D)
+            scores = q[:, s] @ k[:, s].t() / math.sqrt(D)  # [n, n]
+            probs = torch.softmax(scores, dim=-1)  # [n, n]
+            ctx[:, s] = probs @ val[:, s]
+        a = linear(ctx, w[m["o"] + ".weight"], w[m["o"] + ".bias"])  # [n, H]
+        x = layer_norm(a + x, w[m["ln1"] + ".weight"], w[m["ln1"] + ".bias"], LN_EPS)
+        hmid = act(linear(x, w[m["f1"] + ".weight"], w[m["f1"] + ".bias"]))  # [n, I]
+        f = linear(hmid, w[m["f2"] + ".weight"], w[m["f2"] + ".bias"])  # [n, H]
+        x = layer_norm(f + x, w[m["ln2"] + ".weight"], w[m["ln2"] + ".bias"], LN_EPS)
+
+    cls = x[0:1]  # [1, H]
+    if arch == "bert":
+        pooled = torch.tanh(linear(cls, w["bert.pooler.dense.weight"], w["bert.pooler.dense.bias"]))
+    else:
+        pooled = F.relu(linear(cls, w["pre_classifier.weight"], w["pre_classifier.bias"]))
+    return linear(pooled, w["classifier.weight"], w["classifier.bias"])[0]  # [C]
+
+
+def forward_einsum(v, w, ids, tts):
+    """The same model written differently (heads batched with einsum, torch's layer_norm
+    and softmax, DistilBERT's scale-q-first attention), to catch a slip in forward()."""
+    arch, H, nh = v["arch"], v["hidden"], v["heads"]
+    D = H // nh
+    n = len(ids)
+    e = "bert.embeddings." if arch == "bert" else "distilbert.embeddings."
+    pos = torch.arange(n)
+    x = F.embedding(torch.tensor(ids), w[e + "word_embeddings.weight"]) + F.embedding(pos, w[e + "position_embeddings.weight"])
+    if arch == "bert":
+        x = x + F.embedding(torch.tensor(tts), w[e + "token_type_embeddings.weight"])
+    x = F.layer_norm(x, (H,), w[e + "LayerNorm.weight"], w[e + "LayerNorm.bias"], LN_EPS)
+    if v["act"] == "gelu":
+        act = lambda t: t * 0.5 * (1.0 + torch.erf(t / math.sqrt(2.0)))
+    elif v["act"] == "relu":
+        act = lambda t: torch.clamp(t, min=0)
+    else:
+        act = lambda t: F.gelu(t, approximate="tanh")
+    for i in range(v["layers"]):
+        m = names(arch, i)
+        heads = lambda key: F.linear(x, w[m[key] + ".weight"], w[m[key] + ".bias"]).view(n, nh, D)
+        q, k, val = heads("q") / math.sqrt(D), heads("k"), heads("v")
+        scores = torch.einsum("qhd,khd->hqk", q, k)
+        probs = torch.exp(scores - scores.amax(-1, keepdim=True))
+        probs = probs / probs.sum(-1, keepdim=True)
+        ctx = torch.einsum("hqk,khd->qhd", probs, val).reshape(n, H)
+        x = F.layer_norm(F.linear(ctx, w[m["o"] + ".weight"], w[m["o"] + ".bias"]) + x, (H,),
+                         w[m["ln1"] + ".weight"], w[m["ln1"] + ".bias"], LN_EPS)
+        ff = F.linear(act(F.linear(x, w[m["f1"] + ".weight"], w[m["f1"] + ".bias"])), w[m["f2"] + ".weight"], w[m["f2"] + ".bias"])
+        x = F.layer_norm(ff + x, (H,), w[m["ln2"] + ".weight"], w[m["ln2"] + ".bias"], LN_EPS)
+    if arch == "bert":
+        head = torch.tanh(F.linear(x[0], w["bert.pooler.dense.weight"], w["bert.pooler.dense.bias"]))
+    else:
+        head = torch.clamp(F.linear(x[0], w["pre_classifier.weight"], w["pre_classifier.bias"]), min=0)
+    return F.linear(head, w["classifier.weight"], w["classifier.bias"])
+
+
+# ---------------------------------------------------------------------------------------
+# Cases: [CLS] a [SEP] or [CLS] a [SEP] b [SEP], type 1 on b and its [SEP] (as the HF
+# tokenizer makes them). DistilBERT has no token types: its type ids are all 0.
+
+
+def make_case(n, gen, pair):
+    if n == 1:
+        return [CLS_ID], [0]
+    if n == 2:
+        return [CLS_ID, SEP_ID], [0, 0]
+    rand = lambda k: torch.randint(0, len(VOCAB), (k,), generator=gen).tolist()
+    body = n - 2
+    if pair and n >= 5:
+        la = int(torch.randint(1, body - 1, (1,), generator=gen))  # a: [1, body-2], b: the rest minus a [SEP]
+        lb = body - 1 - la
+        ids = [CLS_ID] + rand(la) + [SEP_ID] + rand(lb) + [SEP_ID]
+        tts = [0] * (la + 2) + [1] * (lb + 1)
+    else:
+        ids = [CLS_ID] + rand(body) + [SEP_ID]
+        tts = [0] * n
+    return ids, tts
+
+
+def make_cases(gen):
+    lengths = CASE_LENGTHS + torch.randint(1, MAX_POSITION + 1, (RANDOM_CASES,), generator=gen).tolist()
+    return [make_case(n, gen, pair=(j % 2 == 1)) for j, n in enumerate(lengths)]
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def f16_storage(w, arch):
+    """What a converter asked for f16 storage keeps: matrices and the word embedding in
+    f16, position/type embeddings and every vector in f32 (docs/format.md)."""
+    out = {}
+    for k, t in w.items():
+        keep = t.dim() == 1 or "position_embeddings" in k or "token_type_embeddings" in k or k.endswith("position_ids")
+        out[k] = t if keep else t.to(torch.float16).to(torch.float64)
+    return out
+
+
+def build(v, seed):
+    gen = torch.Generator().manual_seed(seed)
+    params = init_params(v, gen)
+    stored = {k: t.to(TORCH_DTYPE[v["dtype"]]) for k, t in params.items()}
+    w = {k: t.to(torch.float64) for k, t in stored.items()}  # goldens use the stored values
+    if v.get("position_ids"):
+        stored["bert.embeddings.position_ids"] = torch.arange(MAX_POSITION, dtype=torch.int64).unsqueeze(0)
+
+    d = os.path.join(OUT, v["name"])
+    if os.path.isdir(d):
+        shutil.rmtree(d)
+    os.makedirs(d)
+    write_json(os.path.join(d, "config.json"), config_json(v))
+    write_file(os.path.join(d, "vocab.txt"), "\n".join(VOCAB) + "\n")
+    write_json(os.path.join(d, "tokenizer_config.json"), tokenizer_config_json(v))
+    write_json(os.path.join(d, "special_tokens_map.json"), SPECIAL_TOKENS_MAP)
+
+    shards = v.get("shards", 1)
+    if shards == 1:
+        write_file(os.path.join(d, "model.safetensors"), safetensors_bytes(stored))
+    else:
+        keys = sorted(stored)
+        per = math.ceil(len(keys) / shards)
+        weight_map, total = {}, 0
+        for s in range(shards):
+            fname = f"model-{s + 1:05d}-of-{shards:05d}.safetensors"
+            part = {k: stored[k] for k in keys[s * per:(s + 1) * per]}
+            write_file(os.path.join(d, fname), safetensors_bytes(part))
+            for k, t in part.items():
+                weight_map[k] = fname
+                total += t.numel() * t.element_size()
+        write_json(os.path.join(d, "model.safetensors.index.json"),
+                   {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))})
+
+    cases, worst_f16, spread = [], 0.0, 0.0
+    w16 = f16_storage(w, v["arch"])
+    for ids, tts in make_cases(gen):
+        if v["arch"] == "distilbert":
+            tts = [0] * len(ids)
+        logits = forward(v, w, ids, tts)
+        check = forward_einsum(v, w, ids, tts)
+        gap = (logits - check).abs().max().item()
+        assert gap < 1e-10, f"{v['name']}: the two forward formulations disagree by {gap} at n={len(ids)}"
+        worst_f16 = max(worst_f16, (forward(v, w16, ids, tts) - logits).abs().max().item())
+        cases.append({"input_ids": ids, "token_type_ids": tts, "logits": [float(x) for x in logits]})
+    all_logits = torch.tensor([c["logits"] for c in cases])
+    spread = (all_logits - all_logits.mean(0)).abs().max().item()
+    assert spread > 0.1, f"{v['name']}: logits barely depend on the input ({spread})"
+    # One case per line keeps the file small and its diffs readable.
+    write_file(os.path.join(d, "golden.json"), "[\n" + ",\n".join(json.dumps(c, separators=(",", ":")) for c in cases) + "\n]\n")
+    size = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
+    print(f"{v['name']:22s} {size / 1024:7.1f} KiB  {len(cases)} cases  |logits - mean| max {spread:.3f}"
+          f"  max |logits(f16 matrices) - golden| {worst_f16:.2e}")
+    return size
+
+
+def main():
+    t0 = time.time()
+    os.makedirs(OUT, exist_ok=True)
+    total = 0
+    for j, v in enumerate(VARIANTS):
+        total += build(v, seed=1000 + j)
+    print(f"total {total / 1024:.1f} KiB in {OUT}  ({time.time() - t0:.1f} s)")
+    if total > 1.5 * 1024 * 1024:
+        sys.exit("fixtures exceed the 1.5 MB budget")
+
+
+if __name__ == "__main__":
+    main()

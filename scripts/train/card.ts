@@ -1,0 +1,116 @@
+// Writes models/NAME/README.md, the model card, from what train.py measured (DATA/results.json).
+
+import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ModelRecipe } from "./recipe.ts";
+import { getTask } from "./tasks.ts";
+
+interface Metrics {
+  accuracy: number;
+  f1?: number;
+  mcc?: number;
+}
+interface Results {
+  eval_split: string;
+  metric: "accuracy" | "f1" | "mcc";
+  eval: Metrics;
+  val: Metrics;
+  majority_share: { val: number; eval: number };
+  best_epoch: number;
+  history: { epoch: number; train_loss: number; val: Metrics }[];
+  parameters: number;
+  train_seconds: number;
+  threads: number;
+  command: string;
+  data: {
+    vocab_size: number;
+    max_len: number;
+    min_count: number;
+    splits: Record<string, { rows: number; mean_tokens: number; truncated: number; majority_share: number }>;
+  };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+function metricCells(m: Metrics): string {
+  return [pct(m.accuracy), m.f1 === undefined ? "" : pct(m.f1), m.mcc === undefined ? "" : m.mcc.toFixed(4)].join(" | ");
+}
+
+export function headline(r: Results): string {
+  const name = { accuracy: "accuracy", f1: "F1", mcc: "Matthews correlation" }[r.metric];
+  const value = r.metric === "mcc" ? r.eval.mcc!.toFixed(4) : pct(r.eval[r.metric]!);
+  const acc = r.metric === "accuracy" ? "" : `, accuracy ${pct(r.eval.accuracy)}`;
+  return `${r.eval_split} ${name} ${value}${acc} (majority class: accuracy ${pct(r.majority_share.eval)}${r.metric === "mcc" ? ", MCC 0" : ""})`;
+}
+
+export function writeCard(name: string, recipe: ModelRecipe, dataDir: string): void {
+  const task = getTask(recipe.task);
+  const r = JSON.parse(readFileSync(join(dataDir, "results.json"), "utf8")) as Results;
+  const dir = join("models", name);
+  const bytes = statSync(join(dir, "model.safetensors")).size;
+  const s = r.data.splits;
+  const card = `---
+language: en
+library_name: transformers
+pipeline_tag: text-classification
+tags: [bert, text-classification, axformer, trained-from-scratch]
+---
+
+# ${name}: ${task.title}
+
+**Trained here, from random weights, by this project's recipe. This is not a Hugging Face Hub model**
+and it starts from no pretrained weights: there was no pre-training, only fine-tuning on the task's own
+training split. Expect accuracy well below a pretrained BERT's. ${recipe.why}
+
+It is an ordinary Hugging Face checkpoint (\`config.json\`, \`model.safetensors\` in float16, \`vocab.txt\`,
+\`tokenizer_config.json\`) that \`transformers\` loads with \`AutoModelForSequenceClassification\`.
+
+## Result
+
+**${headline(r)}**, measured by the recipe on the float16 weights in this folder.
+
+| split | rows | accuracy | F1 (label 1) | MCC |
+|---|---|---|---|---|
+| val (picks the epoch) | ${s.val.rows} | ${metricCells(r.val)} |
+| ${r.eval_split} (reported) | ${s.eval.rows} | ${metricCells(r.eval)} |
+
+## Model
+
+| | |
+|---|---|
+| architecture | \`BertForSequenceClassification\` (post-norm BERT, GELU, pooler on [CLS]) |
+| layers / hidden / heads / intermediate | ${recipe.layers} / ${recipe.hidden} / ${recipe.heads} / ${recipe.intermediate} |
+| max positions = \`model_max_length\` | ${recipe.maxLen} tokens (longer inputs are truncated, pairs longest-first) |
+| vocab | ${r.data.vocab_size} WordPiece tokens, uncased: the bert-base-uncased tokens used at least ${r.data.min_count} time(s) by the training text, plus every single character and its \`##\` form (docs/training.md) |
+| labels | ${task.labels.map((l, i) => `${i} = ${l}`).join(", ")} |
+| parameters | ${r.parameters.toLocaleString("en-US")} (${(bytes / 1e6).toFixed(2)} MB float16 safetensors) |
+
+## Data
+
+${task.data}
+
+| split | rows | mean tokens | truncated at ${recipe.maxLen} | majority label share |
+|---|---|---|---|---|
+${(["train", "val", "eval"] as const)
+  .map((k) => `| ${k === "eval" ? r.eval_split : k} | ${s[k].rows} | ${s[k].mean_tokens} | ${s[k].truncated} | ${pct(s[k].majority_share)} |`)
+  .join("\n")}
+
+## Training
+
+AdamW (weight decay 0.01, none on biases and LayerNorm), learning rate ${recipe.lr} with a linear warm-up
+over the first 10% of steps and a linear decay, batch ${recipe.batch}, ${recipe.epochs} epochs, dropout 0.1,
+seed 0; the epoch with the best val ${r.metric} is kept (epoch ${r.best_epoch}). ${r.train_seconds} s on ${r.threads}
+CPU threads (torch 1.13).
+
+\`\`\`
+${r.command}
+\`\`\`
+
+| epoch | train loss | val accuracy |
+|---|---|---|
+${r.history.map((h) => `| ${h.epoch} | ${h.train_loss.toFixed(4)} | ${pct(h.val.accuracy)} |`).join("\n")}
+`;
+  const path = join(dir, "README.md");
+  writeFileSync(path + ".tmp", card);
+  renameSync(path + ".tmp", path);
+}

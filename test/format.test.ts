@@ -1,0 +1,589 @@
+// The .axf writer (host/format/writer.ts) against the only reader
+// (assembly/format.ts, compiled here with a small test entry), both ways:
+// round trips that compare every field and tensor, and damaged files the
+// reader must reject with a message naming the problem.
+
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { readFileSync, existsSync } from "node:fs";
+import { mkdtemp, mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { crc32 as zlibCrc32 } from "node:zlib";
+import asc from "assemblyscript/asc";
+import * as F from "../assembly/format_constants.ts";
+import { expectedTensors, storedAs, writeModel, writeModelUnchecked, compactRanges } from "../host/format/writer.ts";
+import { writeModelFile } from "../host/format/write-file.ts";
+import { readModel, loadIntoWasm, parseRanges, type FormatExports } from "../host/format/read.ts";
+import { crc32 } from "../host/format/crc32.ts";
+import type { Model, Storage } from "../host/format/model.ts";
+import { randomModel, prng, type RandomModelOptions } from "./helpers/random-model.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+// The reader plus what readModel needs from assembly/index.ts (alloc_model,
+// load_model, errors, labels), and a peek at the Weights the engine will use.
+const ENTRY = "test/wasm/format_entry.ts";
+const ENTRY_SOURCE = `
+import { loadModel, unloadModel, labels, weights, stringPtr, stringLen } from "../../assembly/format";
+import { errorPtr, errorLen } from "../../assembly/errors";
+import { Matrix } from "../../assembly/model";
+export * from "../../assembly/format_exports";
+
+let buf: usize = 0;
+export function alloc_model(size: u32): usize {
+  unloadModel();
+  if (buf) heap.free(buf);
+  buf = heap.alloc(max<usize>(size, 16));
+  return buf;
+}
+export function load_model(ptr: usize, size: u32): i32 { return loadModel(ptr, size); }
+export function error_ptr(): usize { return errorPtr(); }
+export function error_len(): i32 { return errorLen(); }
+export function label_ptr(i: u32): usize { return i < labels.count ? stringPtr(labels, i) : 0; }
+export function label_len(i: u32): u32 { return i < labels.count ? stringLen(labels, i) : 0; }
+
+// layer < 0: 0 word embeddings, 1 pooler, 2 pre_classifier, 3 classifier; else
+// 0 query, 1 key, 2 value, 3 attn_out, 4 intermediate, 5 output of that layer.
+// f: 0 rows, 1 cols, 2 dtype, 3 data, 4 scales.
+export function test_matrix(layer: i32, k: u32, f: u32): usize {
+  let m: Matrix;
+  if (layer < 0) m = k == 0 ? weights.word_embeddings : k == 1 ? weights.pooler : k == 2 ? weights.pre_classifier : weights.classifier;
+  else {
+    let l = weights.layers[layer];
+    m = k == 0 ? l.query : k == 1 ? l.key : k == 2 ? l.value : k == 3 ? l.attn_out : k == 4 ? l.intermediate : l.output;
+  }
+  return f == 0 ? <usize>m.rows : f == 1 ? <usize>m.cols : f == 2 ? <usize>m.dtype : f == 3 ? m.data : m.scales;
+}
+export function test_word_embeddings_f16(): bool { return weights.word_embeddings_f16; }
+export function test_query_bias(layer: u32): usize { return weights.layers[layer].query_bias; }
+export function test_ffn_ln_weight(layer: u32): usize { return weights.layers[layer].ffn_ln_weight; }
+`;
+
+type TestExports = FormatExports & {
+  test_matrix(layer: number, k: number, f: number): number;
+  test_word_embeddings_f16(): number;
+  test_query_bias(layer: number): number;
+  test_ffn_ln_weight(layer: number): number;
+};
+
+async function compileReader(): Promise<Uint8Array> {
+  let binary: Uint8Array | null = null;
+  const entryPath = resolve(ROOT, ENTRY);
+  const { error, stderr } = await asc.main([ENTRY, "--enable", "simd", "-O3", "--outFile", "format-test.wasm"], {
+    stdout: asc.createMemoryStream(),
+    stderr: asc.createMemoryStream(),
+    readFile: (name, baseDir) => {
+      const p = resolve(ROOT, baseDir, name);
+      if (p === entryPath) return ENTRY_SOURCE;
+      return existsSync(p) ? readFileSync(p, "utf8") : null;
+    },
+    writeFile: (name, contents) => {
+      if (name.endsWith(".wasm")) binary = contents as Uint8Array;
+    },
+    listFiles: () => [],
+  });
+  if (error) throw new Error(`asc failed: ${error.message}\n${stderr.toString()}`);
+  return binary!;
+}
+
+let wasm: TestExports;
+
+// uvu reports a failing before-hook only as "0 passed", so say why here.
+test.before(async () => {
+  try {
+    const module = await WebAssembly.compile((await compileReader()) as Uint8Array<ArrayBuffer>);
+    const imports = WebAssembly.Module.imports(module);
+    const env: Record<string, WebAssembly.ImportValue> = {
+      abort: () => { throw new Error("wasm abort (the reader trapped)"); },
+      seed: () => 1,
+    };
+    for (const i of imports) {
+      if (i.module !== "env" || !(i.name in env)) throw new Error(`unexpected wasm import ${i.module}.${i.name}`);
+    }
+    const instance = await WebAssembly.instantiate(module, { env });
+    wasm = instance.exports as unknown as TestExports;
+  } catch (e) {
+    console.error("format.test.ts: could not build the reader:", e);
+    throw e;
+  }
+});
+
+// ---- helpers -------------------------------------------------------------------
+
+function f32Bits(x: number): number {
+  return new Uint32Array(new Float32Array([x]).buffer)[0];
+}
+
+// Per-row symmetric int8 as the format defines it, recomputed here.
+function int8Expected(data: Float32Array, rows: number): Float32Array {
+  const cols = data.length / rows, out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) {
+    let maxabs = 0;
+    for (let c = 0; c < cols; c++) maxabs = Math.max(maxabs, Math.abs(data[r * cols + c]));
+    const scale = Math.fround(maxabs / 127);
+    for (let c = 0; c < cols && scale > 0; c++) {
+      const w = data[r * cols + c];
+      const q = Math.min(127, Math.round(Math.abs(w) / scale)) * Math.sign(w);
+      out[r * cols + c] = q * scale;
+    }
+  }
+  return out;
+}
+
+// b is what a reader gives back for a model written from a.
+function assertRoundTrip(a: Model, b: Model) {
+  assert.equal(b.config, { ...a.config, layerNormEps: Math.fround(a.config.layerNormEps) });
+  assert.equal(b.layers, a.layers);
+  assert.equal(b.vocab, a.vocab);
+  assert.equal(b.labels, a.labels);
+  assert.equal(b.meta, a.meta);
+  const specs = expectedTensors(a.config, a.layers);
+  assert.equal([...b.tensors.keys()], specs.map((s) => s.name), "tensor names, in file order");
+  for (const spec of specs) {
+    const ta = a.tensors.get(spec.name)!, tb = b.tensors.get(spec.name)!;
+    const storage = storedAs(spec, ta);
+    assert.equal(tb.shape, ta.shape, spec.name);
+    assert.is(tb.storage, storage, spec.name);
+    if (storage === "f32") {
+      assert.ok(tb.data.every((v, i) => Object.is(v, ta.data[i])), `${spec.name}: f32 values differ`);
+    } else if (storage === "f16") {
+      for (let i = 0; i < ta.data.length; i++) {
+        const err = Math.abs(tb.data[i] - ta.data[i]);
+        if (err > Math.max(Math.abs(ta.data[i]) * 2 ** -11, 2 ** -25)) assert.unreachable(`${spec.name}[${i}]: f16 ${tb.data[i]} for ${ta.data[i]}`);
+      }
+    } else {
+      const want = int8Expected(ta.data, ta.shape[0]);
+      assert.ok(tb.data.every((v, i) => v === want[i]), `${spec.name}: int8 values differ from the per-row quantization`);
+    }
+  }
+}
+
+function expectReject(bytes: Uint8Array, pattern: RegExp) {
+  let message = "";
+  try {
+    loadIntoWasm(bytes, wasm);
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  assert.ok(message !== "", `the reader accepted a bad file (expected ${pattern})`);
+  assert.match(message, pattern);
+  assert.is(wasm.tensor_count(), 0, "nothing stays loaded after a failed load");
+  // The instance stays usable.
+  const good = randomModel({ seed: 99 });
+  assertRoundTrip(good, readModel(writeModel(good), wasm));
+}
+
+interface SectionEntry { at: number; kind: number; offset: number; size: number }
+
+function sectionTable(bytes: Uint8Array): SectionEntry[] {
+  const v = new DataView(bytes.buffer, bytes.byteOffset);
+  return Array.from({ length: v.getUint32(12, true) }, (_, i) => {
+    const at = F.HEADER_SIZE + i * F.SECTION_ENTRY_SIZE;
+    return { at, kind: v.getUint32(at, true), offset: v.getUint32(at + 4, true), size: v.getUint32(at + 8, true) };
+  });
+}
+
+function section(bytes: Uint8Array, kind: number): SectionEntry {
+  return sectionTable(bytes).find((s) => s.kind === kind)!;
+}
+
+// Recomputes every in-bounds section CRC and the header CRC, so a patch reaches
+// the check it is aimed at instead of tripping a CRC first.
+function fixCrcs(bytes: Uint8Array): Uint8Array {
+  const v = new DataView(bytes.buffer, bytes.byteOffset);
+  const table = sectionTable(bytes);
+  for (const s of table) {
+    if (s.offset + s.size <= bytes.length) v.setUint32(s.at + 12, crc32(bytes.subarray(s.offset, s.offset + s.size)), true);
+  }
+  v.setUint32(16, 0, true);
+  v.setUint32(16, crc32(bytes.subarray(0, F.HEADER_SIZE + table.length * F.SECTION_ENTRY_SIZE)), true);
+  return bytes;
+}
+
+function patch(bytes: Uint8Array, at: number, value: number): Uint8Array {
+  const out = bytes.slice();
+  new DataView(out.buffer).setUint32(at, value >>> 0, true);
+  return out;
+}
+
+// Address of field `at` of the tensor table entry named `name`.
+function tensorEntry(bytes: Uint8Array, name: string): number {
+  const s = section(bytes, F.SECTION_TENSORS);
+  const v = new DataView(bytes.buffer, bytes.byteOffset);
+  const count = v.getUint32(s.offset, true);
+  const names = s.offset + 4 + count * F.TENSOR_ENTRY_SIZE;
+  for (let i = 0; i < count; i++) {
+    const e = s.offset + 4 + i * F.TENSOR_ENTRY_SIZE;
+    const n = new TextDecoder().decode(bytes.subarray(names + v.getUint32(e, true), names + v.getUint32(e, true) + v.getUint32(e + 4, true)));
+    if (n === name) return e;
+  }
+  throw new Error(`no tensor ${name}`);
+}
+
+const base = () => writeModel(randomModel({ seed: 5 }));
+
+test("host CRC-32 agrees with zlib, whole and continued", () => {
+  const rand = prng(3);
+  for (const n of [0, 1, 7, 8, 9, 63, 64, 1000, 4099]) {
+    const bytes = Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
+    assert.is(crc32(bytes), zlibCrc32(bytes), `length ${n}`);
+    const cut = Math.floor(n / 3);
+    assert.is(crc32(bytes.subarray(cut), crc32(bytes.subarray(0, cut))), zlibCrc32(bytes), `length ${n} in two parts`);
+  }
+});
+
+// ---- round trips -----------------------------------------------------------------
+
+const cases: Array<[string, RandomModelOptions]> = [
+  ["BERT f32", {}],
+  ["DistilBERT f32", { arch: "distilbert", numLayers: 3, hiddenAct: "relu" }],
+  ["BERT f16", { storage: "f16", seed: 2 }],
+  ["DistilBERT f16", { arch: "distilbert", storage: "f16", seed: 3 }],
+  ["BERT int8", { storage: "int8", seed: 4 }],
+  ["DistilBERT int8", { arch: "distilbert", storage: "int8", seed: 6, numLabels: 3 }],
+  ["BERT mixed storage", { storage: (n) => (n.includes("word_") ? "f16" : n.includes("intermediate") ? "int8" : n.includes("position") ? "int8" : "f32") }],
+  ["BERT regression, gelu_tanh", { problemType: "regression", hiddenAct: "gelu_tanh", doLowerCase: false }],
+  ["BERT multi-label", { problemType: "multi_label_classification", numLabels: 4 }],
+  ["BERT pruned", {
+    hiddenSize: 24, numHeads: 4, intermediateSize: 48, storage: "int8",
+    layers: [
+      { heads: [1, 3], ffnNeurons: [0, 1, 2, 10, 11, 40, 47], hardK: 3 },
+      { hasAttention: false, ffnNeurons: Array.from({ length: 20 }, (_, i) => 2 * i) },
+      { hasFfn: false, heads: [2] },
+      { hasAttention: false, hasFfn: false },
+    ],
+  }],
+  ["DistilBERT pruned f16", {
+    arch: "distilbert", storage: "f16",
+    layers: [{ hasFfn: false, hardK: 30 }, { heads: [0], ffnNeurons: [5, 6, 7] }],
+  }],
+];
+
+for (const [name, opts] of cases) {
+  test(`round trip: ${name}`, () => {
+    const model = randomModel(opts);
+    const bytes = writeModel(model);
+    const back = readModel(bytes, wasm);
+    assertRoundTrip(model, back);
+    // f32 and f16 values survive a second write exactly, so the files are identical.
+    if (![...model.tensors.values()].some((t) => t.storage === "int8")) {
+      assert.ok(Buffer.from(writeModel(back)).equals(Buffer.from(bytes)), "rewriting the read model gives the same file");
+    }
+  });
+}
+
+test("the reader's Weights: in place, f16 widened, removed blocks absent", () => {
+  const model = randomModel({
+    storage: (n) => (n.includes("word_") || n.includes("layer.0.attention.self.query") ? "f16" : n.includes("intermediate") ? "int8" : "f32"),
+    layers: [{ heads: [1] }, { hasAttention: false, hasFfn: false }],
+  });
+  const back = readModel(writeModel(model), wasm);
+  const mem = () => wasm.memory.buffer;
+  const idx = (name: string) => [...back.tensors.keys()].indexOf(name);
+
+  // The word embedding stays f16 in place.
+  assert.is(wasm.test_word_embeddings_f16(), 1);
+  assert.is(wasm.test_matrix(-1, 0, 2), F.DTYPE_F16);
+  assert.is(wasm.test_matrix(-1, 0, 3) >>> 0, wasm.tensor_data_ptr(idx("embeddings.word_embeddings.weight")) >>> 0);
+
+  // Another f16 matrix is widened to f32 by the wasm reader, bit-equal to the host's f16 decoding.
+  const q = "encoder.layer.0.attention.self.query.weight";
+  assert.is(wasm.test_matrix(0, 0, 2), F.DTYPE_F32);
+  assert.equal([wasm.test_matrix(0, 0, 0), wasm.test_matrix(0, 0, 1)], [8, 16]);
+  assert.is.not(wasm.test_matrix(0, 0, 3) >>> 0, wasm.tensor_data_ptr(idx(q)) >>> 0);
+  assert.equal(new Float32Array(mem(), wasm.test_matrix(0, 0, 3) >>> 0, 8 * 16), back.tensors.get(q)!.data);
+
+  // f32 and int8 are used where they lie in the file.
+  const k = "encoder.layer.0.attention.self.key.weight";
+  assert.is(wasm.test_matrix(0, 1, 3) >>> 0, wasm.tensor_data_ptr(idx(k)) >>> 0);
+  const inter = "encoder.layer.0.intermediate.dense.weight";
+  assert.is(wasm.test_matrix(0, 4, 2), F.DTYPE_INT8);
+  assert.is(wasm.test_matrix(0, 4, 4) >>> 0, wasm.tensor_scales_ptr(idx(inter)) >>> 0);
+
+  // Layer 1 lost both blocks: no matrices or biases, but its LayerNorms stay.
+  for (let m = 0; m < 6; m++) assert.is(wasm.test_matrix(1, m, 3), 0);
+  assert.is(wasm.test_query_bias(1), 0);
+  assert.ok(wasm.test_ffn_ln_weight(1) !== 0);
+  assert.equal([wasm.layer_field(1, 0), wasm.layer_field(1, 1), wasm.layer_field(1, 2), wasm.layer_field(1, 3)], [0, 0, 0, 0]);
+  assert.equal([wasm.layer_field(0, 0), wasm.layer_field(0, 2), wasm.layer_field(0, 3)], [1, 1, 32]);
+  // BERT: no pre-classifier.
+  assert.is(wasm.test_matrix(-1, 2, 3), 0);
+  assert.ok(wasm.test_matrix(-1, 1, 3) !== 0);
+});
+
+test("f16: round to nearest even, subnormals, overflow is an error", () => {
+  const cases: Array<[number, number]> = [
+    [1, 1], [-2, -2], [65504, 65504], [-65504, -65504], [65519, 65504],
+    [1 + 2 ** -11, 1], [1 + 3 * 2 ** -11, 1 + 2 ** -9], [1 + 2 ** -11 + 2 ** -20, 1 + 2 ** -10],
+    [2 ** -14, 2 ** -14], [2 ** -14 - 2 ** -24, 2 ** -14 - 2 ** -24], [2 ** -24, 2 ** -24],
+    [2 ** -25, 0], [3 * 2 ** -25, 2 ** -23], [2 ** -25 + 2 ** -30, 2 ** -24], [1e-30, 0], [-0.1, -0.0999755859375],
+    [0, 0], [2 ** -14 - 2 ** -25, 2 ** -14],
+  ];
+  // classifier.weight is [3, 9]: 27 values, so the wasm widening runs both its
+  // 4-wide loop and its scalar tail; the cases go at the start, then at the end.
+  for (const start of [0, 27 - cases.length]) {
+    const model = randomModel({ hiddenSize: 9, numHeads: 3, numLabels: 3, storage: (n) => (n === "classifier.weight" ? "f16" : "f32") });
+    const data = model.tensors.get("classifier.weight")!.data;
+    cases.forEach(([x], i) => { data[start + i] = x; });
+    const back = readModel(writeModel(model), wasm).tensors.get("classifier.weight")!.data;
+    cases.forEach(([x, want], i) => assert.is(back[start + i], Math.fround(want), `f16(${x})`));
+    // The wasm reader widens this matrix itself; it must agree bit for bit.
+    const widened = new Float32Array(wasm.memory.buffer, wasm.test_matrix(-1, 3, 3) >>> 0, 27);
+    cases.forEach(([x, want], i) => assert.is(f32Bits(widened[start + i]), f32Bits(want), `wasm f16(${x})`));
+    assert.equal(widened, back);
+
+    data[start + 5] = 65520;
+    const at = `[${Math.floor((start + 5) / 9)}, ${(start + 5) % 9}]`;
+    assert.throws(() => writeModel(model), (e: Error) => e.message.includes(`'classifier.weight' at ${at}: 65520 overflows f16`));
+  }
+});
+
+test("int8: per-row scale, zero rows get scale 1", () => {
+  const model = randomModel({ storage: (n) => (n === "classifier.weight" ? "int8" : "f32") });
+  const t = model.tensors.get("classifier.weight")!; // [2, 16]
+  t.data.fill(0, 16, 32);
+  t.data[3] = -2.54; // the row's maxabs: scale 0.02, q = -127
+  const back = readModel(writeModel(model), wasm);
+  const scales = new Float32Array(wasm.memory.buffer, wasm.test_matrix(-1, 3, 4) >>> 0, 2);
+  assert.is(scales[0], Math.fround(Math.fround(2.54) / 127));
+  assert.is(scales[1], 1);
+  const q = new Int8Array(wasm.memory.buffer, wasm.test_matrix(-1, 3, 3) >>> 0, 32);
+  assert.is(q[3], -127);
+  assert.ok(q.subarray(16).every((v) => v === 0));
+  assert.ok(back.tensors.get("classifier.weight")!.data.subarray(16).every((v) => v === 0));
+});
+
+test("META: compact ranges round trip, user meta kept, absent META gives 0..n-1", () => {
+  assert.is(compactRanges([0, 1, 2, 5, 7, 8]), "0-2,5,7-8");
+  assert.equal(parseRanges(compactRanges([0, 1, 2, 5, 7, 8])), [0, 1, 2, 5, 7, 8]);
+  assert.equal(parseRanges(""), []);
+  const model = randomModel({ layers: [{ heads: [1], ffnNeurons: [3, 4, 5, 9] }] });
+  model.meta = { source: "x", decisions: [{ layer: 0, removed: "head 0" }] };
+  assert.equal(readModel(writeModel(model), wasm).meta, model.meta);
+  const s = section(writeModel(model), F.SECTION_META);
+  const noMeta = fixCrcs(patch(writeModel(model), s.at, 99)); // an unknown kind: skipped
+  const back = readModel(noMeta, wasm);
+  assert.equal(back.meta, {});
+  assert.equal(back.layers[0], { hasAttention: true, hasFfn: true, heads: [0], ffnNeurons: [0, 1, 2, 3], hardK: 0 });
+});
+
+test("config words and strings through the introspection exports", () => {
+  const model = randomModel({ arch: "distilbert" });
+  model.config.tokenizer.stripAccents = false;
+  model.config.tokenizer.maskId = null;
+  model.labels = ["négatif", "positif 👍"];
+  const back = readModel(writeModel(model), wasm);
+  assert.is(wasm.config_word(F.CFG_MASK_ID) >>> 0, F.NO_TOKEN);
+  assert.is(wasm.config_word(F.CFG_STRIP_ACCENTS), F.STRIP_ACCENTS_NEVER);
+  assert.is(wasm.config_word(F.CFG_FLAGS), 1);
+  assert.is(wasm.config_word(F.CFG_TYPE_VOCAB_SIZE), 0);
+  assert.is(back.config.tokenizer.maskId, null);
+  assert.is(back.config.tokenizer.stripAccents, false);
+  assert.equal(back.labels, model.labels);
+  assert.is(wasm.vocab_count(), model.vocab.length);
+  assert.is(wasm.config_word(32), 0);
+  assert.is(wasm.tensor_data_ptr(wasm.tensor_count()), 0);
+});
+
+test("the writer validates the model, naming the problem", () => {
+  const m = () => randomModel();
+  const bad = (edit: (x: Model) => void, pattern: RegExp) => {
+    const x = m();
+    edit(x);
+    assert.throws(() => writeModel(x), pattern);
+  };
+  bad((x) => { x.tensors.get("classifier.weight")!.data[3] = NaN; }, /classifier\.weight.*NaN/);
+  bad((x) => { x.tensors.get("encoder.layer.1.output.dense.bias")!.data[0] = Infinity; }, /encoder\.layer\.1\.output\.dense\.bias.*Infinity/);
+  bad((x) => { x.tensors.delete("pooler.dense.bias"); }, /pooler\.dense\.bias' is missing/);
+  bad((x) => { x.tensors.get("classifier.weight")!.shape = [16, 2]; }, /classifier\.weight' has shape \[16,2\], expected \[2,16\]/);
+  bad((x) => { x.layers[0].heads = [0]; }, /encoder\.layer\.0\.attention\.self\.query\.weight' has shape \[16,16\], expected \[8,16\]/);
+  bad((x) => { x.layers[1].hasFfn = false; x.layers[1].ffnNeurons = []; }, /encoder\.layer\.1\.intermediate\.dense\.weight' is not part of this model/);
+  bad((x) => { x.layers[0].heads = [1, 0]; }, /layers\[0\]\.heads\[1\]/);
+  bad((x) => { x.vocab.pop(); }, /vocab tokens for config\.vocabSize/);
+  bad((x) => { x.vocab[8] = x.vocab[7]; }, /vocab tokens 7 and 8 are both/);
+  bad((x) => { x.labels.push("extra"); }, /3 labels for config\.numLabels = 2/);
+  bad((x) => { x.config.headDim = 4; }, /headDim \* config\.numHeads/);
+  bad((x) => { x.config.tokenizer.maxLen = 33; }, /maxLen = 33/);
+});
+
+test("writeModelFile writes atomically and cleans up on failure", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "axf-"));
+  try {
+    const model = randomModel();
+    const path = join(dir, "m.axf");
+    const n = await writeModelFile(path, model);
+    const bytes = await readFile(path);
+    assert.is(n, bytes.length);
+    assert.ok(bytes.equals(Buffer.from(writeModel(model))));
+    // Rename onto a directory fails: the error names the path and no temp file is left.
+    await mkdir(join(dir, "taken.axf"));
+    let message = "";
+    await writeModelFile(join(dir, "taken.axf"), model).catch((e) => { message = e.message; });
+    assert.match(message, /taken\.axf/);
+    assert.equal((await readdir(dir)).sort(), ["m.axf", "taken.axf"]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("the shipped runtime (build/axformer.wasm) reads what the writer writes", async () => {
+  const path = join(ROOT, "build/axformer.wasm");
+  if (!existsSync(path)) {
+    console.log("  skipped: build/axformer.wasm is not built (npm run asbuild)");
+    return;
+  }
+  const module = await WebAssembly.compile(readFileSync(path));
+  const env: Record<string, WebAssembly.ImportValue> = {};
+  for (const i of WebAssembly.Module.imports(module)) {
+    if (i.module === "env" && i.kind === "function") env[i.name] = () => { throw new Error(`wasm called env.${i.name}`); };
+  }
+  const shipped = (await WebAssembly.instantiate(module, { env })).exports as unknown as FormatExports;
+  for (const opts of [{ arch: "distilbert", storage: "f16", layers: [{ hasFfn: false }, { heads: [1], hardK: 2 }] }, { storage: "int8" }] as RandomModelOptions[]) {
+    const model = randomModel(opts);
+    assertRoundTrip(model, readModel(writeModel(model), shipped));
+  }
+  let message = "";
+  try { loadIntoWasm(writeModel(randomModel()).slice(0, 100), shipped); } catch (e) { message = (e as Error).message; }
+  assert.match(message, /file_size/);
+});
+
+// ---- rejections -------------------------------------------------------------------
+
+test("rejects: too short, bad magic, version, file size, section count, header CRC", () => {
+  const b = base();
+  expectReject(b.slice(0, 40), /40 bytes, shorter than the 64-byte header/);
+  expectReject(fixCrcs(patch(b, 0, 0x4d465842)), /bad magic/);
+  expectReject(fixCrcs(patch(b, 4, 2)), /version 2/);
+  expectReject(b.slice(0, b.length - 16), /file_size is \d+ but \d+ bytes were loaded/);
+  expectReject(new Uint8Array([...b, ...new Uint8Array(16)]), /file_size/);
+  expectReject(patch(b, 12, 0), /section_count 0 out of range/);
+  expectReject(patch(b, 12, 33), /section_count 33 out of range/);
+  expectReject(patch(b, 12, 0x10000000), /section_count 268435456 out of range/);
+  const flipped = b.slice();
+  flipped[30] ^= 1;
+  expectReject(flipped, /header CRC mismatch/);
+});
+
+test("rejects: corrupted bytes in DATA and VOCAB (CRC)", () => {
+  const b = base();
+  const d = section(b, F.SECTION_DATA);
+  const x = b.slice();
+  x[d.offset + (d.size >> 1)] ^= 0x10;
+  expectReject(x, /DATA: CRC mismatch/);
+  const v = section(b, F.SECTION_VOCAB);
+  const y = b.slice();
+  y[v.offset + v.size - 1] ^= 1;
+  expectReject(y, /VOCAB: CRC mismatch/);
+});
+
+test("rejects: sections out of bounds, misaligned, overlapping, duplicated, missing", () => {
+  const b = base();
+  const d = section(b, F.SECTION_DATA), v = section(b, F.SECTION_VOCAB), l = section(b, F.SECTION_LABELS);
+  expectReject(fixCrcs(patch(b, d.at + 8, d.size + 1000)), /DATA: bytes \[\d+, \d+\) lie outside/);
+  expectReject(fixCrcs(patch(b, d.at + 4, 0xfffffff0)), /DATA: bytes \[4294967280, \d+\) lie outside/);
+  expectReject(fixCrcs(patch(b, d.at + 8, 0xffffffff)), /DATA: bytes .* lie outside/);
+  expectReject(fixCrcs(patch(b, v.at + 4, 0)), /VOCAB: bytes \[0, \d+\) lie outside/); // over the header
+  expectReject(fixCrcs(patch(b, v.at + 4, v.offset + 4)), /VOCAB: offset \d+ is not a multiple of 16/);
+  expectReject(fixCrcs(patch(b, l.at + 4, v.offset)), /LABELS overlaps section \d/);
+  expectReject(fixCrcs(patch(b, section(b, F.SECTION_META).at, F.SECTION_VOCAB)), /VOCAB: the section appears twice/);
+  expectReject(fixCrcs(patch(b, l.at, 99)), /required section LABELS is missing/);
+});
+
+test("rejects: CONFIG, LAYERS and string lists out of range", () => {
+  const b = base();
+  const c = section(b, F.SECTION_CONFIG).offset;
+  const word = (i: number) => c + 4 * i;
+  expectReject(fixCrcs(patch(b, word(F.CFG_ARCH), 5)), /CONFIG\.arch = 5 is out of range/);
+  expectReject(fixCrcs(patch(b, word(F.CFG_HIDDEN_SIZE), 0)), /CONFIG\.hidden_size = 0/);
+  expectReject(fixCrcs(patch(b, word(F.CFG_NUM_HEADS), 4)), /head_dim \* num_heads = 32, not hidden_size 16/);
+  expectReject(fixCrcs(patch(b, word(F.CFG_PROBLEM_TYPE), 7)), /CONFIG\.problem_type = 7/);
+  expectReject(fixCrcs(patch(b, word(F.CFG_UNK_ID), 100000)), /CONFIG\.unk_id = 100000/);
+  expectReject(fixCrcs(patch(b, word(F.CFG_MAX_LEN), 33)), /CONFIG\.max_len = 33/);
+  expectReject(fixCrcs(patch(b, word(F.CFG_LAYER_NORM_EPS), f32Bits(NaN))), /CONFIG\.layer_norm_eps/);
+  expectReject(fixCrcs(patch(b, word(30), 1)), /CONFIG\.reserved word 30/);
+  expectReject(fixCrcs(patch(b, word(F.CFG_NUM_LAYERS), 3)), /LAYERS: 32 bytes for 3 layers/);
+
+  const L = section(b, F.SECTION_LAYERS).offset;
+  expectReject(fixCrcs(patch(b, L + 16, 0x00030101)), /LAYERS\[1\]\.num_heads = 3 is out of range/);
+  expectReject(fixCrcs(patch(b, L + 4, 33)), /LAYERS\[0\]\.ffn_width = 33/);
+  expectReject(fixCrcs(patch(b, L + 16, 0x00000101)), /LAYERS\[1\]\.num_heads = 0/);
+
+  const V = section(b, F.SECTION_VOCAB).offset;
+  const count = new DataView(b.buffer).getUint32(V, true);
+  expectReject(fixCrcs(patch(b, V, count + 1)), /VOCAB\.count = \d+ but CONFIG calls for \d+/);
+  expectReject(fixCrcs(patch(b, V + 4 * (count + 1), 0xfffffff0)), new RegExp(`VOCAB\\.offsets\\[${count}\\] points past the end`));
+  expectReject(fixCrcs(patch(b, V + 4 * 3, 1)), /VOCAB\.offsets\[2\] decreases/);
+
+  const m = randomModel({ seed: 5 });
+  m.labels = ["ok", "é"];
+  const lb = writeModel(m);
+  const ls = section(lb, F.SECTION_LABELS);
+  const bad = lb.slice();
+  bad[ls.offset + ls.size - 1] = 0x41; // é = C3 A9 -> C3 41
+  expectReject(fixCrcs(bad), /LABELS\[1\]: invalid UTF-8/);
+});
+
+test("rejects: tensor table entries out of bounds or inconsistent", () => {
+  const b = base();
+  const T = section(b, F.SECTION_TENSORS).offset;
+  expectReject(fixCrcs(patch(b, T, 0x10000000)), /TENSORS\.count = 268435456: the table runs past the end/);
+  expectReject(fixCrcs(patch(b, T, 0xffffffff)), /TENSORS\.count = 4294967295/);
+  const e = tensorEntry(b, "pooler.dense.weight");
+  expectReject(fixCrcs(patch(b, e + 32, 0xfffffff0)), /tensor 'pooler\.dense\.weight': data lies outside the DATA section/);
+  expectReject(fixCrcs(patch(b, e + 32, 8)), /'pooler\.dense\.weight': data_offset 8 is not a multiple of 16/);
+  expectReject(fixCrcs(patch(b, e + 36, 1020)), /'pooler\.dense\.weight': data_size 1020 does not match/);
+  expectReject(fixCrcs(patch(b, e + 8, 9)), /'pooler\.dense\.weight': unknown dtype 9/);
+  expectReject(fixCrcs(patch(b, e + 16, 0x40000000)), /'pooler\.dense\.weight': data_size/); // dims product past 2^32
+  const wrap = patch(patch(patch(b, e + 16, 0x80000000), e + 20, 0x80000000), e + 36, 0); // 2^62 f32 = 2^64 bytes
+  expectReject(fixCrcs(wrap), /'pooler\.dense\.weight': data_size 0 does not match/);
+  expectReject(fixCrcs(patch(b, e, 0xfffffff0)), /TENSORS entry \d+: name lies outside the section/);
+  expectReject(fixCrcs(patch(b, e + 40, 16)), /scale_offset\/scale_size must be 0 unless int8/);
+  const q = writeModel(randomModel({ seed: 5, storage: "int8" }));
+  const qe = tensorEntry(q, "pooler.dense.weight");
+  expectReject(fixCrcs(patch(q, qe + 40, 0xfffffff0)), /'pooler\.dense\.weight': scales lie outside the DATA section/);
+  expectReject(fixCrcs(patch(q, qe + 44, 60)), /'pooler\.dense\.weight': scale_size 60 is not 4 x rows/);
+});
+
+test("rejects: missing, unexpected, misshapen, non-f32 and non-finite tensors", () => {
+  const m = () => randomModel({ seed: 5 });
+  const unchecked = (edit: (x: Model) => void) => {
+    const x = m();
+    edit(x);
+    return writeModelUnchecked(x);
+  };
+  expectReject(unchecked((x) => x.tensors.delete("classifier.bias")), /tensor 'classifier\.bias' is missing/);
+  expectReject(unchecked((x) => x.tensors.delete("encoder.layer.1.output.LayerNorm.weight")), /'encoder\.layer\.1\.output\.LayerNorm\.weight' is missing/);
+  expectReject(unchecked((x) => { x.tensors.get("classifier.weight")!.shape = [4, 8]; }), /'classifier\.weight' has shape \[4, 8\], expected \[2, 16\]/);
+  expectReject(unchecked((x) => { x.tensors.get("classifier.weight")!.shape = [32]; }), /'classifier\.weight' has shape \[32\], expected \[2, 16\]/);
+  expectReject(unchecked((x) => { x.layers[1].hasFfn = false; x.layers[1].ffnNeurons = []; }),
+    /tensor 'encoder\.layer\.1\.intermediate\.dense\.weight' is not part of this model/);
+  expectReject(unchecked((x) => { x.tensors.get("embeddings.position_embeddings.weight")!.storage = "f16"; }),
+    /'embeddings\.position_embeddings\.weight' must be stored f32/);
+  expectReject(unchecked((x) => { x.tensors.get("encoder.layer.0.attention.self.query.weight")!.data[17] = NaN; }),
+    /tensor 'encoder\.layer\.0\.attention\.self\.query\.weight' holds NaN or Inf/);
+  expectReject(unchecked((x) => { x.tensors.get("embeddings.LayerNorm.bias")!.data[15] = -Infinity; }),
+    /'embeddings\.LayerNorm\.bias' holds NaN or Inf/);
+  const f16Inf = writeModel(randomModel({ seed: 5, storage: "f16" }));
+  const fe = tensorEntry(f16Inf, "classifier.weight");
+  const at = section(f16Inf, F.SECTION_DATA).offset + new DataView(f16Inf.buffer).getUint32(fe + 32, true);
+  new DataView(f16Inf.buffer).setUint16(at + 6, 0x7c00, true);
+  expectReject(fixCrcs(f16Inf), /'classifier\.weight' holds NaN or Inf/);
+  const i8 = writeModel(randomModel({ seed: 5, storage: "int8" }));
+  const ie = tensorEntry(i8, "classifier.weight");
+  const sat = section(i8, F.SECTION_DATA).offset + new DataView(i8.buffer).getUint32(ie + 40, true);
+  new DataView(i8.buffer).setFloat32(sat, NaN, true);
+  expectReject(fixCrcs(i8), /'classifier\.weight' holds NaN or Inf/);
+});
+
+test("rejects a buffer that is not 16-byte aligned", () => {
+  const b = base();
+  const ptr = wasm.alloc_model(b.length + 16) >>> 0;
+  new Uint8Array(wasm.memory.buffer, ptr + 4, b.length).set(b);
+  assert.ok(wasm.load_model(ptr + 4, b.length) < 0);
+  const msg = new TextDecoder().decode(new Uint8Array(wasm.memory.buffer, wasm.error_ptr() >>> 0, wasm.error_len()));
+  assert.match(msg, /not 16-byte aligned/);
+});
+
+test.run();
