@@ -1,10 +1,16 @@
-// The forward pass of BERT / DistilBERT sequence classification, one sequence
-// of n tokens, no padding:
+// The forward pass of BERT / DistilBERT sequence classification, on b sequences
+// of n tokens each (b = 1 for a single input), no padding:
 //   embeddings -> LayerNorm -> L post-LN layers -> [CLS] -> pooler or
 //   pre_classifier -> classifier -> logits.
 // DistilBERT checkpoints are renamed to BERT's tensor names by the converter, so
 // one code path runs both; they differ only in the token-type embedding and the
 // head, which Config and Weights describe.
+//
+// A batch lies in the buffers as b * n token rows, sequence after sequence: the
+// matrix multiplies, LayerNorms and activations run over all the rows at once
+// (more rows per weight panel), attention and the head per sequence. Every row
+// is computed exactly as it would be alone, so a batch gives the same logits, bit
+// for bit, as its sequences one at a time.
 import { Config, Weights, LayerWeights, Matrix, RunState } from "./model";
 import { ACT_GELU, ACT_RELU, DTYPE_F16, DTYPE_INT8 } from "./format_constants";
 import { matmul } from "./kernels/matmul";
@@ -14,13 +20,13 @@ import { attention } from "./kernels/attention";
 import { gelu, geluTanh, relu, tanhInPlace } from "./kernels/gelu";
 import { widenF16 } from "./format";
 
-// s.hidden[n, H] = LayerNorm(word[ids] + token_type[type_ids] + position[0..n)).
-// ids and type ids are validated by the caller.
-export function embed(cfg: Config, w: Weights, s: RunState, n: u32): void {
+// s.hidden[b * n, H] = LayerNorm(word[ids] + token_type[type_ids] + position),
+// positions 0..n) in each sequence. ids and type ids are validated by the caller.
+export function embed(cfg: Config, w: Weights, s: RunState, n: u32, b: u32 = 1): void {
   const H = cfg.hidden_size;
   const rowBytes = <usize>H << 2;
   const we = w.word_embeddings;
-  for (let t: u32 = 0; t < n; t++) {
+  for (let t: u32 = 0; t < n * b; t++) {
     const id = load<u32>(s.input_ids + (<usize>t << 2));
     const out = s.hidden + <usize>t * rowBytes;
     wordRow(out, we, w.word_embeddings_f16, id, H);
@@ -29,9 +35,9 @@ export function embed(cfg: Config, w: Weights, s: RunState, n: u32): void {
       const tt = load<u32>(s.token_type_ids + (<usize>t << 2));
       addRow(out, w.token_type_embeddings + <usize>tt * rowBytes, H);
     }
-    addRow(out, w.position_embeddings + <usize>t * rowBytes, H);
+    addRow(out, w.position_embeddings + <usize>(t % n) * rowBytes, H);
   }
-  addLayerNorm(s.hidden, 0, n, H, w.embeddings_ln_weight, w.embeddings_ln_bias, cfg.layer_norm_eps);
+  addLayerNorm(s.hidden, 0, n * b, H, w.embeddings_ln_weight, w.embeddings_ln_bias, cfg.layer_norm_eps);
 }
 
 // out[H] = row id of the word embedding, widened from f16 or dequantised from
@@ -49,36 +55,44 @@ function wordRow(out: usize, we: Matrix, isF16: bool, id: u32, H: u32): void {
 }
 
 function addRow(out: usize, row: usize, H: u32): void {
-  for (let o: usize = 0, e = <usize>H << 2; o < e; o += 4) store<f32>(out + o, load<f32>(out + o) + load<f32>(row + o));
+  let o: usize = 0;
+  for (const e4 = <usize>(H & ~3) << 2; o < e4; o += 16) v128.store(out + o, f32x4.add(v128.load(out + o), v128.load(row + o)));
+  for (const e = <usize>H << 2; o < e; o += 4) store<f32>(out + o, load<f32>(out + o) + load<f32>(row + o));
 }
 
-// Layers [from, to) on s.hidden[n, H] in place.
-export function runLayers(cfg: Config, w: Weights, s: RunState, n: u32, from: u32, to: u32): void {
-  for (let i = from; i < to; i++) layer(cfg, w.layers[i], s, n);
+// Layers [from, to) on s.hidden[b * n, H] in place.
+export function runLayers(cfg: Config, w: Weights, s: RunState, n: u32, from: u32, to: u32, b: u32 = 1): void {
+  for (let i = from; i < to; i++) layer(cfg, w.layers[i], s, n, b);
 }
 
-function layer(cfg: Config, l: LayerWeights, s: RunState, n: u32): void {
+function layer(cfg: Config, l: LayerWeights, s: RunState, n: u32, b: u32): void {
   const H = cfg.hidden_size;
   const eps = cfg.layer_norm_eps;
+  const rows = n * b;
   // Attention sub-layer: x = LN(x + attn(x) W_o + b_o); removed: x = LN(x).
   if (l.has_attention) {
-    linear(s, s.q, s.hidden, l.query, l.query_bias, n);   // q[n, h_i*D]
-    linear(s, s.k, s.hidden, l.key, l.key_bias, n);       // k[n, h_i*D]
-    linear(s, s.v, s.hidden, l.value, l.value_bias, n);   // v[n, h_i*D]
-    attention(s.context, s.q, s.k, s.v, n, l.num_heads, cfg.head_dim, l.hard_k, s.scores, s.topk_idx);
-    linear(s, s.tmp, s.context, l.attn_out, l.attn_out_bias, n); // tmp[n, H]
-    addLayerNorm(s.hidden, s.tmp, n, H, l.attn_ln_weight, l.attn_ln_bias, eps);
+    // q, k, v [rows, h_i*D]; an int8 matrix after an int8 one reuses the quantised hidden state.
+    linear(s, s.q, s.hidden, l.query, l.query_bias, rows);
+    linear(s, s.k, s.hidden, l.key, l.key_bias, rows, l.query.dtype == DTYPE_INT8);
+    linear(s, s.v, s.hidden, l.value, l.value_bias, rows, l.key.dtype == DTYPE_INT8);
+    const seqBytes = (<usize>n * l.num_heads * cfg.head_dim) << 2;
+    for (let i: u32 = 0; i < b; i++) {
+      const o = <usize>i * seqBytes;
+      attention(s.context + o, s.q + o, s.k + o, s.v + o, n, l.num_heads, cfg.head_dim, l.hard_k, s.scores, s.kt, s.vt, s.topk_idx);
+    }
+    linear(s, s.tmp, s.context, l.attn_out, l.attn_out_bias, rows); // tmp[rows, H]
+    addLayerNorm(s.hidden, s.tmp, rows, H, l.attn_ln_weight, l.attn_ln_bias, eps);
   } else {
-    addLayerNorm(s.hidden, 0, n, H, l.attn_ln_weight, l.attn_ln_bias, eps);
+    addLayerNorm(s.hidden, 0, rows, H, l.attn_ln_weight, l.attn_ln_bias, eps);
   }
   // FFN sub-layer: x = LN(x + act(x W_i + b_i) W_o + b_o); removed: x = LN(x).
   if (l.has_ffn) {
-    linear(s, s.ffn, s.hidden, l.intermediate, l.intermediate_bias, n); // ffn[n, F_i]
-    activation(cfg.hidden_act, s.ffn, n * l.ffn_width);
-    linear(s, s.tmp, s.ffn, l.output, l.output_bias, n);               // tmp[n, H]
-    addLayerNorm(s.hidden, s.tmp, n, H, l.ffn_ln_weight, l.ffn_ln_bias, eps);
+    linear(s, s.ffn, s.hidden, l.intermediate, l.intermediate_bias, rows); // ffn[rows, F_i]
+    activation(cfg.hidden_act, s.ffn, rows * l.ffn_width);
+    linear(s, s.tmp, s.ffn, l.output, l.output_bias, rows);               // tmp[rows, H]
+    addLayerNorm(s.hidden, s.tmp, rows, H, l.ffn_ln_weight, l.ffn_ln_bias, eps);
   } else {
-    addLayerNorm(s.hidden, 0, n, H, l.ffn_ln_weight, l.ffn_ln_bias, eps);
+    addLayerNorm(s.hidden, 0, rows, H, l.ffn_ln_weight, l.ffn_ln_bias, eps);
   }
 }
 
@@ -89,20 +103,29 @@ function activation(act: u32, x: usize, len: u32): void {
 }
 
 // y[n, m.rows] = x[n, m.cols] · m^T + bias, for the matrix's storage type.
-function linear(s: RunState, y: usize, x: usize, m: Matrix, bias: usize, n: u32): void {
+// quantised: s.xq already holds x quantised (int8 matrices only).
+function linear(s: RunState, y: usize, x: usize, m: Matrix, bias: usize, n: u32, quantised: bool = false): void {
   if (m.dtype == DTYPE_INT8) {
-    quantizeRows(s.xq, s.xq_scales, x, n, m.cols);
-    matmulI8(y, s.xq, s.xq_scales, m.data, m.scales, bias, n, m.cols, m.rows);
+    if (!quantised) quantizeRows(s.xq, s.xq_scales, x, n, m.cols);
+    matmulI8(y, s.xq, s.xq_scales, m.data, m.scales, bias, n, m.cols, m.rows, m.layout);
   } else {
-    matmul(y, x, m.data, bias, n, m.cols, m.rows);
+    matmul(y, x, m.data, bias, n, m.cols, m.rows, m.layout);
   }
 }
 
-// s.logits[C] from the [CLS] row of s.hidden: BERT's pooler (dense + tanh) or
-// DistilBERT's pre_classifier (dense + ReLU), then the classifier.
-export function runHead(cfg: Config, w: Weights, s: RunState): void {
+// s.logits[b, C] from the [CLS] rows of s.hidden (row 0 of each sequence):
+// BERT's pooler (dense + tanh) or DistilBERT's pre_classifier (dense + ReLU),
+// then the classifier.
+export function runHead(cfg: Config, w: Weights, s: RunState, n: u32 = 1, b: u32 = 1): void {
+  const C = <usize>cfg.num_labels;
+  for (let i: u32 = 0; i < b; i++) {
+    head(cfg, w, s, s.hidden + ((<usize>i * n * cfg.hidden_size) << 2), s.logits + ((<usize>i * C) << 2));
+  }
+}
+
+function head(cfg: Config, w: Weights, s: RunState, cls: usize, logits: usize): void {
   const H = cfg.hidden_size;
-  let x = s.hidden; // [CLS] is row 0
+  let x = cls;
   if (cfg.has_pooler) {
     linear(s, s.pooled, x, w.pooler, w.pooler_bias, 1);
     tanhInPlace(s.pooled, H);
@@ -113,11 +136,11 @@ export function runHead(cfg: Config, w: Weights, s: RunState): void {
     relu(s.pooled2, H);
     x = s.pooled2;
   }
-  linear(s, s.logits, x, w.classifier, w.classifier_bias, 1);
+  linear(s, logits, x, w.classifier, w.classifier_bias, 1);
 }
 
-export function forward(cfg: Config, w: Weights, s: RunState, n: u32): void {
-  embed(cfg, w, s, n);
-  runLayers(cfg, w, s, n, 0, cfg.num_layers);
-  runHead(cfg, w, s);
+export function forward(cfg: Config, w: Weights, s: RunState, n: u32, b: u32 = 1): void {
+  embed(cfg, w, s, n, b);
+  runLayers(cfg, w, s, n, 0, cfg.num_layers, b);
+  runHead(cfg, w, s, n, b);
 }

@@ -7,7 +7,7 @@ import { fail } from "./errors";
 import { crc32 } from "./crc32";
 import { Config, Matrix, LayerWeights, Weights, StringList } from "./model";
 import {
-  MAGIC, VERSION, HEADER_SIZE, SECTION_ENTRY_SIZE, MAX_SECTIONS, ALIGN,
+  MAGIC, VERSION, MIN_VERSION, LAYOUT_ROWS, LAYOUT_PANELS, HEADER_SIZE, SECTION_ENTRY_SIZE, MAX_SECTIONS, ALIGN,
   SECTION_CONFIG, SECTION_LAYERS, SECTION_VOCAB, SECTION_LABELS, SECTION_TENSORS, SECTION_DATA, SECTION_META,
   CONFIG_WORDS, LAYER_RECORD_SIZE, TENSOR_ENTRY_SIZE, ARCH_BERT, ARCH_DISTILBERT, PROBLEM_REGRESSION,
   DTYPE_F32, DTYPE_F16, DTYPE_INT8, NO_TOKEN, STRIP_ACCENTS_FOLLOW_LOWERCASE, STRIP_ACCENTS_ALWAYS,
@@ -40,6 +40,7 @@ let sectionSize = new StaticArray<u32>(8);
 let dataSize: u32 = 0;
 let used = new StaticArray<bool>(0); // per tensor entry: claimed by the walk
 let failed = false;                  // the tensor walk keeps the first error only
+let fileVersion: u32 = 0;
 
 const SECTION_NAMES = ["", "CONFIG", "LAYERS", "VOCAB", "LABELS", "TENSORS", "DATA", "META"];
 const CONFIG_FIELDS = [
@@ -90,7 +91,8 @@ function parse(p: usize, size: u32): i32 {
   if (p & (ALIGN - 1)) return fail("model file: the buffer is not 16-byte aligned in memory");
   if (load<u32>(p) != MAGIC) return fail("model file: bad magic (not an .axf file)");
   let version = load<u32>(p, 4);
-  if (version != VERSION) return fail("model file: version " + version.toString() + ", this runtime reads version 1");
+  if (version < <u32>MIN_VERSION || version > <u32>VERSION) return fail("model file: version " + version.toString() + ", this runtime reads versions 1 and 2");
+  fileVersion = version;
   let fileSize = load<u32>(p, 8);
   if (fileSize != size) return fail("model file: header.file_size is " + fileSize.toString() + " but " + size.toString() + " bytes were loaded (truncated or padded file)");
   let count = load<u32>(p, 12);
@@ -328,7 +330,10 @@ function readTensorTable(): i32 {
       if (<u64>slen != <u64>load<u32>(e, 16) * 4) return fail(at + "scale_size " + slen.toString() + " is not 4 x rows");
       if (<u64>soff + slen > dataSize) return fail(at + "scales lie outside the DATA section");
     } else if (soff != 0 || slen != 0) return fail(at + "scale_offset/scale_size must be 0 unless int8");
-    if (load<u64>(e, 48) != 0) return fail(at + "reserved is not 0");
+    let layout = load<u32>(e, 48);
+    if (fileVersion == 1 ? layout != 0 : layout > <u32>LAYOUT_PANELS) return fail(at + "layout " + layout.toString() + (fileVersion == 1 ? " in a version 1 file (reserved, 0)" : " is not 0 (rows) or 1 (panels)"));
+    if (layout == LAYOUT_PANELS && ndim != 2) return fail(at + "layout 1 (panels) on a vector");
+    if (load<u32>(e, 52) != 0) return fail(at + "reserved is not 0");
   }
   return 0;
 }
@@ -341,8 +346,9 @@ function fault(msg: string): void {
 }
 
 // Finds tensor `name` of shape [rows, cols] (cols = 0: the vector [rows]) and
-// checks it; `quant`: it may be stored f16 or int8. Returns the entry, or 0 after fault().
-function find(name: string, rows: u32, cols: u32, quant: bool): usize {
+// checks it; `quant`: it may be stored f16 or int8; `panels`: it may be in layout 1
+// (a linear weight). Returns the entry, or 0 after fault().
+function find(name: string, rows: u32, cols: u32, quant: bool, panels: bool = false): usize {
   if (failed) return 0;
   let n = name.length;
   for (let i: u32 = 0; i < tensorCount; i++) {
@@ -359,6 +365,7 @@ function find(name: string, rows: u32, cols: u32, quant: bool): usize {
       return 0;
     }
     if (!quant && dtype != DTYPE_F32) { fault("tensor '" + name + "' must be stored f32"); return 0; }
+    if (!panels && load<u32>(e, 48) != LAYOUT_ROWS) { fault("tensor '" + name + "' must be in layout 0 (rows): only linear weights may be in panels"); return 0; }
     if (!finite(e)) { fault("tensor '" + name + "' holds NaN or Inf"); return 0; }
     return e;
   }
@@ -407,13 +414,15 @@ function table(name: string, rows: u32, cols: u32): usize {
   return e ? dataStart + load<u32>(e, 32) : 0;
 }
 
-// Weight matrix: f32 and int8 in place, f16 widened to f32 unless `keepF16`.
+// Weight matrix: f32 and int8 in place, f16 widened to f32 (keeping its layout)
+// unless `keepF16` (the word embedding, which is never in panels).
 function mat(m: Matrix, name: string, rows: u32, cols: u32, keepF16: bool = false): void {
-  let e = find(name, rows, cols, true);
+  let e = find(name, rows, cols, true, !keepF16);
   if (!e) return;
   m.rows = rows;
   m.cols = cols;
   m.dtype = load<u32>(e, 8);
+  m.layout = load<u32>(e, 48);
   m.data = dataStart + load<u32>(e, 32);
   if (m.dtype == DTYPE_INT8) m.scales = dataStart + load<u32>(e, 40);
   if (m.dtype == DTYPE_F16 && !keepF16) {

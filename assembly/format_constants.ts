@@ -3,7 +3,8 @@
 // uses only the subset of syntax both languages accept: untyped integer consts.
 
 export const MAGIC = 0x4d465841; // "AXFM" read as a little-endian u32
-export const VERSION = 1;
+export const VERSION = 2;     // written; the reader also reads version 1 (every tensor LAYOUT_ROWS)
+export const MIN_VERSION = 1;
 export const HEADER_SIZE = 64;
 export const SECTION_ENTRY_SIZE = 16;
 export const MAX_SECTIONS = 32;
@@ -41,6 +42,12 @@ export const DTYPE_F16 = 2;
 export const DTYPE_INT8 = 3;
 
 export const NO_TOKEN = 0xffffffff;
+
+// Tensor layouts (the tensor entry's `layout` word, version 2).
+export const LAYOUT_ROWS = 0;    // row-major [rows, cols]
+export const LAYOUT_PANELS = 1;  // weight matrices: row panels transposed for the broadcast matmul
+export const PANEL_ROWS_F32 = 16; // rows per panel of an f32 or f16 matrix
+export const PANEL_ROWS_INT8 = 8; // rows per panel of an int8 matrix
 
 // CONFIG word indices.
 export const CFG_ARCH = 0;

@@ -35,6 +35,8 @@ export function tensor_dim(i: u32, d: u32): u32 { return d < 4 ? field(i, 16 + (
 // Absolute addresses of the stored bytes (not of any widened copy).
 export function tensor_data_ptr(i: u32): usize { let e = entry(i); return e ? dataStart + load<u32>(e, 32) : 0; }
 export function tensor_scales_ptr(i: u32): usize { let e = entry(i); return e && load<u32>(e, 8) == DTYPE_INT8 ? dataStart + load<u32>(e, 40) : 0; }
+// LAYOUT_ROWS or LAYOUT_PANELS (docs/format.md "Weight layout").
+export function tensor_layout(i: u32): u32 { return field(i, 48); }
 
 export function meta_ptr(): usize { return loaded ? metaStart : 0; }
 export function meta_len(): u32 { return loaded ? metaSize : 0; }

@@ -30,6 +30,12 @@
 //                                       1 <= n <= max_len, ids < vocab_size, type ids <
 //                                       type_vocab_size (0 for DistilBERT)
 //   logits_ptr(): usize
+//   forward_batch(n: u32, b: u32): i32  b sequences of n tokens each, one after the other at
+//                                       ids_ptr()/type_ids_ptr()[0, b * n) (b * n <= max_len,
+//                                       b <= max_batch()); logits of sequence i at
+//                                       logits_ptr() + 4 * i * num_labels; each sequence's
+//                                       logits are bit-identical to forward() on it alone
+//   max_batch(): i32                    most sequences per forward_batch
 //
 //   The same forward pass in pieces, for the optimizer's reuse of hidden states
 //   (embed + run_layers(0, L) + run_head gives forward's logits bit for bit):
@@ -165,16 +171,22 @@ function checkLength(what: string, n: u32): i32 {
   return 0;
 }
 
-function checkIds(what: string, n: u32): i32 {
+function position(t: u32, n: u32, b: u32): string {
+  return b > 1 ? `position ${t % n} of sequence ${t / n}` : `position ${t}`;
+}
+
+function checkIds(what: string, n: u32, b: u32 = 1): i32 {
   const rc = checkLength(what, n);
   if (rc < 0) return rc;
   const s = state!;
+  if (b < 1 || b > s.max_batch) return fail(`${what}: b = ${b} sequences, must be in 1..${s.max_batch} (max_batch)`);
+  if (<u64>n * b > <u64>config.max_len) return fail(`${what}: ${b} sequences of ${n} tokens do not fit the ${config.max_len} token rows (max_len)`);
   const types: u32 = config.arch == ARCH_DISTILBERT ? 1 : config.type_vocab_size;
-  for (let t: u32 = 0; t < n; t++) {
+  for (let t: u32 = 0; t < n * b; t++) {
     const id = load<u32>(s.input_ids + (<usize>t << 2));
-    if (id >= config.vocab_size) return fail(`${what}: input id ${<i32>id} at position ${t} is out of range (vocab_size ${config.vocab_size})`);
+    if (id >= config.vocab_size) return fail(`${what}: input id ${<i32>id} at ${position(t, n, b)} is out of range (vocab_size ${config.vocab_size})`);
     const tt = load<u32>(s.token_type_ids + (<usize>t << 2));
-    if (tt >= types) return fail(`${what}: token type id ${<i32>tt} at position ${t} is out of range (${config.arch == ARCH_DISTILBERT ? "DistilBERT takes only type 0" : `type_vocab_size ${config.type_vocab_size}`})`);
+    if (tt >= types) return fail(`${what}: token type id ${<i32>tt} at ${position(t, n, b)} is out of range (${config.arch == ARCH_DISTILBERT ? "DistilBERT takes only type 0" : `type_vocab_size ${config.type_vocab_size}`})`);
   }
   return 0;
 }
@@ -185,6 +197,15 @@ export function forward(n: u32): i32 {
   runForward(config, weights, state!, n);
   return 0;
 }
+
+export function forward_batch(n: u32, b: u32): i32 {
+  const rc = checkIds("forward_batch", n, b);
+  if (rc < 0) return rc;
+  runForward(config, weights, state!, n, b);
+  return 0;
+}
+
+export function max_batch(): i32 { return state ? <i32>state!.max_batch : 0; }
 
 export function embed(n: u32): i32 {
   const rc = checkIds("embed", n);

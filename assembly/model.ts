@@ -36,12 +36,14 @@ export class Config {
   max_input_chars_per_word: u32 = 100;
 }
 
-// A weight matrix in PyTorch's [rows = out, cols = in] layout. Exactly one of
-// the data pointers is used, per dtype.
+// A weight matrix of PyTorch's logical shape [rows = out, cols = in]. Exactly one
+// of the data pointers is used, per dtype; `layout` orders the elements
+// (docs/format.md "Weight layout"): row-major, or panels for the broadcast kernels.
 export class Matrix {
   rows: u32 = 0;
   cols: u32 = 0;
   dtype: u32 = 0;     // DTYPE_F32 or DTYPE_INT8 (f16 is widened to f32 at load)
+  layout: u32 = 0;    // LAYOUT_ROWS or LAYOUT_PANELS
   data: usize = 0;    // f32[rows * cols] or i8[rows * cols]
   scales: usize = 0;  // int8 only: f32[rows], w[r][c] = q[r][c] * scales[r]
 }
@@ -97,7 +99,8 @@ export class StringList {
 }
 
 export class RunState {
-  max_tokens: u32 = 0;  // buffers hold this many tokens (Config.max_len)
+  max_tokens: u32 = 0;  // buffers hold this many tokens (Config.max_len), in one sequence or a batch
+  max_batch: u32 = 0;   // sequences per batch: logits holds this many rows
   input_ids: usize = 0;      // i32[max_tokens]
   token_type_ids: usize = 0; // i32[max_tokens]
   hidden: usize = 0;    // f32[N * H], the residual stream; input and output of every layer
@@ -106,12 +109,14 @@ export class RunState {
   k: usize = 0;         // f32[N * h_max * D]
   v: usize = 0;         // f32[N * h_max * D]
   context: usize = 0;   // f32[N * h_max * D], attention output before the output projection
-  scores: usize = 0;    // f32[N] per (head, query) row of attention probabilities
+  scores: usize = 0;    // f32[QUERY_BLOCK * N]: attention probabilities of a block of queries of one head
+  kt: usize = 0;        // f32[D * N]: the keys of one head, transposed, in panels of 16 keys
+  vt: usize = 0;        // f32[D * N]: the values of one head, in panels of 16 columns
   topk_idx: usize = 0;  // i32[N], indices kept by hard attention
   ffn: usize = 0;       // f32[N * F_max]
   pooled: usize = 0;    // f32[H]
   pooled2: usize = 0;   // f32[H]
-  logits: usize = 0;    // f32[C]
+  logits: usize = 0;    // f32[max_batch, C]
   xq: usize = 0;        // i16[N * in_max], int8 matrices only: activations quantised per row
   xq_scales: usize = 0; // f32[N], one scale per row of xq
 }

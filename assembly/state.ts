@@ -8,6 +8,7 @@
 // place while it is still the top of memory).
 import { Config, Weights, RunState } from "./model";
 import { DTYPE_INT8 } from "./format_constants";
+import { QUERY_BLOCK } from "./kernels/attention";
 
 let regionStart: usize = 0;
 let regionBytes: usize = 0;
@@ -39,15 +40,18 @@ export function allocRunState(cfg: Config, w: Weights): RunState | null {
   const hd = hMax * <usize>cfg.head_dim;
   const inMax = max(H, max(hd, fMax));
   const int8 = hasInt8(w);
+  const batch = maxBatch(cfg);
   // Byte sizes in field order, each rounded up to 16.
   const sizes: usize[] = [
     n << 2, n << 2,                 // input_ids, token_type_ids
     n * H << 2, n * H << 2,         // hidden, tmp
     n * hd << 2, n * hd << 2, n * hd << 2, n * hd << 2, // q, k, v, context
-    n << 2, n << 2,                 // scores, topk_idx
+    n * <usize>QUERY_BLOCK << 2, n << 2, // scores, topk_idx
+    n * <usize>cfg.head_dim << 2,   // kt
+    n * <usize>cfg.head_dim << 2,   // vt
     n * fMax << 2,                  // ffn
     H << 2, H << 2,                 // pooled, pooled2
-    <usize>cfg.num_labels << 2,     // logits
+    <usize>batch * cfg.num_labels << 2, // logits
     int8 ? n * inMax << 1 : 0,      // xq
     int8 ? n << 2 : 0,              // xq_scales
   ];
@@ -64,6 +68,7 @@ export function allocRunState(cfg: Config, w: Weights): RunState | null {
   }
   const s = new RunState();
   s.max_tokens = cfg.max_len;
+  s.max_batch = batch;
   s.input_ids = at[0];
   s.token_type_ids = at[1];
   s.hidden = at[2];
@@ -74,13 +79,21 @@ export function allocRunState(cfg: Config, w: Weights): RunState | null {
   s.context = at[7];
   s.scores = at[8];
   s.topk_idx = at[9];
-  s.ffn = at[10];
-  s.pooled = at[11];
-  s.pooled2 = at[12];
-  s.logits = at[13];
-  s.xq = at[14];
-  s.xq_scales = at[15];
+  s.kt = at[10];
+  s.vt = at[11];
+  s.ffn = at[12];
+  s.pooled = at[13];
+  s.pooled2 = at[14];
+  s.logits = at[15];
+  s.xq = at[16];
+  s.xq_scales = at[17];
   return s;
+}
+
+// A batch has at most max_len sequences (of 1 token), and its logits take at
+// most 256 KiB.
+function maxBatch(cfg: Config): u32 {
+  return min(cfg.max_len, max<u32>(1, (1 << 16) / cfg.num_labels));
 }
 
 // The region stays for the next model.

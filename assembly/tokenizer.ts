@@ -112,7 +112,10 @@ export class Tokenizer {
       store<i32>(ids + (<usize>n << 2), cfg.sep_id);
       n++;
     }
-    for (let i: u32 = 0; i < n; i++) store<i32>(types + (<usize>i << 2), i < firstEnd ? 0 : 1);
+    // DistilBERT has no token types (Hugging Face's tokenizer returns none), and a
+    // checkpoint with a single type row cannot take type 1: both get type 0 throughout.
+    const secondType: i32 = cfg.type_vocab_size >= 2 ? 1 : 0;
+    for (let i: u32 = 0; i < n; i++) store<i32>(types + (<usize>i << 2), i < firstEnd ? 0 : secondType);
     return <i32>n;
   }
 }

@@ -14,6 +14,7 @@ import { crc32 as zlibCrc32 } from "node:zlib";
 import asc from "assemblyscript/asc";
 import * as F from "../assembly/format_constants.ts";
 import { expectedTensors, storedAs, writeModel, writeModelUnchecked, compactRanges } from "../host/format/writer.ts";
+import { panelIndex, panelPermutation } from "../host/format/layout.ts";
 import { writeModelFile } from "../host/format/write-file.ts";
 import { readModel, loadIntoWasm, parseRanges, type FormatExports } from "../host/format/read.ts";
 import { crc32 } from "../host/format/crc32.ts";
@@ -62,6 +63,7 @@ export function test_ffn_ln_weight(layer: u32): usize { return weights.layers[la
 `;
 
 type TestExports = FormatExports & {
+  tensor_layout(i: number): number;
   test_matrix(layer: number, k: number, f: number): number;
   test_word_embeddings_f16(): number;
   test_query_bias(layer: number): number;
@@ -449,13 +451,109 @@ test("the shipped runtime (build/axformer.wasm) reads what the writer writes", a
   assert.match(message, /file_size/);
 });
 
+// ---- weight layout (version 2) ------------------------------------------------------
+
+test("panel layout: the index formula of docs/format.md, on small cases by hand", () => {
+  // f32 [18, 3]: one panel of 16 rows stored transposed (3 x 16), then rows 16, 17 row-major.
+  assert.is(panelIndex(0, 0, 18, 3, false), 0);
+  assert.is(panelIndex(1, 0, 18, 3, false), 1);
+  assert.is(panelIndex(0, 1, 18, 3, false), 16);
+  assert.is(panelIndex(15, 2, 18, 3, false), 47);
+  assert.is(panelIndex(16, 0, 18, 3, false), 48);
+  assert.is(panelIndex(17, 2, 18, 3, false), 53);
+  // int8 [9, 5]: one panel of 8 rows, columns in pairs (0,1), (2,3), then the odd column 4; row 8 row-major.
+  assert.is(panelIndex(0, 0, 9, 5, true), 0);
+  assert.is(panelIndex(0, 1, 9, 5, true), 1);
+  assert.is(panelIndex(1, 0, 9, 5, true), 2);
+  assert.is(panelIndex(7, 1, 9, 5, true), 15);
+  assert.is(panelIndex(0, 2, 9, 5, true), 16);
+  assert.is(panelIndex(3, 3, 9, 5, true), 23);
+  assert.is(panelIndex(0, 4, 9, 5, true), 32);
+  assert.is(panelIndex(7, 4, 9, 5, true), 39);
+  assert.is(panelIndex(8, 0, 9, 5, true), 40);
+  // Fewer rows than a panel: row-major.
+  assert.equal(Array.from(panelPermutation(2, 7, false)), Array.from({ length: 14 }, (_, i) => i));
+  // Always a permutation.
+  for (const [rows, cols, int8] of [[35, 9, false], [35, 9, true], [16, 1, false], [8, 1, true], [41, 32, true], [100, 3, false]] as [number, number, boolean][]) {
+    const perm = panelPermutation(rows, cols, int8);
+    assert.is(new Set(perm).size, rows * cols, `[${rows}, ${cols}] int8 ${int8}`);
+    assert.ok(perm.every((v) => v < rows * cols));
+  }
+});
+
+// Odd panel shapes: 24 and 37 rows (f32 panels of 16 + rest, int8 panels of 8 + rest), odd columns (37).
+const panelCase = (storage: Storage, seed: number): RandomModelOptions => ({ hiddenSize: 24, numHeads: 4, intermediateSize: 37, numLabels: 3, storage, seed });
+
+test("round trip with panels: f32, f16 and int8 matrices of odd shapes; linear weights in layout 1, the rest in 0", () => {
+  for (const storage of ["f32", "f16", "int8"] as Storage[]) {
+    const model = randomModel(panelCase(storage, 8));
+    const bytes = writeModel(model);
+    assertRoundTrip(model, readModel(bytes, wasm));
+    const specs = expectedTensors(model.config, model.layers);
+    for (let i = 0; i < wasm.tensor_count(); i++) {
+      assert.is(wasm.tensor_layout(i), specs[i].linear ? F.LAYOUT_PANELS : F.LAYOUT_ROWS, specs[i].name);
+    }
+    if (storage !== "int8") assert.ok(Buffer.from(writeModel(readModel(bytes, wasm))).equals(Buffer.from(bytes)), "rewrite is identical");
+    // The "rows" option writes every tensor in layout 0 and reads back the same.
+    const rows = writeModel(model, { layout: "rows" });
+    assertRoundTrip(model, readModel(rows, wasm));
+    for (let i = 0; i < wasm.tensor_count(); i++) assert.is(wasm.tensor_layout(i), F.LAYOUT_ROWS);
+    assert.is(rows.length, bytes.length, "same size in both layouts");
+  }
+});
+
+test("panels in the file: the stored bytes follow the layout, the runtime uses them in place (f16 widened in layout)", () => {
+  const model = randomModel({ ...panelCase("f32", 9), storage: (n) => (n.includes("intermediate") ? "int8" : n.includes("attention.output.dense.weight") ? "f16" : "f32") });
+  const back = readModel(writeModel(model), wasm);
+  const idx = (name: string) => [...back.tensors.keys()].indexOf(name);
+  const mem = () => wasm.memory.buffer;
+  // f32: in place, panel order.
+  const q = "encoder.layer.0.attention.self.query.weight"; // [24, 24]
+  const qt = model.tensors.get(q)!.data, qPerm = panelPermutation(24, 24, false);
+  assert.is(wasm.test_matrix(0, 0, 3) >>> 0, wasm.tensor_data_ptr(idx(q)) >>> 0);
+  const qStored = new Float32Array(mem(), wasm.tensor_data_ptr(idx(q)) >>> 0, 24 * 24);
+  for (let i = 0; i < qt.length; i++) assert.is(qStored[qPerm[i]], qt[i]);
+  // int8: in place, pairs of columns; scales by logical row.
+  const inter = "encoder.layer.0.intermediate.dense.weight"; // [37, 24]
+  const iPerm = panelPermutation(37, 24, true);
+  const iq = new Int8Array(mem(), wasm.tensor_data_ptr(idx(inter)) >>> 0, 37 * 24);
+  const iScales = new Float32Array(mem(), wasm.tensor_scales_ptr(idx(inter)) >>> 0, 37);
+  const iBack = back.tensors.get(inter)!.data;
+  for (let i = 0; i < iBack.length; i++) assert.is(Math.fround(iq[iPerm[i]] * iScales[Math.floor(i / 24)]), iBack[i]);
+  // f16: the wasm reader widens it to f32 keeping the panel order.
+  const o = "encoder.layer.0.attention.output.dense.weight"; // [24, 24]
+  assert.is(wasm.test_matrix(0, 3, 2), F.DTYPE_F32);
+  const widened = new Float32Array(mem(), wasm.test_matrix(0, 3, 3) >>> 0, 24 * 24);
+  const oBack = back.tensors.get(o)!.data;
+  for (let i = 0; i < oBack.length; i++) assert.is(widened[qPerm[i]], oBack[i]);
+});
+
+test("version 1 files (every tensor row-major) still load; a layout word in one is rejected", () => {
+  const model = randomModel(panelCase("int8", 10));
+  const v1 = fixCrcs(patch(writeModel(model, { layout: "rows" }), 4, 1));
+  assertRoundTrip(model, readModel(v1, wasm));
+  const e = tensorEntry(v1, "encoder.layer.0.attention.self.query.weight");
+  expectReject(fixCrcs(patch(v1, e + 48, 1)), /'encoder\.layer\.0\.attention\.self\.query\.weight': layout 1 in a version 1 file/);
+});
+
+test("rejects: unknown layout, panels on an embedding or a vector, reserved word", () => {
+  const b = base();
+  const q = tensorEntry(b, "encoder.layer.0.attention.self.query.weight");
+  expectReject(fixCrcs(patch(b, q + 48, 2)), /'encoder\.layer\.0\.attention\.self\.query\.weight': layout 2 is not 0 \(rows\) or 1 \(panels\)/);
+  expectReject(fixCrcs(patch(b, q + 52, 1)), /'encoder\.layer\.0\.attention\.self\.query\.weight': reserved is not 0/);
+  expectReject(fixCrcs(patch(b, tensorEntry(b, "embeddings.word_embeddings.weight") + 48, 1)), /'embeddings\.word_embeddings\.weight' must be in layout 0/);
+  expectReject(fixCrcs(patch(b, tensorEntry(b, "embeddings.position_embeddings.weight") + 48, 1)), /'embeddings\.position_embeddings\.weight' must be in layout 0/);
+  expectReject(fixCrcs(patch(b, tensorEntry(b, "classifier.bias") + 48, 1)), /'classifier\.bias': layout 1 \(panels\) on a vector/);
+});
+
 // ---- rejections -------------------------------------------------------------------
 
 test("rejects: too short, bad magic, version, file size, section count, header CRC", () => {
   const b = base();
   expectReject(b.slice(0, 40), /40 bytes, shorter than the 64-byte header/);
   expectReject(fixCrcs(patch(b, 0, 0x4d465842)), /bad magic/);
-  expectReject(fixCrcs(patch(b, 4, 2)), /version 2/);
+  expectReject(fixCrcs(patch(b, 4, 3)), /version 3/);
+  expectReject(fixCrcs(patch(b, 4, 0)), /version 0/);
   expectReject(b.slice(0, b.length - 16), /file_size is \d+ but \d+ bytes were loaded/);
   expectReject(new Uint8Array([...b, ...new Uint8Array(16)]), /file_size/);
   expectReject(patch(b, 12, 0), /section_count 0 out of range/);

@@ -5,15 +5,17 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import asc from "assemblyscript/asc";
 import { erf, gelu, geluTanh, hardTopK } from "./helpers/reference-forward.ts";
+import { panelPermutation } from "../host/format/layout.ts";
+import * as F from "../assembly/format_constants.ts";
 
 interface Kernels {
   memory: WebAssembly.Memory;
   alloc(bytes: number): number;
   free(p: number): void;
-  mm(y: number, x: number, w: number, b: number, n: number, i: number, o: number): void;
+  mm(y: number, x: number, w: number, b: number, n: number, i: number, o: number, layout: number): void;
   quant_max(i: number): number;
   quantize(xq: number, xs: number, x: number, n: number, i: number): void;
-  mm_i8(y: number, xq: number, xs: number, w: number, ws: number, b: number, n: number, i: number, o: number): void;
+  mm_i8(y: number, xq: number, xs: number, w: number, ws: number, b: number, n: number, i: number, o: number, layout: number): void;
   layer_norm(x: number, y: number, n: number, h: number, g: number, b: number, eps: number): void;
   erf(x: number): number;
   gelu(x: number, n: number): void;
@@ -22,7 +24,7 @@ interface Kernels {
   softmax(x: number, n: number): void;
   exp(x: number): number;
   top_k(p: number, n: number, k: number, idx: number, scratch: number): number;
-  attention(c: number, q: number, k: number, v: number, n: number, h: number, d: number, hardK: number, s: number, idx: number): void;
+  attention(c: number, q: number, k: number, v: number, n: number, h: number, d: number, hardK: number, s: number, kt: number, vt: number, idx: number): void;
 }
 
 async function compileKernels(): Promise<Kernels> {
@@ -68,46 +70,67 @@ function refMatmul(x: Float32Array, w: Float32Array, b: Float32Array | null, n: 
   return { y, mag };
 }
 
-const SHAPES: [number, number, number][] = [ // [n, in, out]
+const SHAPES: [number, number, number][] = [ // [n, in, out]; out = 16k + r exercises panels and the row-major rest
   [1, 1, 1], [3, 5, 2], [4, 4, 4], [5, 7, 9], [2, 3, 5], [8, 16, 12], [17, 33, 13], [6, 768, 7], [64, 768, 64], [9, 130, 70],
+  [1, 3, 16], [3, 1, 17], [7, 9, 35], [2, 64, 48], [5, 17, 33], [128, 96, 80],
 ];
+const LAYOUTS: [string, number][] = [["rows", F.LAYOUT_ROWS], ["panels", F.LAYOUT_PANELS]];
 
-test("matmul matches f64 on odd shapes, with and without bias", () => {
-  for (const [n, inDim, out] of SHAPES) {
-    for (const withBias of [true, false]) {
-      const x = randArray(n * inDim), w = randArray(out * inDim), b = withBias ? randArray(out) : null;
-      const px = put(x), pw = put(w), pb = b ? put(b) : 0, py = K.alloc(n * out * 4);
-      K.mm(py, px, pw, pb, n, inDim, out);
-      const y = f32(py, n * out);
-      const ref = refMatmul(x, w, b, n, inDim, out);
-      for (let i = 0; i < y.length; i++) {
-        const tol = 1e-6 * ref.mag[i] + 1e-7;
-        if (!(Math.abs(y[i] - ref.y[i]) <= tol)) assert.unreachable(`[${n},${inDim},${out}] y[${i}] = ${y[i]}, expected ${ref.y[i]}`);
+// W [out, in] (logical, row-major) as the format stores it in `layout`.
+function stored<T extends Float32Array | Int8Array>(w: T, out: number, inDim: number, layout: number): T {
+  if (layout === F.LAYOUT_ROWS) return w;
+  const perm = panelPermutation(out, inDim, w instanceof Int8Array);
+  const s = new (w.constructor as { new(n: number): T })(w.length);
+  for (let i = 0; i < w.length; i++) s[perm[i]] = w[i];
+  return s;
+}
+
+test("matmul matches f64 on odd shapes, both layouts, with and without bias", () => {
+  for (const [name, layout] of LAYOUTS) {
+    for (const [n, inDim, out] of SHAPES) {
+      for (const withBias of [true, false]) {
+        const x = randArray(n * inDim), w = randArray(out * inDim), b = withBias ? randArray(out) : null;
+        const px = put(x), pw = put(stored(w, out, inDim, layout)), pb = b ? put(b) : 0, py = K.alloc(n * out * 4);
+        K.mm(py, px, pw, pb, n, inDim, out, layout);
+        const y = f32(py, n * out);
+        const ref = refMatmul(x, w, b, n, inDim, out);
+        for (let i = 0; i < y.length; i++) {
+          const tol = 1e-6 * ref.mag[i] + 1e-7;
+          if (!(Math.abs(y[i] - ref.y[i]) <= tol)) assert.unreachable(`${name} [${n},${inDim},${out}] y[${i}] = ${y[i]}, expected ${ref.y[i]}`);
+        }
+        [px, pw, py].forEach(K.free);
+        if (pb) K.free(pb);
       }
-      [px, pw, py].forEach(K.free);
-      if (pb) K.free(pb);
     }
   }
 });
 
 test("matmul: a token's output does not depend on n or on its place in a block", () => {
-  const inDim = 37, out = 11, n = 7;
-  const x = randArray(n * inDim), w = randArray(out * inDim), b = randArray(out);
-  const px = put(x), pw = put(w), pb = put(b), py = K.alloc(n * out * 4);
-  K.mm(py, px, pw, pb, n, inDim, out);
-  const all = f32(py, n * out);
-  for (let t = 0; t < n; t++) {
-    K.mm(py, px + t * inDim * 4, pw, pb, 1, inDim, out);
-    assert.equal(Array.from(f32(py, out)), Array.from(all.subarray(t * out, (t + 1) * out)), `token ${t}`);
+  for (const [name, layout] of LAYOUTS) {
+    for (const [inDim, out, n] of [[37, 11, 7], [19, 37, 5]]) {
+      const x = randArray(n * inDim), w = randArray(out * inDim), b = randArray(out);
+      const px = put(x), pw = put(stored(w, out, inDim, layout)), pb = put(b), py = K.alloc(n * out * 4);
+      K.mm(py, px, pw, pb, n, inDim, out, layout);
+      const all = f32(py, n * out);
+      for (let t = 0; t < n; t++) {
+        K.mm(py, px + t * inDim * 4, pw, pb, 1, inDim, out, layout);
+        assert.equal(Array.from(f32(py, out)), Array.from(all.subarray(t * out, (t + 1) * out)), `${name} token ${t}`);
+      }
+      [px, pw, pb, py].forEach(K.free);
+    }
   }
 });
 
-test("int8 matmul: exact integer dot products, per-row quantisation within half a step", () => {
-  for (const [n, inDim, out] of [[1, 1, 1], [3, 5, 2], [5, 9, 7], [17, 33, 13], [6, 768, 9], [5, 3072, 6]] as [number, number, number][]) {
+test("int8 matmul: exact integer dot products, per-row quantisation within half a step, both layouts", () => {
+  for (const [n, inDim, out, layout] of [
+    [1, 1, 1, 0], [3, 5, 2, 0], [5, 9, 7, 0], [17, 33, 13, 0], [6, 768, 9, 0], [5, 3072, 6, 0],
+    [1, 1, 1, 1], [3, 5, 2, 1], [5, 9, 7, 1], [17, 33, 13, 1], [6, 768, 9, 1], [5, 3072, 6, 1],
+    [4, 2, 8, 1], [7, 3, 8, 1], [9, 1, 17, 1], [3, 16, 16, 1], [13, 31, 29, 1], [2, 767, 35, 1], [33, 64, 24, 1],
+  ] as [number, number, number, number][]) {
     const x = randArray(n * inDim, 3), b = randArray(out);
     const wq = Int8Array.from({ length: out * inDim }, () => Math.round(rand() * 127.4));
     const ws = Float32Array.from({ length: out }, () => 0.001 + Math.abs(rand()) * 0.01);
-    const px = put(x), pw = put(wq), pws = put(ws), pb = put(b);
+    const px = put(x), pw = put(stored(wq, out, inDim, layout)), pws = put(ws), pb = put(b);
     const pq = K.alloc(n * inDim * 2), pxs = K.alloc(n * 4), py = K.alloc(n * out * 4);
     K.quantize(pq, pxs, px, n, inDim);
     const xq = new Int16Array(K.memory.buffer, pq, n * inDim).slice(), xs = f32(pxs, n);
@@ -122,28 +145,28 @@ test("int8 matmul: exact integer dot products, per-row quantisation within half 
         assert.ok(Math.abs(xq[i] * xs[t] - x[i]) <= 0.501 * xs[t], `quantised x[${i}] = ${x[i]}: ${xq[i]} * ${xs[t]}, qmax ${qmax}`);
       }
     }
-    K.mm_i8(py, pq, pxs, pw, pws, pb, n, inDim, out);
+    K.mm_i8(py, pq, pxs, pw, pws, pb, n, inDim, out, layout);
     const y = f32(py, n * out);
     for (let t = 0; t < n; t++) for (let r = 0; r < out; r++) {
       let s = 0;
       for (let k = 0; k < inDim; k++) s += xq[t * inDim + k] * wq[r * inDim + k];
       const ref = s * xs[t] * ws[r] + b[r];
-      assert.ok(Math.abs(y[t * out + r] - ref) <= 1e-6 * (Math.abs(ref) + 1), `[${n},${inDim},${out}] y[${t},${r}] = ${y[t * out + r]}, expected ${ref}`);
+      assert.ok(Math.abs(y[t * out + r] - ref) <= 1e-6 * (Math.abs(ref) + 1), `layout ${layout} [${n},${inDim},${out}] y[${t},${r}] = ${y[t * out + r]}, expected ${ref}`);
     }
     [px, pw, pws, pb, pq, pxs, py].forEach(K.free);
   }
 });
 
 test("int8 matmul: no integer overflow at the extremes, even for very wide rows", () => {
-  const n = 5, out = 5;
-  for (const inDim of [3072, 4096, 10000]) {
+  const n = 5, out = 13;
+  for (const [inDim, layout] of [[3072, 0], [4096, 0], [10000, 0], [3072, 1], [10001, 1]]) {
     const x = new Float32Array(n * inDim).fill(-1); // every activation quantises to -qmax
     const wq = new Int8Array(out * inDim).fill(-128);
     const ws = new Float32Array(out).fill(1), b = new Float32Array(out);
     const px = put(x), pw = put(wq), pws = put(ws), pb = put(b);
     const pq = K.alloc(n * inDim * 2), pxs = K.alloc(n * 4), py = K.alloc(n * out * 4);
     K.quantize(pq, pxs, px, n, inDim);
-    K.mm_i8(py, pq, pxs, pw, pws, pb, n, inDim, out);
+    K.mm_i8(py, pq, pxs, pw, pws, pb, n, inDim, out, layout);
     const y = f32(py, n * out);
     for (const v of y) assert.ok(Math.abs(v - 128 * inDim) <= 1e-5 * 128 * inDim, `in ${inDim}: ${v}, expected ${128 * inDim}`);
     [px, pw, pws, pb, pq, pxs, py].forEach(K.free);
@@ -273,10 +296,10 @@ function refAttention(q: Float32Array, k: Float32Array, v: Float32Array, n: numb
 }
 
 test("attention (dense and hard top-K) matches f64; n <= K is bit-identical to dense", () => {
-  for (const [n, h, d] of [[1, 1, 1], [3, 2, 5], [7, 3, 4], [17, 2, 8], [40, 4, 64], [9, 1, 7]]) {
+  for (const [n, h, d] of [[1, 1, 1], [3, 2, 5], [7, 3, 4], [17, 2, 8], [40, 4, 64], [9, 1, 7], [70, 2, 37], [33, 3, 16]]) {
     const q = randArray(n * h * d, 2), k = randArray(n * h * d, 2), v = randArray(n * h * d);
-    const pq = put(q), pk = put(k), pv = put(v), pc = K.alloc(n * h * d * 4), ps = K.alloc(n * 4), pi = K.alloc(n * 4);
-    const run = (hardK: number) => { K.attention(pc, pq, pk, pv, n, h, d, hardK, ps, pi); return f32(pc, n * h * d); };
+    const pq = put(q), pk = put(k), pv = put(v), pc = K.alloc(n * h * d * 4), ps = K.alloc(32 * n * 4), pt = K.alloc(d * n * 4), pvt = K.alloc(d * n * 4), pi = K.alloc(n * 4);
+    const run = (hardK: number) => { K.attention(pc, pq, pk, pv, n, h, d, hardK, ps, pt, pvt, pi); return f32(pc, n * h * d); };
     const dense = run(0);
     for (const hardK of [0, 1, 2, 5, 16, 30]) {
       const got = run(hardK);
@@ -284,7 +307,7 @@ test("attention (dense and hard top-K) matches f64; n <= K is bit-identical to d
       for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - ref[i]) <= 2e-6, `[${n},${h},${d}] K=${hardK} ctx[${i}] = ${got[i]} vs ${ref[i]}`);
       if (hardK >= n) assert.equal(Array.from(got), Array.from(dense), `K=${hardK} >= n=${n} equals dense bit for bit`);
     }
-    [pq, pk, pv, pc, ps, pi].forEach(K.free);
+    [pq, pk, pv, pc, ps, pt, pvt, pi].forEach(K.free);
   }
 });
 

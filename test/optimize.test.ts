@@ -13,7 +13,7 @@ import { optimize, tokenizeRows } from "../host/optimize/index.ts";
 import { renderReport } from "../host/optimize/report.ts";
 import { rowsNoWorse, search, strictAccept, type SearchOptions } from "../host/optimize/search.ts";
 import {
-  ffnGroupBounds, removeAttentionBlock, removeFfnBlock, removeFfnGroup, removeHead, setHardK,
+  ffnGroupBounds, removeAttentionBlock, removeFfnBlock, removeFfnGroup, removeHead, setHardK, setLayerStorage,
 } from "../host/optimize/transforms.ts";
 import { prng, randomModel } from "./helpers/random-model.ts";
 import { referenceForward } from "./helpers/reference-forward.ts";
@@ -135,6 +135,17 @@ for (const arch of ["bert", "distilbert"] as const) {
       const masked = cloneModel(m); masked.layers[1].hardK = 3;
       await assertSameLogits(setHardK(m, 1, 3), masked, "hard attention");
     }
+    {
+      // int8 weights in one layer: the file shrinks, the logits move by quantization only.
+      const q = setLayerStorage(m, 1, "int8");
+      assert.ok(writeModel(q).length < writeModel(m).length);
+      assert.is(q.tensors.get(layerPrefix(1) + "intermediate.dense.weight")!.storage, "int8");
+      assert.is(q.tensors.get(layerPrefix(0) + "intermediate.dense.weight")!.storage, "f32");
+      const lm = (await loadEngine()).loadModel(writeModel(q));
+      const types = SEQS[0][1];
+      const want = referenceForward(m, SEQS[0][0], types), got = lm.logits(SEQS[0][0], types);
+      for (let c = 0; c < want.length; c++) assert.ok(Math.abs(got[c] - want[c]) < 0.05, `int8 ${got[c]} vs ${want[c]}`);
+    }
     assert.is(m.layers[1].heads.length, 4, "the input model is left alone");
   });
 }
@@ -208,7 +219,9 @@ class ScriptedEvaluator implements Evaluator {
   async close() {}
 }
 
-const SOPTS: SearchOptions = { maxDrop: null, hardK: 30, hardKChoices: null, passes: 1, metric: "pearson", regression: true, numLabels: 1 };
+const SOPTS: SearchOptions = {
+  maxDrop: null, hardK: 30, hardKChoices: null, passes: 1, int8Layers: false, metric: "pearson", regression: true, numLabels: 1,
+};
 const label = (c: { layer: number; step: string }) => `${c.layer}:${c.step}`;
 
 test("search order: hard attention first to last, then per layer last to first FFN then attention; fine-grained only under 1.1 x Lmin", async () => {
@@ -270,6 +283,24 @@ test("search: an accepted change lowers Lmin; rows are compared with the ORIGINA
   assert.not.ok(r.model.layers[1].hasFfn);
 });
 
+test("a second pruning pass tries heads that the 1.1 x Lmin gate hid in the first", async () => {
+  const m = randomModel({ numLayers: 2, numHeads: 2, seed: 3 });
+  // Removing layer 1's attention block is far worse (2 > 1.1); removing its head 1 alone helps.
+  const ev = () => new ScriptedEvaluator((x) => {
+    const st = x.layers;
+    if (!st[1].hasAttention) return [2, 2, 2, 2];
+    if (!st[1].heads.includes(1)) return [0.5, 0.5, 0.5, 0.5];
+    return [1, 1, 1, 1];
+  });
+  const one = await search(m, [0, 0, 0, 0], ev(), { ...SOPTS, int8Layers: true });
+  assert.equal(one.candidates.filter((c) => c.kind === "int8").map(label), ["0:int8", "1:int8"], "int8 (ours) comes last, first layer to last");
+  assert.not.ok(one.candidates.some((c) => c.kind === "head" && c.layer === 1));
+  const two = await search(m, [0, 0, 0, 0], ev(), { ...SOPTS, passes: 3 });
+  assert.equal(two.candidates.filter((c) => c.accepted).map(label), ["1:head:1"]);
+  assert.equal(two.decisions.heads_removed, [[], [1]]);
+  assert.is(Math.max(...two.candidates.map((c) => c.pass)), 3, "pass 2 accepted something, so pass 3 ran");
+});
+
 // ---- on the wasm runtime ----
 
 const WORDS = ["the", "movie", "film", "is", "was", "good", "bad", "great", "terrible", "not", "very", "and", "but", "love", "hate", "it", "this"];
@@ -319,6 +350,13 @@ test("the search gives the same decisions and losses with 1 and 2 workers, and a
   const one = await run(1, null), two = await run(2, null);
   assert.equal(two.summary.decisions, one.summary.decisions);
   assert.equal(two.summary.candidates, one.summary.candidates);
+  // Neither does the cache budget: none, room for one snapshot, room for all.
+  const tokens = tokenizeRows((await loadEngine()).loadModel(writeModel(m)), rows).reduce((n, r) => n + r.ids.length, 0);
+  for (const cacheBytes of [0, tokens * 32 * 4, 1 << 30]) {
+    const r = await optimize(m, rows, { task: TASK, hardK: 4, workers: 2, cacheBytes, measureSpeed: false });
+    assert.equal(r.summary.candidates, one.summary.candidates, `cache budget ${cacheBytes}`);
+    if (cacheBytes === 0) assert.is(r.summary.layer_evaluations, r.summary.layer_evaluations_without_reuse);
+  }
   assert.is(two.summary.workers, 2);
   assert.ok(one.summary.candidates.length >= 3 * 3, "every layer tried at least hard attention and both blocks");
   assert.ok(one.summary.layer_evaluations < one.summary.layer_evaluations_without_reuse);

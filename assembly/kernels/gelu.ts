@@ -5,9 +5,10 @@
 // erf(x) for 4 lanes: x * P(x^2) / Q(x^2) on x clamped to [-4, 4] (outside it erf
 // is +-1 to f32 precision). The rational minimax approximation used by Eigen and
 // XLA for f32; max abs error 4.5e-7 over the reals (test/kernels.test.ts checks it),
-// no exp, no branches.
+// no exp, no branches. The clamp uses pmin / pmax (one minps / maxps each; V8
+// expands min / max into NaN-handling sequences).
 @inline function erf4(x0: v128): v128 {
-  const x = f32x4.max(f32x4.min(x0, f32x4.splat(4.0)), f32x4.splat(-4.0));
+  const x = f32x4.pmax(f32x4.pmin(x0, f32x4.splat(4.0)), f32x4.splat(-4.0));
   const z = f32x4.mul(x, x);
   let p = f32x4.splat(-2.72614225801306e-10);
   p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.77068142495902e-08));

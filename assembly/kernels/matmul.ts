@@ -1,11 +1,138 @@
-// y[n, out] = x[n, in] · W[out, in]^T + b[out]: nn.Linear with W in PyTorch's layout,
-// so every output is a dot product of two contiguous rows.
+// y[n, out] = x[n, in] · W[out, in]^T + b[out]: nn.Linear, for W in either layout
+// of docs/format.md ("Weight layout").
 //
-// Register blocking: 4 tokens x 4 weight rows share their loads (16 f32x4
-// accumulators). Every (token, row) dot product is accumulated the same way
-// whichever block it falls in: 4 lanes over in & ~3, lanes summed (0+1)+(2+3),
-// then the scalar tail, then the bias. So a token's output does not depend on N
-// or on where the token sits in a block, and no shape needs padding.
+// Panels (layout 1, what the writer produces): the broadcast form. W's rows come in
+// panels of 16, stored transposed, so one step along `in` loads the 16 weights of
+// that column (4 v128) and multiplies them by one broadcast activation per token.
+// A block of 2 tokens x 16 outputs keeps 8 f32x4 accumulators + 4 weights + 2
+// broadcasts in registers: x64 has 16 XMM registers and V8 keeps one for itself,
+// so the 4 x 4 dot-product block (16 accumulators) spills; this one runs at the
+// SIMD peak (mul + add, no FMA in WASM SIMD128). Each output is a plain sequential
+// sum over `in` in f32, then + bias, in every code path.
+//
+// Rows (layout 0: version 1 files, and the < 16 rows after the last panel): dot
+// products of contiguous rows, 2 tokens x 4 rows per block; every (token, row)
+// is accumulated the same way whichever block it falls in: 4 lanes over in & ~3,
+// lanes summed (0+1)+(2+3), then the scalar tail, then the bias.
+//
+// In both, a token's output does not depend on n or on where the token sits in a
+// block, and no shape needs padding.
+import { LAYOUT_PANELS, PANEL_ROWS_F32 } from "../format_constants";
+
+const P: u32 = PANEL_ROWS_F32; // 16: the block code below is written for it
+
+export function matmul(y: usize, x: usize, w: usize, b: usize, n: u32, inDim: u32, outDim: u32, layout: u32): void {
+  if (layout == LAYOUT_PANELS) matmulPanels(y, x, w, b, n, inDim, outDim);
+  else matmulRows(y, <usize>outDim << 2, x, <usize>inDim << 2, w, <usize>inDim << 2, b, n, inDim, outDim);
+}
+
+// ---- panels
+
+@inline function biasVec(b: usize, at: usize): v128 {
+  return b ? v128.load(b + at) : f32x4.splat(0);
+}
+
+function matmulPanels(y: usize, x: usize, w: usize, b: usize, n: u32, inDim: u32, outDim: u32): void {
+  const stride = <usize>inDim << 2;      // bytes per row of x
+  const yStride = <usize>outDim << 2;    // bytes per row of y
+  const full = outDim / P * P;
+  broadcast16(y, yStride, x, stride, w, P << 2, stride * P, b, n, inDim, full / P);
+  // The last outDim % 16 rows are row-major.
+  if (full < outDim) {
+    const col = <usize>full << 2;
+    matmulRows(y + col, yStride, x, stride, w + <usize>full * stride, stride, b ? b + col : 0, n, inDim, outDim - full);
+  }
+}
+
+// The broadcast kernel, also used by attention on Kᵀ and V:
+//   y[t, c] = sum over k < inDim of x[t, k] * W(k, c), + b[c]
+// for t < n and c < 16 * panels, where W(k, c) is the f32 at
+//   w + (c / 16) * panelStep + k * wStep + (c % 16) * 4
+// (16 consecutive outputs are contiguous at each k). Rows of x and y are
+// xStride / yStride bytes apart; b may be 0.
+export function broadcast16(y: usize, yStride: usize, x: usize, xStride: usize, w: usize, wStep: usize, panelStep: usize,
+                            b: usize, n: u32, inDim: u32, panels: u32): void {
+  const xEnd = <usize>inDim << 2;
+  for (let p: u32 = 0; p < panels; p++) {
+    const panel = w + <usize>p * panelStep;
+    const col = <usize>p << 6;           // byte offset of the panel's first output in a y row / in b
+    let t: u32 = 0;
+    for (; t + 2 <= n; t += 2) {
+      const x0 = x + <usize>t * xStride, x1 = x0 + xStride;
+      const y0 = y + <usize>t * yStride + col, y1 = y0 + yStride;
+      let a00 = f32x4.splat(0), a01 = a00, a02 = a00, a03 = a00;
+      let a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+      let pw = panel;
+      for (let o: usize = 0; o < xEnd; o += 4) {
+        const w0 = v128.load(pw), w1 = v128.load(pw, 16), w2 = v128.load(pw, 32), w3 = v128.load(pw, 48);
+        const u = v128.load32_splat(x0 + o);
+        a00 = f32x4.add(a00, f32x4.mul(u, w0)); a01 = f32x4.add(a01, f32x4.mul(u, w1));
+        a02 = f32x4.add(a02, f32x4.mul(u, w2)); a03 = f32x4.add(a03, f32x4.mul(u, w3));
+        const v = v128.load32_splat(x1 + o);
+        a10 = f32x4.add(a10, f32x4.mul(v, w0)); a11 = f32x4.add(a11, f32x4.mul(v, w1));
+        a12 = f32x4.add(a12, f32x4.mul(v, w2)); a13 = f32x4.add(a13, f32x4.mul(v, w3));
+        pw += wStep;
+      }
+      v128.store(y0, f32x4.add(a00, biasVec(b, col)));
+      v128.store(y0, f32x4.add(a01, biasVec(b, col + 16)), 16);
+      v128.store(y0, f32x4.add(a02, biasVec(b, col + 32)), 32);
+      v128.store(y0, f32x4.add(a03, biasVec(b, col + 48)), 48);
+      v128.store(y1, f32x4.add(a10, biasVec(b, col)));
+      v128.store(y1, f32x4.add(a11, biasVec(b, col + 16)), 16);
+      v128.store(y1, f32x4.add(a12, biasVec(b, col + 32)), 32);
+      v128.store(y1, f32x4.add(a13, biasVec(b, col + 48)), 48);
+    }
+    if (t < n) {
+      const x0 = x + <usize>t * xStride;
+      const y0 = y + <usize>t * yStride + col;
+      let a00 = f32x4.splat(0), a01 = a00, a02 = a00, a03 = a00;
+      let pw = panel;
+      for (let o: usize = 0; o < xEnd; o += 4) {
+        const u = v128.load32_splat(x0 + o);
+        a00 = f32x4.add(a00, f32x4.mul(u, v128.load(pw))); a01 = f32x4.add(a01, f32x4.mul(u, v128.load(pw, 16)));
+        a02 = f32x4.add(a02, f32x4.mul(u, v128.load(pw, 32))); a03 = f32x4.add(a03, f32x4.mul(u, v128.load(pw, 48)));
+        pw += wStep;
+      }
+      v128.store(y0, f32x4.add(a00, biasVec(b, col)));
+      v128.store(y0, f32x4.add(a01, biasVec(b, col + 16)), 16);
+      v128.store(y0, f32x4.add(a02, biasVec(b, col + 32)), 32);
+      v128.store(y0, f32x4.add(a03, biasVec(b, col + 48)), 48);
+    }
+  }
+}
+
+// broadcast16 for fewer than 16 outputs (W(k, c) at w + k * wStep + c * 4,
+// c < cols): 4 at a time, then one at a time, the same sequential sums.
+export function broadcastNarrow(y: usize, yStride: usize, x: usize, xStride: usize, w: usize, wStep: usize,
+                                b: usize, n: u32, inDim: u32, cols: u32): void {
+  const xEnd = <usize>inDim << 2;
+  for (let t: u32 = 0; t < n; t++) {
+    const x0 = x + <usize>t * xStride, y0 = y + <usize>t * yStride;
+    let c: u32 = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const col = <usize>c << 2;
+      let a = f32x4.splat(0);
+      let pw = w + col;
+      for (let o: usize = 0; o < xEnd; o += 4) {
+        a = f32x4.add(a, f32x4.mul(v128.load32_splat(x0 + o), v128.load(pw)));
+        pw += wStep;
+      }
+      v128.store(y0 + col, f32x4.add(a, biasVec(b, col)));
+    }
+    for (; c < cols; c++) {
+      const col = <usize>c << 2;
+      let a: f32 = 0;
+      let pw = w + col;
+      for (let o: usize = 0; o < xEnd; o += 4) {
+        a += load<f32>(x0 + o) * load<f32>(pw);
+        pw += wStep;
+      }
+      store<f32>(y0 + col, a + (b ? load<f32>(b + col) : 0));
+    }
+  }
+}
+
+// ---- rows
 
 @inline function lanes(v: v128): f32 {
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) +
@@ -25,53 +152,43 @@
   return b ? load<f32>(b + (<usize>r << 2)) : 0;
 }
 
-export function matmul(y: usize, x: usize, w: usize, b: usize, n: u32, inDim: u32, outDim: u32): void {
+// y[t, r] = x[t, :] . w[r, :] + b[r] for t < n, r < outDim, with rows of y, x
+// and W yStride, xStride and wStride bytes apart (the panel path writes its last
+// columns through here, attention its last keys).
+export function matmulRows(y: usize, yStride: usize, x: usize, xStride: usize, w: usize, wStride: usize,
+                           b: usize, n: u32, inDim: u32, outDim: u32): void {
   const in4 = inDim & ~3;
-  const stride = <usize>inDim << 2;          // bytes per row of x and of W
-  const yStride = <usize>outDim << 2;        // bytes per row of y
+  const e4 = <usize>in4 << 2;
   let r: u32 = 0;
   // Row blocks outside, token blocks inside: W streams from memory once, the
-  // activations (at most a few hundred KiB) stay in cache.
+  // activations stay in cache.
   for (; r + 4 <= outDim; r += 4) {
-    const w0 = w + <usize>r * stride, w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride;
+    const w0 = w + <usize>r * wStride, w1 = w0 + wStride, w2 = w1 + wStride, w3 = w2 + wStride;
     const b0 = biasAt(b, r), b1 = biasAt(b, r + 1), b2 = biasAt(b, r + 2), b3 = biasAt(b, r + 3);
     let t: u32 = 0;
-    for (; t + 4 <= n; t += 4) {
-      const x0 = x + <usize>t * stride, x1 = x0 + stride, x2 = x1 + stride, x3 = x2 + stride;
+    for (; t + 2 <= n; t += 2) {
+      const x0 = x + <usize>t * xStride, x1 = x0 + xStride;
       let a00 = f32x4.splat(0), a01 = a00, a02 = a00, a03 = a00;
       let a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-      let a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-      let a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-      for (let o: usize = 0, e = <usize>in4 << 2; o < e; o += 16) {
+      for (let o: usize = 0; o < e4; o += 16) {
         const v0 = v128.load(w0 + o), v1 = v128.load(w1 + o), v2 = v128.load(w2 + o), v3 = v128.load(w3 + o);
-        let u = v128.load(x0 + o);
+        const u = v128.load(x0 + o);
         a00 = f32x4.add(a00, f32x4.mul(u, v0)); a01 = f32x4.add(a01, f32x4.mul(u, v1));
         a02 = f32x4.add(a02, f32x4.mul(u, v2)); a03 = f32x4.add(a03, f32x4.mul(u, v3));
-        u = v128.load(x1 + o);
-        a10 = f32x4.add(a10, f32x4.mul(u, v0)); a11 = f32x4.add(a11, f32x4.mul(u, v1));
-        a12 = f32x4.add(a12, f32x4.mul(u, v2)); a13 = f32x4.add(a13, f32x4.mul(u, v3));
-        u = v128.load(x2 + o);
-        a20 = f32x4.add(a20, f32x4.mul(u, v0)); a21 = f32x4.add(a21, f32x4.mul(u, v1));
-        a22 = f32x4.add(a22, f32x4.mul(u, v2)); a23 = f32x4.add(a23, f32x4.mul(u, v3));
-        u = v128.load(x3 + o);
-        a30 = f32x4.add(a30, f32x4.mul(u, v0)); a31 = f32x4.add(a31, f32x4.mul(u, v1));
-        a32 = f32x4.add(a32, f32x4.mul(u, v2)); a33 = f32x4.add(a33, f32x4.mul(u, v3));
+        const v = v128.load(x1 + o);
+        a10 = f32x4.add(a10, f32x4.mul(v, v0)); a11 = f32x4.add(a11, f32x4.mul(v, v1));
+        a12 = f32x4.add(a12, f32x4.mul(v, v2)); a13 = f32x4.add(a13, f32x4.mul(v, v3));
       }
-      const y0 = y + <usize>t * yStride + (<usize>r << 2), y1 = y0 + yStride, y2 = y1 + yStride, y3 = y2 + yStride;
+      const y0 = y + <usize>t * yStride + (<usize>r << 2), y1 = y0 + yStride;
       store<f32>(y0, finish(a00, x0, w0, in4, inDim, b0)); store<f32>(y0, finish(a01, x0, w1, in4, inDim, b1), 4);
       store<f32>(y0, finish(a02, x0, w2, in4, inDim, b2), 8); store<f32>(y0, finish(a03, x0, w3, in4, inDim, b3), 12);
       store<f32>(y1, finish(a10, x1, w0, in4, inDim, b0)); store<f32>(y1, finish(a11, x1, w1, in4, inDim, b1), 4);
       store<f32>(y1, finish(a12, x1, w2, in4, inDim, b2), 8); store<f32>(y1, finish(a13, x1, w3, in4, inDim, b3), 12);
-      store<f32>(y2, finish(a20, x2, w0, in4, inDim, b0)); store<f32>(y2, finish(a21, x2, w1, in4, inDim, b1), 4);
-      store<f32>(y2, finish(a22, x2, w2, in4, inDim, b2), 8); store<f32>(y2, finish(a23, x2, w3, in4, inDim, b3), 12);
-      store<f32>(y3, finish(a30, x3, w0, in4, inDim, b0)); store<f32>(y3, finish(a31, x3, w1, in4, inDim, b1), 4);
-      store<f32>(y3, finish(a32, x3, w2, in4, inDim, b2), 8); store<f32>(y3, finish(a33, x3, w3, in4, inDim, b3), 12);
     }
-    // Leftover tokens: one token against the same 4 rows.
-    for (; t < n; t++) {
-      const x0 = x + <usize>t * stride;
+    if (t < n) {
+      const x0 = x + <usize>t * xStride;
       let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
-      for (let o: usize = 0, e = <usize>in4 << 2; o < e; o += 16) {
+      for (let o: usize = 0; o < e4; o += 16) {
         const u = v128.load(x0 + o);
         a0 = f32x4.add(a0, f32x4.mul(u, v128.load(w0 + o)));
         a1 = f32x4.add(a1, f32x4.mul(u, v128.load(w1 + o)));
@@ -85,12 +202,12 @@ export function matmul(y: usize, x: usize, w: usize, b: usize, n: u32, inDim: u3
   }
   // Leftover rows: one row against every token.
   for (; r < outDim; r++) {
-    const w0 = w + <usize>r * stride;
+    const w0 = w + <usize>r * wStride;
     const b0 = biasAt(b, r);
     for (let t: u32 = 0; t < n; t++) {
-      const x0 = x + <usize>t * stride;
+      const x0 = x + <usize>t * xStride;
       let a0 = f32x4.splat(0);
-      for (let o: usize = 0, e = <usize>in4 << 2; o < e; o += 16) {
+      for (let o: usize = 0; o < e4; o += 16) {
         a0 = f32x4.add(a0, f32x4.mul(v128.load(x0 + o), v128.load(w0 + o)));
       }
       store<f32>(y + <usize>t * yStride + (<usize>r << 2), finish(a0, x0, w0, in4, inDim, b0));

@@ -86,7 +86,10 @@ program
   .option("--max-drop <points>", "accuracy-budget mode: accept changes while the val metric stays within this many points of the original")
   .option("--hard-k <k>", "K of hard attention", positiveInt("--hard-k"), 30)
   .option("--workers <n>", "worker threads for the val evaluation", positiveInt("--workers"))
+  .option("--hard-k-choices <list>", "choose K per layer from this list (e.g. 8,16,30,64): the smallest K the test accepts")
+  .option("--passes <n>", "pruning passes; passes after the first also try heads and groups of blocks that stayed", positiveInt("--passes"), 1)
   .option("--int8", "store the result's weight matrices as int8")
+  .option("--int8-layers", "after pruning, try int8 weights layer by layer and keep those the test accepts")
   .option("--report <file.html>", "write the HTML report")
   .option("--json <file>", "write the JSON summary")
   .action(async (model: string, opts) => {

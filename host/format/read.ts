@@ -1,12 +1,14 @@
 // Reads an .axf file back into the in-memory Model. The file is parsed and
 // validated by the wasm runtime's reader (assembly/format.ts), so there is one
 // parser; this side only copies what the wasm exports describe, dequantising f16
-// and int8 tensors to f32 and recording how each one was stored.
+// and int8 tensors to f32, undoing the panel layout, and recording how each one
+// was stored.
 //
 // Loading goes through the instance's load_model, so it replaces whatever model
 // that instance had loaded.
 
 import * as F from "../../assembly/format_constants.ts";
+import { panelPermutation } from "./layout.ts";
 import type { Arch, HiddenAct, LayerState, Model, ModelConfig, ProblemType, Storage, Tensor } from "./model.ts";
 
 // The raw exports readModel needs (assembly/index.ts + assembly/format_exports.ts).
@@ -32,6 +34,7 @@ export interface FormatExports {
   tensor_dim(i: number, d: number): number;
   tensor_data_ptr(i: number): number;
   tensor_scales_ptr(i: number): number;
+  tensor_layout(i: number): number;
   meta_ptr(): number;
   meta_len(): number;
 }
@@ -76,7 +79,7 @@ export function readModel(bytes: Uint8Array, wasm: FormatExports): Model {
   for (let i = 0; i < count; i++) {
     const name = str(wasm.tensor_name_ptr(i), wasm.tensor_name_len(i));
     const shape = Array.from({ length: wasm.tensor_ndim(i) }, (_, d) => wasm.tensor_dim(i, d) >>> 0);
-    tensors.set(name, readTensor(mem(), wasm.tensor_dtype(i), shape, wasm.tensor_data_ptr(i) >>> 0, wasm.tensor_scales_ptr(i) >>> 0));
+    tensors.set(name, readTensor(mem(), wasm.tensor_dtype(i), shape, wasm.tensor_data_ptr(i) >>> 0, wasm.tensor_scales_ptr(i) >>> 0, wasm.tensor_layout(i)));
   }
   return { config, layers, vocab, labels, tensors, meta: rest };
 }
@@ -149,22 +152,27 @@ export function parseRanges(s: string): number[] {
   });
 }
 
-function readTensor(buffer: ArrayBuffer, dtype: number, shape: number[], ptr: number, scalesPtr: number): Tensor {
+// The logical row-major tensor, whatever its storage and layout.
+function readTensor(buffer: ArrayBuffer, dtype: number, shape: number[], ptr: number, scalesPtr: number, layout: number): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
+  const rows = shape[0], cols = n / rows;
+  // Stored index of logical flat index i.
+  const perm = layout === F.LAYOUT_PANELS ? panelPermutation(rows, cols, dtype === F.DTYPE_INT8) : null;
   const data = new Float32Array(n);
   let storage: Storage = "f32";
   if (dtype === F.DTYPE_F32) {
-    data.set(new Float32Array(buffer, ptr, n));
+    const src = new Float32Array(buffer, ptr, n);
+    if (perm) for (let i = 0; i < n; i++) data[i] = src[perm[i]];
+    else data.set(src);
   } else if (dtype === F.DTYPE_F16) {
     storage = "f16";
     const h = new Uint16Array(buffer, ptr, n);
-    for (let i = 0; i < n; i++) data[i] = f16ToF32(h[i]);
+    for (let i = 0; i < n; i++) data[i] = f16ToF32(h[perm ? perm[i] : i]);
   } else {
     storage = "int8";
     const q = new Int8Array(buffer, ptr, n);
-    const scales = new Float32Array(buffer, scalesPtr, shape[0]);
-    const cols = n / shape[0];
-    for (let i = 0; i < n; i++) data[i] = q[i] * scales[Math.floor(i / cols)];
+    const scales = new Float32Array(buffer, scalesPtr, rows);
+    for (let i = 0; i < n; i++) data[i] = q[perm ? perm[i] : i] * scales[Math.floor(i / cols)];
   }
   return { shape, data, storage };
 }

@@ -7,14 +7,23 @@
 import * as F from "../../assembly/format_constants.ts";
 import { crc32 } from "./crc32.ts";
 import { layerPrefix } from "./model.ts";
+import { panelPermutation } from "./layout.ts";
 import type { LayerState, Model, ModelConfig, Storage, Tensor } from "./model.ts";
 
 // A tensor the format calls for. `quantizable`: weight matrices and the word
-// embedding may be stored f16 or int8; everything else is always f32.
+// embedding may be stored f16 or int8; everything else is always f32. `linear`:
+// a linear layer's weight, stored in panels (layout 1) unless the caller asks for rows.
 export interface TensorSpec {
   name: string;
   shape: number[];
   quantizable: boolean;
+  linear: boolean;
+}
+
+// "panels" (the default): linear weights in layout 1, for the runtime's fast
+// kernels; "rows": every tensor row-major (layout 0), for tests of both paths.
+export interface WriteOptions {
+  layout?: "panels" | "rows";
 }
 
 // Every tensor of a model with this config and these layer states, in file order;
@@ -22,15 +31,15 @@ export interface TensorSpec {
 export function expectedTensors(c: ModelConfig, layers: LayerState[]): TensorSpec[] {
   const H = c.hiddenSize, D = c.headDim;
   const specs: TensorSpec[] = [];
-  const mat = (name: string, rows: number, cols: number) => specs.push({ name, shape: [rows, cols], quantizable: true });
-  const vec = (name: string, n: number) => specs.push({ name, shape: [n], quantizable: false });
+  const mat = (name: string, rows: number, cols: number) => specs.push({ name, shape: [rows, cols], quantizable: true, linear: true });
+  const vec = (name: string, n: number) => specs.push({ name, shape: [n], quantizable: false, linear: false });
   const linear = (name: string, rows: number, cols: number) => { mat(`${name}.weight`, rows, cols); vec(`${name}.bias`, rows); };
   const layerNorm = (name: string) => { vec(`${name}.weight`, H); vec(`${name}.bias`, H); };
 
-  mat("embeddings.word_embeddings.weight", c.vocabSize, H);
-  specs.push({ name: "embeddings.position_embeddings.weight", shape: [c.maxPosition, H], quantizable: false });
+  specs.push({ name: "embeddings.word_embeddings.weight", shape: [c.vocabSize, H], quantizable: true, linear: false });
+  specs.push({ name: "embeddings.position_embeddings.weight", shape: [c.maxPosition, H], quantizable: false, linear: false });
   if (c.arch === "bert") {
-    specs.push({ name: "embeddings.token_type_embeddings.weight", shape: [c.typeVocabSize, H], quantizable: false });
+    specs.push({ name: "embeddings.token_type_embeddings.weight", shape: [c.typeVocabSize, H], quantizable: false, linear: false });
   }
   layerNorm("embeddings.LayerNorm");
   layers.forEach((l, i) => {
@@ -61,15 +70,21 @@ export function storedAs(spec: TensorSpec, t: Tensor): Storage {
 }
 
 // Serialises a Model after validating it; throws an Error naming the problem.
-export function writeModel(model: Model): Uint8Array {
+export function writeModel(model: Model, opts: WriteOptions = {}): Uint8Array {
   const specs = validateModel(model);
-  return serialize(model, specs.map((s) => ({ name: s.name, t: model.tensors.get(s.name)!, storage: storedAs(s, model.tensors.get(s.name)!) })));
+  const panels = (opts.layout ?? "panels") === "panels";
+  return serialize(model, specs.map((s) => ({
+    name: s.name,
+    t: model.tensors.get(s.name)!,
+    storage: storedAs(s, model.tensors.get(s.name)!),
+    layout: panels && s.linear ? F.LAYOUT_PANELS : F.LAYOUT_ROWS,
+  })));
 }
 
 // For tests of the reader only: serialises without validation, tensors in the
-// map's order, so a test can write a file the reader must reject.
+// map's order and row-major, so a test can write a file the reader must reject.
 export function writeModelUnchecked(model: Model): Uint8Array {
-  const out = [...model.tensors].map(([name, t]) => ({ name, t, storage: t.shape.length === 1 ? "f32" as Storage : t.storage }));
+  const out = [...model.tensors].map(([name, t]) => ({ name, t, storage: t.shape.length === 1 ? "f32" as Storage : t.storage, layout: F.LAYOUT_ROWS }));
   return serialize(model, out);
 }
 
@@ -277,18 +292,19 @@ interface Placed {
   name: string;
   t: Tensor;
   storage: Storage;
+  layout: number;      // LAYOUT_ROWS or LAYOUT_PANELS
   dataOffset: number;  // relative to DATA
   dataSize: number;
   scaleOffset: number; // int8 only
   scaleSize: number;
 }
 
-function serialize(model: Model, tensors: { name: string; t: Tensor; storage: Storage }[]): Uint8Array {
+function serialize(model: Model, tensors: { name: string; t: Tensor; storage: Storage; layout: number }[]): Uint8Array {
   // DATA layout first: the tensor table records the offsets.
   let dataSize = 0;
-  const placed: Placed[] = tensors.map(({ name, t, storage }) => {
+  const placed: Placed[] = tensors.map(({ name, t, storage, layout }) => {
     const n = t.shape.reduce((a, b) => a * b, 1);
-    const p: Placed = { name, t, storage, dataOffset: align(dataSize), dataSize: n * DTYPE_BYTES[storage], scaleOffset: 0, scaleSize: 0 };
+    const p: Placed = { name, t, storage, layout, dataOffset: align(dataSize), dataSize: n * DTYPE_BYTES[storage], scaleOffset: 0, scaleSize: 0 };
     dataSize = p.dataOffset + p.dataSize;
     if (storage === "int8") {
       p.scaleOffset = align(dataSize);
@@ -317,6 +333,7 @@ function serialize(model: Model, tensors: { name: string; t: Tensor; storage: St
     tv.setUint32(o + 36, p.dataSize, true);
     tv.setUint32(o + 40, p.scaleOffset, true);
     tv.setUint32(o + 44, p.scaleSize, true);
+    tv.setUint32(o + 48, p.layout, true);
   });
 
   const cw = configWords(model.config);
@@ -363,22 +380,25 @@ function encodeTensor(out: Uint8Array, dataStart: number, p: Placed) {
   const { t } = p;
   const at = dataStart + p.dataOffset;
   const n = t.data.length;
+  const rows = t.shape[0], cols = n / rows;
+  // Stored index of logical flat index i.
+  const perm = p.layout === F.LAYOUT_PANELS ? panelPermutation(rows, cols, p.storage === "int8") : null;
   if (p.storage === "f32") {
-    new Float32Array(out.buffer, at, n).set(t.data);
+    const dst = new Float32Array(out.buffer, at, n);
+    if (perm) for (let i = 0; i < n; i++) dst[perm[i]] = t.data[i];
+    else dst.set(t.data);
   } else if (p.storage === "f16") {
     const dst = new Uint16Array(out.buffer, at, n);
     const src = new Uint32Array(t.data.buffer, t.data.byteOffset, n);
-    const cols = t.shape.length === 2 ? t.shape[1] : n;
     for (let i = 0; i < n; i++) {
       const h = f32ToF16(src[i]);
       if (h < 0) {
         throw new Error(`tensor '${p.name}' at [${Math.floor(i / cols)}, ${i % cols}]: ${t.data[i]} overflows f16 (largest finite 65504); store this tensor as f32 or int8`);
       }
-      dst[i] = h;
+      dst[perm ? perm[i] : i] = h;
     }
   } else {
     // Per-row symmetric int8: scale = maxabs / 127, q = round(w / scale) in [-127, 127].
-    const rows = t.shape[0], cols = n / rows;
     const q = new Int8Array(out.buffer, at, n);
     const scales = new Float32Array(out.buffer, dataStart + p.scaleOffset, rows);
     for (let r = 0; r < rows; r++) {
@@ -390,7 +410,7 @@ function encodeTensor(out: Uint8Array, dataStart: number, p: Placed) {
       scales[r] = scale;
       for (let c = 0; c < cols; c++) {
         const m = Math.min(127, Math.round(Math.abs(row[c]) / scale)); // symmetric: halves round away from 0
-        q[r * cols + c] = row[c] < 0 ? -m : m;
+        q[perm ? perm[r * cols + c] : r * cols + c] = row[c] < 0 ? -m : m;
       }
     }
   }

@@ -31,6 +31,7 @@ export interface OptimizeCommandOptions extends DataOptions {
   hardKChoices?: number[] | string; // "8,16,30,64"
   passes?: number;
   int8?: boolean;          // store the result's weight matrices as int8
+  int8Layers?: boolean;    // search: int8 per layer where the test accepts it
   report?: string;         // HTML report path
   json?: string;           // JSON summary path
   progress?: boolean;      // bar on stderr (default: when stderr is a terminal)
@@ -110,6 +111,7 @@ export function describeSummary(s: Summary, out: string): string {
     if (d.heads_removed[i].length) parts.push(`heads removed ${d.heads_removed[i].join(",")}`);
     if (d.ffn_block_removed[i]) parts.push("FFN block removed");
     if (d.ffn_groups_removed[i].length) parts.push(`FFN groups removed ${d.ffn_groups_removed[i].join(",")}`);
+    if (d.int8_layers[i]) parts.push("int8 weights");
     lines.push(`  layer ${i}: ${parts.length ? parts.join("; ") : "unchanged"}`);
   }
   lines.push(`size ${s.size_bytes.before} -> ${s.size_bytes.after} bytes`);
@@ -129,6 +131,7 @@ export async function runOptimizeCommand(o: OptimizeCommandOptions): Promise<{ s
     hardK: o.hardK,
     hardKChoices: parseKChoices(o.hardKChoices),
     passes: o.passes,
+    int8Layers: o.int8Layers,
     workers: o.workers,
     progress: o.progress ?? Boolean(process.stderr.isTTY),
   });

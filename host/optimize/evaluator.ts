@@ -7,15 +7,15 @@ import { Worker } from "node:worker_threads";
 import type { Model } from "../format/model.ts";
 import { writeModel } from "../format/writer.ts";
 import { loadEngine } from "../runtime/node.ts";
-import { Shard, type RuntimeEngine, type TokenizedRow } from "./shard.ts";
+import { Shard, type RuntimeEngine, type SnapshotPlan, type TokenizedRow } from "./shard.ts";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker.ts";
 
 // What the search needs from an evaluator; tests may substitute their own.
 export interface Evaluator {
-  // Caches the states entering `layer` under the accepted model. Between two calls
-  // the search accepts changes only at the layer last passed here.
+  // Makes the states entering `layer` under this (accepted) model available for the
+  // candidates that follow, reusing earlier snapshots when the layers below match.
   setBase(model: Model, layer: number): Promise<void>;
-  // Logits [rows * C] of a model that differs from the base only at layers >= `layer`.
+  // Logits [rows * C] of a model that equals the base below `layer`.
   candidate(model: Model, layer: number): Promise<Float32Array>;
   layerEvaluations(): number;
   close(): Promise<void>;
@@ -25,10 +25,82 @@ export interface PoolOptions {
   workers: number;     // 1: evaluate in this thread
   numLabels: number;
   hiddenSize: number;
-  cacheBytes: number;  // total budget for cached hidden states, split across workers
+  cacheBytes: number;  // total budget for cached hidden states, all workers together
 }
 
 export const DEFAULT_CACHE_BYTES = 2 * 1024 ** 3;
+
+// True when the states entering `layer` are the same under both models: the same
+// embeddings and the same layers below (the transforms share every tensor and
+// LayerState they do not change, so identity is the test).
+export function sameBelow(a: Model, b: Model, layer: number): boolean {
+  if (a === b) return true;
+  for (let i = 0; i < layer; i++) if (a.layers[i] !== b.layers[i]) return false;
+  const below = (name: string) => {
+    if (name.startsWith("embeddings.")) return true;
+    const m = /^encoder\.layer\.(\d+)\./.exec(name);
+    return m !== null && Number(m[1]) < layer;
+  };
+  let count = 0;
+  for (const [name, t] of b.tensors) {
+    if (!below(name)) continue;
+    count++;
+    if (a.tensors.get(name) !== t) return false;
+  }
+  for (const name of a.tensors.keys()) if (below(name)) count--;
+  return count === 0;
+}
+
+// Decides, the same way for every shard, which snapshot of hidden states a base
+// starts from and which snapshots to free. Snapshots of every layer are kept while
+// the budget allows, so the pruning pass (last layer to first) finds the states
+// the hard-attention pass (first to last) already computed.
+export class SnapshotPlanner {
+  private snaps = new Map<number, Model>(); // layer -> the base its states were computed with
+  private base: Model | null = null;
+  private baseLayer = -1;
+
+  constructor(private maxSnapshots: number) {}
+
+  plan(model: Model, layer: number): SnapshotPlan {
+    const drop: number[] = [];
+    for (const [j, m] of this.snaps) if (!sameBelow(m, model, j)) { drop.push(j); this.snaps.delete(j); }
+    this.base = model;
+    this.baseLayer = layer;
+    if (this.maxSnapshots === 0) return { layer, from: -1, drop, keep: false };
+    if (this.snaps.has(layer)) return { layer, from: layer, drop, keep: true };
+    let from = -1;
+    for (const j of this.snaps.keys()) if (j < layer && j > from) from = j;
+    // Out of room: free the highest snapshots other than the one we start from
+    // (the pruning pass walks downwards and no longer needs them).
+    while (this.snaps.size >= this.maxSnapshots) {
+      const victim = Math.max(...[...this.snaps.keys()].filter((j) => j !== from));
+      if (!Number.isFinite(victim)) break;
+      drop.push(victim);
+      this.snaps.delete(victim);
+    }
+    if (this.snaps.size >= this.maxSnapshots) {
+      // Only `from` is left and there is room for nothing else: replace it.
+      drop.push(from);
+      this.snaps.delete(from);
+    }
+    this.snaps.set(layer, model);
+    return { layer, from, drop, keep: true };
+  }
+
+  // Candidates must equal the base below their layer, or the snapshot would be wrong.
+  check(model: Model, layer: number): void {
+    if (this.base === null || layer !== this.baseLayer || !sameBelow(this.base, model, layer))
+      throw new Error(`internal: candidate at layer ${layer} does not match the base below that layer`);
+  }
+}
+
+function maxSnapshots(rows: TokenizedRow[], opts: PoolOptions): number {
+  let tokens = 0;
+  for (const r of rows) tokens += r.ids.length;
+  const perSnapshot = tokens * opts.hiddenSize * 4;
+  return perSnapshot === 0 ? 0 : Math.floor(opts.cacheBytes / perSnapshot);
+}
 
 // Serialised models, keyed so that a worker reloads only when the model changed.
 class ModelBytes {
@@ -68,12 +140,14 @@ export function splitRows(rows: TokenizedRow[], parts: number): Array<[number, n
 
 class LocalEvaluator implements Evaluator {
   private bytes = new ModelBytes(false);
-  constructor(private shard: Shard, private numLabels: number) {}
+  constructor(private shard: Shard, private planner: SnapshotPlanner, private numLabels: number) {}
   async setBase(model: Model, layer: number) {
+    const plan = this.planner.plan(model, layer);
     const { key, bytes } = this.bytes.get(model);
-    this.shard.setBase(bytes, key, layer);
+    this.shard.setBase(bytes, key, plan);
   }
   async candidate(model: Model, layer: number) {
+    this.planner.check(model, layer);
     const { key, bytes } = this.bytes.get(model);
     return this.shard.candidate(bytes, key, layer, this.numLabels);
   }
@@ -87,7 +161,12 @@ class WorkerEvaluator implements Evaluator {
   private pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
   private evals: number[];
 
-  constructor(private workers: Worker[], private slices: Array<[number, number]>, private numLabels: number) {
+  constructor(
+    private workers: Worker[],
+    private slices: Array<[number, number]>,
+    private planner: SnapshotPlanner,
+    private numLabels: number,
+  ) {
     this.evals = workers.map(() => 0);
     workers.forEach((w, i) => {
       w.on("message", (reply: WorkerReply) => {
@@ -121,11 +200,13 @@ class WorkerEvaluator implements Evaluator {
   }
 
   async setBase(model: Model, layer: number) {
+    const plan = this.planner.plan(model, layer);
     const { key, bytes } = this.bytes.get(model);
-    await this.all({ op: "setBase", bytes, key, layer } as Omit<WorkerRequest, "id">);
+    await this.all({ op: "setBase", bytes, key, plan } as Omit<WorkerRequest, "id">);
   }
 
   async candidate(model: Model, layer: number) {
+    this.planner.check(model, layer);
     const { key, bytes } = this.bytes.get(model);
     const C = this.numLabels;
     const replies = await this.all({ op: "candidate", bytes, key, layer, numLabels: C } as Omit<WorkerRequest, "id">);
@@ -145,11 +226,11 @@ export async function createEvaluator(rows: TokenizedRow[], opts: PoolOptions, e
   const workers = Math.max(1, Math.min(opts.workers, rows.length));
   if (workers === 1) {
     const eng = engine ?? (await loadEngine());
-    return new LocalEvaluator(new Shard(eng, rows, opts.hiddenSize, opts.cacheBytes), opts.numLabels);
+    return new LocalEvaluator(new Shard(eng, rows), new SnapshotPlanner(maxSnapshots(rows, opts)), opts.numLabels);
   }
   const slices = splitRows(rows, workers);
   const started = slices.map(([a, b]) => {
-    const init: WorkerInit = { rows: rows.slice(a, b), hiddenSize: opts.hiddenSize, cacheBytes: opts.cacheBytes / workers };
+    const init: WorkerInit = { rows: rows.slice(a, b) };
     const w = new Worker(new URL("./worker-entry.mjs", import.meta.url), { workerData: init });
     return new Promise<Worker>((resolve, reject) => {
       const onMessage = (m: { ready?: boolean }) => {
@@ -167,5 +248,5 @@ export async function createEvaluator(rows: TokenizedRow[], opts: PoolOptions, e
     await Promise.all(ok.map((w) => w.terminate()));
     throw bad.reason;
   }
-  return new WorkerEvaluator(ok, slices, opts.numLabels);
+  return new WorkerEvaluator(ok, slices, new SnapshotPlanner(maxSnapshots(rows, opts)), opts.numLabels);
 }

@@ -20,6 +20,7 @@ export interface OptimizeOptions {
   hardK?: number;                 // default 30
   hardKChoices?: number[] | null; // per-layer K from this set (ours; off by default)
   passes?: number;                // pruning passes (ours; 1 = the paper)
+  int8Layers?: boolean;           // try int8 weights per layer after pruning (ours; off by default)
   workers?: number;               // default: the machine's cores
   cacheBytes?: number;            // budget for cached hidden states
   progress?: boolean | Progress;  // true: a bar on stderr
@@ -96,8 +97,11 @@ function parameterCount(model: Model): number {
   return n;
 }
 
-function checkRows(model: Model, rows: Row[], regression: boolean) {
+function checkRows(model: Model, rows: Row[], regression: boolean, maxLen: number | undefined) {
   if (rows.length === 0) throw new Error("no val rows");
+  const most = model.config.tokenizer.maxLen;
+  if (maxLen !== undefined && !(Number.isInteger(maxLen) && maxLen >= 2 && maxLen <= most))
+    throw new Error(`--max-len must be an integer from 2 to the model's maximum ${most}, got ${maxLen}`);
   if (regression !== (model.config.problemType === "regression"))
     throw new Error(`the task is ${regression ? "regression" : "classification"} but the model is ${model.config.problemType}`);
   const C = model.config.numLabels;
@@ -106,7 +110,7 @@ function checkRows(model: Model, rows: Row[], regression: boolean) {
 }
 
 export async function evaluate(model: Model, rows: Row[], opts: EvaluateOptions): Promise<EvaluateResult> {
-  checkRows(model, rows, opts.task.regression);
+  checkRows(model, rows, opts.task.regression, opts.maxLen);
   const engine = await loadEngine();
   const tokens = tokenizeRows(engine.loadModel(writeModel(model)), rows, opts.maxLen);
   const C = model.config.numLabels;
@@ -127,7 +131,7 @@ export async function evaluate(model: Model, rows: Row[], opts: EvaluateOptions)
 
 export async function optimize(model: Model, rows: Row[], opts: OptimizeOptions): Promise<{ model: Model; summary: Summary }> {
   const t0 = performance.now();
-  checkRows(model, rows, opts.task.regression);
+  checkRows(model, rows, opts.task.regression, opts.maxLen);
   const { config } = model;
   const maxLen = opts.maxLen ?? config.tokenizer.maxLen;
   const hardK = opts.hardK ?? 30;
@@ -146,7 +150,7 @@ export async function optimize(model: Model, rows: Row[], opts: OptimizeOptions)
   let result;
   try {
     result = await search(model, rows.map((r) => r.label), ev, {
-      maxDrop, hardK, hardKChoices: opts.hardKChoices ?? null, passes,
+      maxDrop, hardK, hardKChoices: opts.hardKChoices ?? null, passes, int8Layers: opts.int8Layers ?? false,
       metric: opts.task.metric, regression: opts.task.regression, numLabels: config.numLabels,
       onCandidate: progress
         ? (c, w) => progress.update(w.done, w.total, `layer ${c.layer} ${c.step} ${c.accepted ? "kept" : "no"}`)

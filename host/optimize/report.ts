@@ -11,7 +11,7 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&
 const num = (x: number, d = 4) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
 const mib = (b: number) => `${(b / 1024 / 1024).toFixed(2)} MiB`;
 
-const KEPT = "#4c78a8", GONE = "#e45756", HARD = "#f58518", BLOCK = "#bab0ac";
+const KEPT = "#4c78a8", GONE = "#e45756", HARD = "#f58518", BLOCK = "#bab0ac", INT8 = "#54a24b";
 
 // One row per layer: the attention block's heads, then the FFN's 12 neuron groups.
 function layerPicture(s: Summary): string {
@@ -20,10 +20,10 @@ function layerPicture(s: Summary): string {
   const headsX = labelW, headsW = Math.max(s.num_heads * (cell + gap), 100);
   const hardX = headsX + headsW + 8;
   const ffnX = hardX + 56, ffnW = FFN_GROUPS * (cell + gap);
-  const width = Math.max(ffnX + ffnW + 10, labelW + 4 * 150), height = 40 + L * rowH + 30;
+  const width = Math.max(ffnX + ffnW + 10, labelW + 5 * 150), height = 40 + L * rowH + 30;
   const parts: string[] = [];
   parts.push(`<text x="${headsX}" y="16" class="axis">attention heads</text>`);
-  parts.push(`<text x="${hardX}" y="16" class="axis">hard</text>`);
+  parts.push(`<text x="${hardX}" y="16" class="axis">hard / int8</text>`);
   parts.push(`<text x="${ffnX}" y="16" class="axis">FFN neuron groups (of ${s.intermediate_size})</text>`);
   for (let i = 0; i < L; i++) {
     const y = 30 + i * rowH;
@@ -37,6 +37,9 @@ function layerPicture(s: Summary): string {
         const gone = d.heads_removed[i].includes(h);
         parts.push(`<rect x="${headsX + h * (cell + gap)}" y="${y}" width="${cell}" height="${cell}" fill="${gone ? GONE : KEPT}"><title>layer ${i} head ${h}: ${gone ? "removed" : "kept"}</title></rect>`);
       }
+    }
+    if (d.int8_layers[i]) {
+      parts.push(`<rect x="${hardX}" y="${y + cell - 6}" width="44" height="8" rx="2" fill="${INT8}"><title>layer ${i}: int8 weights</title></rect>`);
     }
     if (d.hard_attention[i]) {
       parts.push(`<rect x="${hardX}" y="${y}" width="44" height="${cell}" rx="4" fill="${HARD}"><title>layer ${i}: hard attention, K = ${d.hard_attention_k[i]}</title></rect>`);
@@ -54,6 +57,7 @@ function layerPicture(s: Summary): string {
   }
   const ly = 30 + L * rowH + 8;
   const legend: Array<[string, string]> = [[KEPT, "kept"], [GONE, "removed"], [BLOCK, "whole block removed"], [HARD, "hard attention"]];
+  if (s.decisions.int8_layers.some(Boolean)) legend.push([INT8, "int8 weights"]);
   legend.forEach(([c, t], k) => {
     parts.push(`<rect x="${labelW + k * 150}" y="${ly}" width="12" height="12" fill="${c}"/><text x="${labelW + k * 150 + 16}" y="${ly + 10}" class="axis">${t}</text>`);
   });

@@ -13,10 +13,10 @@ import type { MetricName } from "./datasets.ts";
 import type { Evaluator } from "./evaluator.ts";
 import { mean, metric, scoreRows } from "./metrics.ts";
 import {
-  FFN_GROUPS, ffnGroupRemaining, removeAttentionBlock, removeFfnBlock, removeFfnGroup, removeHead, setHardK,
+  FFN_GROUPS, ffnGroupRemaining, removeAttentionBlock, removeFfnBlock, removeFfnGroup, removeHead, setHardK, setLayerStorage,
 } from "./transforms.ts";
 
-export type StepKind = "hard_attention" | "ffn_block" | "ffn_group" | "attention_block" | "head";
+export type StepKind = "hard_attention" | "ffn_block" | "ffn_group" | "attention_block" | "head" | "int8";
 
 export interface CandidateRecord {
   step: string;          // e.g. "hard_attention", "ffn_group:5", "head:2"
@@ -39,6 +39,7 @@ export interface Decisions {
   ffn_block_removed: boolean[];
   heads_removed: number[][];
   ffn_groups_removed: number[][];
+  int8_layers: boolean[]; // ours: layers whose weight matrices were accepted as int8
 }
 
 export interface SearchOptions {
@@ -46,6 +47,7 @@ export interface SearchOptions {
   hardK: number;                // K of hard attention (30 in the paper)
   hardKChoices: number[] | null; // ours: try these K per layer, smallest first, keep the first accepted
   passes: number;               // ours: repeat the pruning pass while it accepts something (1 = paper)
+  int8Layers: boolean;          // ours: after pruning, try int8 weights layer by layer
   metric: MetricName;
   regression: boolean;
   numLabels: number;
@@ -119,6 +121,7 @@ export async function search(model: Model, labels: ArrayLike<number>, ev: Evalua
     ffn_block_removed: new Array(L).fill(false),
     heads_removed: Array.from({ length: L }, () => []),
     ffn_groups_removed: Array.from({ length: L }, () => []),
+    int8_layers: new Array(L).fill(false),
   };
   const candidates: CandidateRecord[] = [];
   const acceptedLosses: SearchResult["acceptedLosses"] = [{ step: "original", layer: -1, loss: base.loss, metric: base.metric }];
@@ -158,8 +161,11 @@ export async function search(model: Model, labels: ArrayLike<number>, ev: Evalua
     }
   }
 
-  // Phase 2: accuracy-driven pruning, last layer to first.
-  const fineGrained = (rec: CandidateRecord) => !rec.accepted && (!strict || rec.loss < GATE * lmin);
+  // Phase 2: accuracy-driven pruning, last layer to first. The 1.1 x Lmin gate on
+  // heads and groups is the paper's, in its single strict pass; budget mode and the
+  // extra passes (ours) try them whenever the whole block was rejected, since a
+  // harmful head inside a useful block is exactly what the gate hides.
+  const fineGrained = (rec: CandidateRecord) => !rec.accepted && (!strict || rec.pass > 1 || rec.loss < GATE * lmin);
   for (let pass = 1; pass <= opts.passes; pass++) {
     const before = candidates.filter((c) => c.accepted).length;
     if (pass > 1) for (let i = 0; i < L; i++) plan(i, 2);
@@ -192,7 +198,20 @@ export async function search(model: Model, labels: ArrayLike<number>, ev: Evalua
         }
       }
     }
-    if (candidates.filter((c) => c.accepted).length === before) break;
+    // Pass 2 differs from pass 1 (no gate), so it always runs; later ones only
+    // while the previous pass still found something.
+    if (pass > 1 && candidates.filter((c) => c.accepted).length === before) break;
+  }
+
+  // Phase 3 (ours): int8 weights, first layer to last, on what pruning left.
+  if (opts.int8Layers) {
+    for (let i = 0; i < L; i++) plan(i, 1);
+    for (let i = 0; i < L; i++) {
+      await ev.setBase(current, i);
+      if (!current.layers[i].hasAttention && !current.layers[i].hasFfn) continue;
+      const rec = await attempt(setLayerStorage(current, i, "int8"), "int8", i, null, 0);
+      if (rec.accepted) decisions.int8_layers[i] = true;
+    }
   }
 
   for (const d of [...decisions.heads_removed, ...decisions.ffn_groups_removed]) d.sort((a, b) => a - b);

@@ -3,9 +3,10 @@
 // thread (one worker) or inside a worker thread (worker.ts).
 //
 // Hidden-state reuse: a candidate changed at layer i has the same layers below i as
-// the accepted model, so the states entering layer i are computed once per layer
-// with the accepted model (setBase) and every candidate at that layer runs only
-// layers [i, L) and the head.
+// the accepted model, so the states entering layer i are computed once with the
+// accepted model (a snapshot) and every candidate at that layer runs only layers
+// [i, L) and the head. Which snapshots exist, and which one a new one starts from,
+// is decided by the evaluator (evaluator.ts), the same way for every shard.
 
 export interface TokenizedRow {
   ids: Int32Array;     // [n] token ids
@@ -15,12 +16,10 @@ export interface TokenizedRow {
 // The part of host/runtime's LoadedModel the optimizer uses.
 export interface RuntimeModel {
   numLayers: number;
-  hiddenSize: number;
-  labels: string[];
   tokenize(text: string, pair?: string, maxLen?: number): { inputIds: ArrayLike<number>; tokenTypeIds: ArrayLike<number> };
   logits(ids: ArrayLike<number>, typeIds?: ArrayLike<number>): Float32Array;
   embed(ids: ArrayLike<number>, typeIds?: ArrayLike<number>): Float32Array;          // [n * H]
-  runLayers(hidden: Float32Array, n: number, from: number, to: number): Float32Array; // [n * H]
+  runLayers(hidden: Float32Array, n: number, from: number, to: number): Float32Array; // [n * H], a new array
   runHead(hidden: Float32Array, n: number): Float32Array;                            // [C]
 }
 
@@ -28,21 +27,21 @@ export interface RuntimeEngine {
   loadModel(bytes: Uint8Array): RuntimeModel;
 }
 
+// Snapshot instructions, computed by the evaluator.
+export interface SnapshotPlan {
+  layer: number;   // make (or reuse) the snapshot of the states entering this layer
+  from: number;    // start from this layer's snapshot; -1: from the embeddings; == layer: reuse as is
+  drop: number[];  // snapshots to free first
+  keep: boolean;   // false: the cache budget is spent, do not store this one (candidates recompute)
+}
+
 export class Shard {
   private model: RuntimeModel | null = null;
   private loadedKey = -1;
-  private cache: Float32Array[] | null = null; // per row [n * H], the states entering `cacheLayer`
-  private cacheLayer = -1;
+  private snaps = new Map<number, Float32Array[]>(); // layer -> per row [n * H], the states entering it
   layerEvaluations = 0; // rows x layers actually run
 
-  // cacheBytes: the most this shard may hold in cached states; past it, every
-  // candidate recomputes from the embeddings (same results, slower).
-  constructor(
-    private engine: RuntimeEngine,
-    private rows: TokenizedRow[],
-    private hiddenSize: number,
-    private cacheBytes: number,
-  ) {}
+  constructor(private engine: RuntimeEngine, private rows: TokenizedRow[]) {}
 
   private load(bytes: Uint8Array, key: number): RuntimeModel {
     if (this.model === null || this.loadedKey !== key) {
@@ -52,51 +51,36 @@ export class Shard {
     return this.model;
   }
 
-  private cacheFits(H: number): boolean {
-    let bytes = 0;
-    for (const r of this.rows) bytes += r.ids.length * H * 4;
-    return bytes <= this.cacheBytes;
+  setBase(bytes: Uint8Array, key: number, plan: SnapshotPlan): void {
+    // The snapshot we start from may be in `drop` too (no room for both): free it last.
+    for (const j of plan.drop) if (j !== plan.from) this.snaps.delete(j);
+    if (plan.keep && plan.from !== plan.layer) {
+      const m = this.load(bytes, key);
+      const src = plan.from >= 0 ? this.snaps.get(plan.from)! : null;
+      const start = Math.max(plan.from, 0);
+      const states = this.rows.map(({ ids, typeIds }, r) => {
+        const h = src ? src[r] : m.embed(ids, typeIds);
+        return start < plan.layer ? m.runLayers(h, ids.length, start, plan.layer) : h;
+      });
+      this.layerEvaluations += this.rows.length * (plan.layer - start);
+      this.snaps.set(plan.layer, states);
+    }
+    if (plan.drop.includes(plan.from) && plan.from !== plan.layer) this.snaps.delete(plan.from);
   }
 
-  // Makes the cache hold the states entering `layer` under this (accepted) model.
-  // The caller guarantees that layers below the currently cached layer have not
-  // changed since the cache was made, which holds because the search only accepts
-  // changes at the layer whose states are cached.
-  setBase(bytes: Uint8Array, key: number, layer: number): void {
-    if (!this.cacheFits(this.hiddenSize)) {
-      this.cache = null;
-      this.cacheLayer = -1;
-      return;
-    }
-    const resume = this.cache !== null && this.cacheLayer <= layer;
-    const from = resume ? this.cacheLayer : 0;
-    if (resume && from === layer) return; // nothing below `layer` changed
-    const m = this.load(bytes, key);
-    const cache = resume ? this.cache! : new Array<Float32Array>(this.rows.length);
-    for (let r = 0; r < this.rows.length; r++) {
-      const { ids, typeIds } = this.rows[r];
-      const h = resume ? cache[r] : m.embed(ids, typeIds);
-      cache[r] = from < layer ? m.runLayers(h, ids.length, from, layer) : h;
-    }
-    this.layerEvaluations += this.rows.length * (layer - from);
-    this.cache = cache;
-    this.cacheLayer = layer;
-  }
-
-  // Logits of every row, [rows * C], for a candidate that differs from the base
-  // only at layers >= `layer`.
+  // Logits of every row, [rows * C], of a model that matches the snapshot's base
+  // below `layer` (from the embeddings when there is no snapshot).
   candidate(bytes: Uint8Array, key: number, layer: number, numLabels: number): Float32Array {
     const m = this.load(bytes, key);
     const L = m.numLayers;
-    const useCache = this.cache !== null && this.cacheLayer === layer;
-    const from = useCache ? layer : 0;
+    const snap = this.snaps.get(layer);
+    const from = snap ? layer : 0;
     const out = new Float32Array(this.rows.length * numLabels);
-    for (let r = 0; r < this.rows.length; r++) {
-      const { ids, typeIds } = this.rows[r];
-      const h = useCache ? this.cache![r] : m.embed(ids, typeIds);
-      const logits = m.runHead(from < L ? m.runLayers(h, ids.length, from, L) : h, ids.length);
+    this.rows.forEach(({ ids, typeIds }, r) => {
+      const h = snap ? snap[r] : m.embed(ids, typeIds);
+      const logits = m.runHead(m.runLayers(h, ids.length, from, L), ids.length);
       out.set(logits.subarray(0, numLabels), r * numLabels);
-    }
+    });
     this.layerEvaluations += this.rows.length * (L - from);
     return out;
   }

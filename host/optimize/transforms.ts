@@ -5,7 +5,7 @@
 //
 // H = hiddenSize, D = headDim, h = heads left in the layer, F = FFN neurons left.
 
-import { layerPrefix, type LayerState, type Model, type Tensor } from "../format/model.ts";
+import { layerPrefix, type LayerState, type Model, type Storage, type Tensor } from "../format/model.ts";
 
 // AxFormer splits the FFN of every layer into 12 contiguous neuron groups.
 export const FFN_GROUPS = 12;
@@ -105,7 +105,7 @@ function zeroLastHead(model: Model, layer: number): Model {
     const t = tensor(model, pre + name);
     tensors.set(pre + name, { ...t, data: new Float32Array(t.data.length) });
   }
-  return withLayer(model, layer, model.layers[layer], tensors);
+  return withLayer(model, layer, { ...model.layers[layer] }, tensors);
 }
 
 // Likewise for an FFN block with no neurons left: one neuron with zero weights and
@@ -177,4 +177,17 @@ export function setHardK(model: Model, layer: number, k: number): Model {
   if (!Number.isInteger(k) || k < 0) throw new Error(`hard attention K must be a non-negative integer, got ${k}`);
   if (k > 0 && !st.hasAttention) throw new Error(`layer ${layer} has no attention block for hard attention`);
   return withLayer(model, layer, { ...st, hardK: k }, model.tensors);
+}
+
+// How the writer stores the layer's weight matrices (ours, beyond the paper: int8
+// per layer when the test accepts it). The f32 values stay; the writer quantizes,
+// and the runtime evaluates the quantized file.
+export function setLayerStorage(model: Model, layer: number, storage: Storage): Model {
+  const st = checkLayer(model, layer);
+  const pre = layerPrefix(layer);
+  const tensors = new Map(model.tensors);
+  for (const [name, t] of model.tensors) {
+    if (name.startsWith(pre) && name.endsWith(".weight") && t.shape.length === 2) tensors.set(name, { ...t, storage });
+  }
+  return withLayer(model, layer, { ...st }, tensors);
 }

@@ -3,16 +3,14 @@
 
 import { parentPort, workerData } from "node:worker_threads";
 import { loadEngine } from "../runtime/node.ts";
-import { Shard, type TokenizedRow } from "./shard.ts";
+import { Shard, type SnapshotPlan, type TokenizedRow } from "./shard.ts";
 
 export interface WorkerInit {
   rows: TokenizedRow[];
-  hiddenSize: number;
-  cacheBytes: number;
 }
 
 export type WorkerRequest =
-  | { op: "setBase"; id: number; bytes: Uint8Array; key: number; layer: number }
+  | { op: "setBase"; id: number; bytes: Uint8Array; key: number; plan: SnapshotPlan }
   | { op: "candidate"; id: number; bytes: Uint8Array; key: number; layer: number; numLabels: number };
 
 export type WorkerReply =
@@ -21,13 +19,13 @@ export type WorkerReply =
 
 const init = workerData as WorkerInit;
 const engine = await loadEngine();
-const shard = new Shard(engine, init.rows, init.hiddenSize, init.cacheBytes);
+const shard = new Shard(engine, init.rows);
 const port = parentPort!;
 
 port.on("message", (req: WorkerRequest) => {
   try {
     let logits: Float32Array | null = null;
-    if (req.op === "setBase") shard.setBase(req.bytes, req.key, req.layer);
+    if (req.op === "setBase") shard.setBase(req.bytes, req.key, req.plan);
     else logits = shard.candidate(req.bytes, req.key, req.layer, req.numLabels);
     const reply: WorkerReply = { id: req.id, ok: true, logits, layerEvaluations: shard.layerEvaluations };
     port.postMessage(reply, logits ? [logits.buffer as ArrayBuffer] : []);
