@@ -113,7 +113,7 @@ export class RunState {
   kt: usize = 0;        // f32[D * N]: the keys of one head, transposed, in panels of 16 keys
   vt: usize = 0;        // f32[D * N]: the values of one head, in panels of 16 columns
   topk_idx: usize = 0;  // i32[N], indices kept by hard attention
-  ffn: usize = 0;       // f32[N * F_max]
+  ffn: usize = 0;       // f32[N * F_max], in the memory of q, k, v, context (dead when the FFN runs)
   pooled: usize = 0;    // f32[H]
   pooled2: usize = 0;   // f32[H]
   logits: usize = 0;    // f32[max_batch, C]

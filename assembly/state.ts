@@ -41,15 +41,17 @@ export function allocRunState(cfg: Config, w: Weights): RunState | null {
   const inMax = max(H, max(hd, fMax));
   const int8 = hasInt8(w);
   const batch = maxBatch(cfg);
+  // q, k, v and context are dead once the attention sub-layer has added its
+  // output to hidden, so the FFN activations share their memory (work).
+  const qkv = ((n * hd << 2) + 15) & ~15;
   // Byte sizes in field order, each rounded up to 16.
   const sizes: usize[] = [
     n << 2, n << 2,                 // input_ids, token_type_ids
     n * H << 2, n * H << 2,         // hidden, tmp
-    n * hd << 2, n * hd << 2, n * hd << 2, n * hd << 2, // q, k, v, context
+    max<usize>(4 * qkv, n * fMax << 2), // work: q, k, v, context / ffn
     n * <usize>QUERY_BLOCK << 2, n << 2, // scores, topk_idx
     n * <usize>cfg.head_dim << 2,   // kt
     n * <usize>cfg.head_dim << 2,   // vt
-    n * fMax << 2,                  // ffn
     H << 2, H << 2,                 // pooled, pooled2
     <usize>batch * cfg.num_labels << 2, // logits
     int8 ? n * inMax << 1 : 0,      // xq
@@ -73,20 +75,23 @@ export function allocRunState(cfg: Config, w: Weights): RunState | null {
   s.token_type_ids = at[1];
   s.hidden = at[2];
   s.tmp = at[3];
-  s.q = at[4];
-  s.k = at[5];
-  s.v = at[6];
-  s.context = at[7];
-  s.scores = at[8];
-  s.topk_idx = at[9];
-  s.kt = at[10];
-  s.vt = at[11];
-  s.ffn = at[12];
-  s.pooled = at[13];
-  s.pooled2 = at[14];
-  s.logits = at[15];
-  s.xq = at[16];
-  s.xq_scales = at[17];
+  const work = at[4];
+  if (hd) {
+    s.q = work;
+    s.k = work + qkv;
+    s.v = work + 2 * qkv;
+    s.context = work + 3 * qkv;
+  }
+  if (fMax) s.ffn = work;
+  s.scores = at[5];
+  s.topk_idx = at[6];
+  s.kt = at[7];
+  s.vt = at[8];
+  s.pooled = at[9];
+  s.pooled2 = at[10];
+  s.logits = at[11];
+  s.xq = at[12];
+  s.xq_scales = at[13];
   return s;
 }
 

@@ -1,7 +1,14 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run through tsx's loader, so the repository needs no
-// separate compile step beyond the wasm build that `npm ci` runs in `prepare`.
-import { register } from "tsx/esm/api";
+// In a checkout of the repository the CLI runs from the TypeScript sources through
+// tsx's loader, so edits apply with no compile step (and a stale dist/ is never
+// run). The published package ships host/cli compiled to dist/ and needs no tsx.
+import { existsSync } from "node:fs";
 
-register();
-await import("../host/cli/main.ts");
+const source = new URL("../host/cli/main.ts", import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import(source.href);
+} else {
+  await import("../dist/host/cli/main.js");
+}

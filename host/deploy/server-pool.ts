@@ -52,9 +52,11 @@ async function inProcessPool(modelBytes: Uint8Array): Promise<Pool> {
 interface Slot { worker: Worker; pending: Map<number, { resolve: (o: ClassifyOutput[]) => void; reject: (e: Error) => void }> }
 
 async function threadPool(modelBytes: Uint8Array, threads: number): Promise<Pool> {
-  const boot = fileURLToPath(new URL("./server-thread-boot.mjs", import.meta.url));
+  // Compiled (dist/*.js), the thread is plain JS; from the sources it needs tsx's loader.
+  const compiled = import.meta.url.endsWith(".js");
+  const boot = fileURLToPath(new URL(compiled ? "./server-thread.js" : "./server-thread-boot.mjs", import.meta.url));
   const script = new URL("./server-thread.ts", import.meta.url).href;
-  const tsxApi = import.meta.resolve("tsx/esm/api");
+  const tsxApi = compiled ? null : import.meta.resolve("tsx/esm/api");
   // Compiled once here; each thread instantiates the same module.
   const wasm = await compileRuntime();
   let nextId = 1;

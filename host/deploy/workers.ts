@@ -18,13 +18,13 @@
 import { readFile, writeFile, mkdir, rm, rename, mkdtemp, readdir } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { instantiate } from "../runtime/index.ts";
 import { MIB, ISOLATE_LIMIT_MB, estimateIsolateBytes } from "./worker/memory.ts";
+import { PACKAGE_ROOT } from "../package-root.ts";
 
 export type Storage = "auto" | "inline" | "r2" | "kv";
 
@@ -58,7 +58,6 @@ export const WRANGLER_VERSION = "4.86.0";
 const KV_VALUE_LIMIT = 25 * MIB;
 const PAID_BUNDLE_LIMIT_MB = 10;
 
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const APP_ENTRY = join(PACKAGE_ROOT, "host/deploy/worker/app.ts");
 
 export async function deployWorkers(modelPath: string, outDir: string, opts: DeployWorkersOptions = {}): Promise<DeployWorkersResult> {

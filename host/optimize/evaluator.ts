@@ -231,7 +231,9 @@ export async function createEvaluator(rows: TokenizedRow[], opts: PoolOptions, e
   const slices = splitRows(rows, workers);
   const started = slices.map(([a, b]) => {
     const init: WorkerInit = { rows: rows.slice(a, b) };
-    const w = new Worker(new URL("./worker-entry.mjs", import.meta.url), { workerData: init });
+    // Compiled (dist/*.js), the worker is plain JS; from the sources it needs tsx's loader (worker-entry.mjs).
+    const entry = import.meta.url.endsWith(".js") ? "./worker.js" : "./worker-entry.mjs";
+    const w = new Worker(new URL(entry, import.meta.url), { workerData: init });
     return new Promise<Worker>((resolve, reject) => {
       const onMessage = (m: { ready?: boolean }) => {
         if (m && m.ready) { w.off("message", onMessage); w.off("error", onError); resolve(w); }

@@ -1,9 +1,11 @@
 // Node conveniences over the universal runtime API: the wasm is read from
 // build/axformer.wasm next to this package, compiled once per process.
 import { readFile } from "node:fs/promises";
+import { pathToFileURL } from "node:url";
 import { instantiate, type Engine, type LoadedModel } from "./index.ts";
+import { packagePath } from "../package-root.ts";
 
-export const WASM_URL = new URL("../../build/axformer.wasm", import.meta.url);
+export const WASM_URL = pathToFileURL(packagePath("build/axformer.wasm"));
 
 let compiled: Promise<WebAssembly.Module> | null = null;
 

@@ -37,6 +37,7 @@ export function make(
   cfg.mask_id = mask;
   cfg.max_len = maxLen;
   cfg.max_input_chars_per_word = maxChars;
+  cfg.type_vocab_size = 2; // a BERT: the second segment gets type 1
   const list = new StringList();
   list.count = load<u32>(vocab);
   list.offsets = vocab + 4;
