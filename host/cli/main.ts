@@ -117,7 +117,9 @@ deploy
     const r = await deployWorkers(model, opts.out, {
       name: opts.name, storage: opts.storage, maxBundleMb: opts.maxBundleMb, bucket: opts.bucket,
       kvNamespaceId: opts.kvNamespaceId, memoryLimitMb: opts.memoryLimitMb, compatibilityDate: opts.compatibilityDate,
-      force: opts.force, measure: opts.measure,
+      // commander sets measure = true unless --no-measure; only an explicit opt-out may skip it,
+      // otherwise the generator measures when wrangler is installed.
+      force: opts.force, measure: opts.measure === false ? false : undefined,
     });
     process.stdout.write(
       `wrote Worker project ${r.outDir} (${r.name}): model ${r.storage}, bundle ${r.bundle.uploadKiB} KiB ` +
