@@ -88,17 +88,27 @@ export function alloc_model(size: u32): usize {
   if (size > MAX_MODEL_BYTES) { fail(`model file of ${size} bytes is larger than the runtime's limit of ${MAX_MODEL_BYTES} bytes`); return 0; }
   // Reloading a model of the same size or smaller reuses the buffer.
   if (modelBuf && size <= modelCap) return modelBuf;
-  if (modelBuf) heap.free(modelBuf);
-  modelBuf = 0;
-  // The allocator (TLSF) grows memory by max(current size, request): after a
-  // large model, the first small allocation that does not fit would double the
-  // memory. So a pool for what the heap gets after the file (tokenizer tables,
-  // about 16 bytes per vocabulary entry, and small things; the activations are
-  // outside the heap, see state.ts) is reserved before it, while memory is small.
-  const reserve = heap.alloc(min<usize>((1 << 20) + (<usize>size >> 4), 32 << 20));
-  modelBuf = heap.alloc(size); // TLSF blocks are 16-aligned, as the format requires
+  // The file gets its own region at the top of memory, grown to the exact page
+  // count with memory.grow, outside the TLSF heap: TLSF rounds a large block up to
+  // its size class (up to 1/16 more) and grows memory by max(current size,
+  // request), so a heap block would cost up to twice the file. What the heap needs
+  // after the file (tokenizer tables, about 16 bytes per vocabulary entry, small
+  // things) is reserved before it, while memory is still small; the activations
+  // have their own region too (state.ts). A larger model loaded later gets a new
+  // region; the old one is given up (wasm memory cannot shrink).
+  const reserve = heap.alloc((1 << 20) + (<usize>size >> 6));
   heap.free(reserve);
-  modelCap = size;
+  const top = <usize>memory.size() << 16;
+  const start = modelBuf && modelBuf + modelCap == top ? modelBuf : top; // grow in place when still on top
+  const end = start + <usize>size;
+  if (end > top && memory.grow(<i32>((end - top + 0xffff) >> 16)) < 0) {
+    modelBuf = 0;
+    modelCap = 0;
+    fail(`not enough memory for a model file of ${size} bytes`);
+    return 0;
+  }
+  modelBuf = start; // page-aligned, so 16-aligned as the format requires
+  modelCap = <u32>min<usize>((<usize>memory.size() << 16) - start, MAX_MODEL_BYTES);
   return modelBuf;
 }
 
@@ -108,8 +118,9 @@ export function load_model(ptr: usize, size: u32): i32 {
   if (rc < 0) return rc;
   const s = allocRunState(config, weights);
   if (!s) {
+    const maxLen = config.max_len; // read before dropModel() resets the config
     dropModel();
-    return fail(`not enough memory for the activations of ${config.max_len} tokens`);
+    return fail(`not enough memory for the activations of ${maxLen} tokens`);
   }
   loaded = true;
   state = s;

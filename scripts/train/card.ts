@@ -21,6 +21,7 @@ interface Results {
   parameters: number;
   train_seconds: number;
   threads: number;
+  args: { val_rows: number };
   command: string;
   data: {
     vocab_size: number;
@@ -43,10 +44,9 @@ export function headline(r: Results): string {
   return `${r.eval_split} ${name} ${value}${acc} (majority class: accuracy ${pct(r.majority_share.eval)}${r.metric === "mcc" ? ", MCC 0" : ""})`;
 }
 
-export function writeCard(name: string, recipe: ModelRecipe, dataDir: string): void {
+export function writeCard(name: string, recipe: ModelRecipe, dataDir: string, dir: string): void {
   const task = getTask(recipe.task);
   const r = JSON.parse(readFileSync(join(dataDir, "results.json"), "utf8")) as Results;
-  const dir = join("models", name);
   const bytes = statSync(join(dir, "model.safetensors")).size;
   const s = r.data.splits;
   const card = `---
@@ -106,7 +106,7 @@ CPU threads (torch 1.13).
 ${r.command}
 \`\`\`
 
-| epoch | train loss | val accuracy |
+| epoch | train loss | val accuracy${r.args.val_rows && r.args.val_rows < s.val.rows ? ` (first ${r.args.val_rows} val rows)` : ""} |
 |---|---|---|
 ${r.history.map((h) => `| ${h.epoch} | ${h.train_loss.toFixed(4)} | ${pct(h.val.accuracy)} |`).join("\n")}
 `;
