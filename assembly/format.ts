@@ -290,9 +290,19 @@ function entry(i: u32): usize {
   return tensorTable + <usize>i * TENSOR_ENTRY_SIZE;
 }
 
+// Tensor i's name for an error message: printable ASCII as is, any other byte as
+// \xNN, at most 96 bytes: the name comes from an untrusted file, and the message
+// ends up on terminals and in logs.
 export function tensorName(i: u32): string {
   let e = entry(i);
-  return String.UTF8.decodeUnsafe(tensorNames + load<u32>(e), load<u32>(e, 4));
+  let p = tensorNames + load<u32>(e), n = load<u32>(e, 4);
+  let shown = min<u32>(n, 96);
+  let s = "";
+  for (let k: u32 = 0; k < shown; k++) {
+    let b = <i32>load<u8>(p + k);
+    s += b >= 0x20 && b < 0x7f && b != 0x27 && b != 0x5c ? String.fromCharCode(b) : "\\x" + (b < 16 ? "0" : "") + b.toString(16);
+  }
+  return n > shown ? s + "... (" + n.toString() + " bytes)" : s;
 }
 
 function readTensorTable(): i32 {

@@ -17,7 +17,8 @@
 //   type_vocab_size(), problem_type(): i32
 //   label_ptr(i: u32): usize, label_len(i: u32): i32       UTF-8 label i
 //
-//   text_buffer(size: u32): usize       scratch buffer of at least `size` bytes for UTF-8 text
+//   text_buffer(size: u32): usize       scratch buffer of at least `size` bytes for UTF-8 text;
+//                                       0 (with an error message) when size is over 1 GiB - 64
 //   tokenize(len_a: u32, len_b: i32, max_len: u32): i32
 //                                       text a = text_buffer[0, len_a), text b follows it
 //                                       (len_b = -1: single text); truncates to max_len
@@ -150,9 +151,15 @@ export function label_len(i: u32): i32 {
 
 export function text_buffer(size: u32): usize {
   if (size > textCap) {
+    if (size > MAX_MODEL_BYTES) { fail(`text of ${size} bytes is larger than the runtime's limit of ${MAX_MODEL_BYTES} bytes`); return 0; }
+    // Forget the old buffer before allocating: if the allocation traps (memory
+    // cannot grow), the next call must not hand out the freed block.
     if (textBuf) heap.free(textBuf);
-    textCap = max<u32>(size, 256);
-    textBuf = heap.alloc(textCap);
+    textBuf = 0;
+    textCap = 0;
+    const cap = max<u32>(size, 256);
+    textBuf = heap.alloc(cap);
+    textCap = cap;
   }
   if (!textBuf) {
     textCap = 256;

@@ -8,6 +8,9 @@ import { superviseFuzz, FuzzHang } from "../scripts/fuzz/supervise.ts";
 import { runFuzz, messageClass } from "../scripts/fuzz/harness.ts";
 import { loadEngine } from "../host/runtime/node.ts";
 import type { FuzzStats } from "../scripts/fuzz/harness.ts";
+import { parseLayout, fixCrcs, readU32, writeU32 } from "../scripts/fuzz/axf-layout.ts";
+import { writeModel } from "../host/format/writer.ts";
+import { randomModel } from "./helpers/random-model.ts";
 
 const CASES = 1500;
 let stats: FuzzStats;
@@ -67,6 +70,23 @@ test("a case that hangs is cut off at the time bound and named", async () => {
     assert.is((err as FuzzHang).caseIndex, 7);
     assert.match((err as Error).message, /--seed 3 --start 7 --cases 1/);
   }
+});
+
+test("a tensor name with control bytes reaches the error message escaped, and cut short", async () => {
+  const engine = await loadEngine();
+  const bytes = writeModel(randomModel({ seed: 2 }));
+  const layout = parseLayout(bytes);
+  const e = layout.tensors.find((t) => t.name === "embeddings.word_embeddings.weight")!;
+  const name = layout.namesAt + readU32(bytes, e.at);
+  bytes.set([0x1b, 0x5b, 0x33, 0x31, 0x6d, 0x00, 0x27, 0xff], name); // ESC [31m NUL ' 0xff
+  writeU32(bytes, e.at + 52, 1); // reserved: the entry is rejected, by name
+  fixCrcs(bytes);
+  assert.throws(() => engine.loadModel(bytes), (err: Error) =>
+    err.message === "tensor '\\x1b[31m\\x00\\x27\\xffgs.word_embeddings.weight': reserved is not 0");
+  writeU32(bytes, e.at + 4, 500); // a name running on through the other names
+  fixCrcs(bytes);
+  assert.throws(() => engine.loadModel(bytes), (err: Error) =>
+    /^tensor '\\x1b\[31m\\x00\\x27\\xffgs\.word_embeddings\.weightembeddings\.[\w.]{52}\.\.\. \(500 bytes\)': reserved is not 0$/.test(err.message));
 });
 
 test("message classes elide names and numbers only", () => {

@@ -69,6 +69,11 @@ function loadModelFile(path: string): void {
 function classify(a: usize, lenA: u32, b: usize, lenB: i32): void {
   const total = lenA + <u32>(lenB < 0 ? 0 : lenB);
   const buf = text_buffer(total);
+  if (buf == 0) { // a line over the runtime's text limit
+    failures++;
+    process.stdout.write("{\"error\":" + jsonString(lastError()) + "}\n");
+    return;
+  }
   memory.copy(buf, a, lenA);
   if (lenB > 0) memory.copy(buf + lenA, b, <usize>lenB);
   const n = tokenize(lenA, lenB, 0);

@@ -1,4 +1,6 @@
 // `axformer optimize` and `axformer eval`: thin wrappers over host/optimize/commands.ts.
+import { readdirSync, rmSync, statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { runEvalCommand, runOptimizeCommand } from "../optimize/commands.ts";
 
 interface DataFlags { task: string; textCol?: string; pairCol?: string; labelCol?: string; maxLen?: number; workers?: number }
@@ -7,11 +9,58 @@ export async function optimizeCommand(
   model: string,
   opts: DataFlags & { val: string; out: string; maxDrop?: string; hardK?: number; hardKChoices?: string; passes?: number; int8?: boolean; int8Layers?: boolean; report?: string; json?: string },
 ): Promise<void> {
-  const { text } = await runOptimizeCommand({ ...opts, model, progress: true });
-  process.stdout.write(text);
+  const outputs = [opts.out, opts.json, opts.report].filter((p): p is string => typeof p === "string");
+  const stopWatching = explainInterrupt(outputs);
+  try {
+    const { text } = await runOptimizeCommand({ ...opts, model, progress: true });
+    process.stdout.write(text);
+  } finally {
+    stopWatching();
+  }
 }
 
 export async function evalCommand(model: string, opts: DataFlags & { data: string; json?: boolean }): Promise<void> {
   const { text } = await runEvalCommand({ ...opts, model });
   process.stdout.write(text);
+}
+
+// On SIGINT / SIGTERM during optimize: remove this process's temp files (outputs
+// are written to `.axformer-tmp-<name>-<pid>-<hex>` and renamed, so an output is
+// either whole or absent), say which outputs were already written, and how to
+// restart. The search is deterministic, so a rerun gives the same result.
+function explainInterrupt(outputs: string[]): () => void {
+  const started = Date.now();
+  const handler = (signal: NodeJS.Signals) => {
+    for (const path of outputs) removeOwnTempFiles(path);
+    const written = outputs.filter((p) => { try { return statSync(p).mtimeMs >= started; } catch { return false; } });
+    const missing = outputs.filter((p) => !written.includes(p));
+    if (process.stderr.isTTY) process.stderr.write("\x1b[?25h"); // the progress bar hides the cursor
+    process.stderr.write(
+      `\naxformer: optimize interrupted by ${signal}; ` +
+      (written.length ? `already written: ${written.join(", ")}; not written: ${missing.join(", ") || "none"}.\n`
+        : `nothing was written (${missing.join(", ")} left as they were).\n`) +
+      "The search is deterministic and keeps no state between runs: run the same command again to restart it;\n" +
+      `it gives the same result:\n  axformer ${process.argv.slice(2).map(shellQuote).join(" ")}\n`,
+    );
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", handler);
+  process.once("SIGTERM", handler);
+  return () => {
+    process.off("SIGINT", handler);
+    process.off("SIGTERM", handler);
+  };
+}
+
+function removeOwnTempFiles(path: string): void {
+  const prefix = `.axformer-tmp-${basename(path)}-${process.pid}-`;
+  try {
+    for (const f of readdirSync(dirname(path))) if (f.startsWith(prefix)) rmSync(join(dirname(path), f), { force: true });
+  } catch {
+    // the folder is gone or unreadable: nothing of ours to remove
+  }
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -37,7 +37,8 @@ async function inProcessPool(modelBytes: Uint8Array): Promise<Pool> {
   const engine = await loadEngine();
   const model = engine.loadModel(modelBytes);
   return {
-    info: { labels: [...model.labels], numLabels: model.numLabels, maxLen: model.maxLen, wasmMemoryBytes: model.memoryBytes() },
+    // wasmMemoryBytes read live, so /health shows the memory now (the text buffer grows with the longest text).
+    info: { labels: [...model.labels], numLabels: model.numLabels, maxLen: model.maxLen, get wasmMemoryBytes() { return model.memoryBytes(); } },
     threads: 0,
     async classify(inputs) {
       return inputs.map(({ text, textPair }) => {

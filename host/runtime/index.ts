@@ -296,7 +296,13 @@ export class LoadedModel {
     const x = this.x;
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
     const cap = 3 * (text.length + (textPair?.length ?? 0));
-    const buf = x.text_buffer(cap) >>> 0;
+    let buf: number;
+    try {
+      buf = x.text_buffer(cap) >>> 0;
+    } catch (err) {
+      throw new AxformerError(`text of ${cap / 3} characters does not fit in wasm memory (${(err as Error).message})`);
+    }
+    if (buf === 0) throw new AxformerError(this.engine.lastError());
     const mem = new Uint8Array(x.memory.buffer, buf, cap);
     const lenA = encoder.encodeInto(text, mem).written;
     const lenB = textPair === undefined ? -1 : encoder.encodeInto(textPair, mem.subarray(lenA)).written;

@@ -41,6 +41,14 @@ export function seedCorpus(): Seed[] {
       })),
     },
     {
+      // Sequences past one attention query block (32) and one key panel (16), hard attention with K < n.
+      name: "bert-long-hardk",
+      bytes: writeModel(randomModel({
+        seed: 17, hiddenSize: 32, numHeads: 2, intermediateSize: 24, maxPosition: 80, storage: f16,
+        layers: [{ hardK: 5 }, { heads: [1], hardK: 40 }],
+      })),
+    },
+    {
       // Every tensor row-major (layout 0): the path of version 1 files.
       name: "bert-rows-f16",
       bytes: writeModel(randomModel({ seed: 16, storage: f16, layers: [{ heads: [0] }, {}] }), { layout: "rows" }),
@@ -53,7 +61,7 @@ export const REFERENCE_TEXT = "this movie was great, not terrible!";
 export const TEXTS: Array<string | [string, string]> = [
   REFERENCE_TEXT,
   ["it is good", "but the film was bad"],
-  "the film ".repeat(40) + "ends", // past every seed's max_len: truncated
+  "the film ".repeat(60) + "ends", // past every seed's max_len: truncated
   ["", "a pair whose first side is empty"],
   "Ünïcödé ﬁlm 電影 😀 \u0000\u0007 [CLS] [SEP]x [MASK]",
 ];

@@ -72,6 +72,10 @@ export function untyped(err: unknown): string | null {
   if (!err.message) return "AxformerError with an empty message";
   // The host API rewords traps and aborts as AxformerErrors; they are still crashes.
   if (/^runtime abort|^loading the model failed|does not fit in wasm memory \(/.test(err.message)) return `trap: ${err.message}`;
+  // A message is printed to terminals and logs: no bytes from the file that could
+  // be control sequences, and a readable length.
+  if (/[\u0000-\u001f\u007f-\u009f\ufffd]/.test(err.message)) return `message with control or invalid characters: ${JSON.stringify(err.message)}`;
+  if (err.message.length > 400) return `message of ${err.message.length} characters: ${JSON.stringify(err.message.slice(0, 200))}...`;
   return null;
 }
 

@@ -194,9 +194,13 @@ function tensorTable(b: Uint8Array, l: Layout, rand: Rand): string {
       writeU32(b, e.at + 4, readU32(b, o.at + 4));
       return "struct.tensors.duplicate-name";
     }
+    // Bytes in the name that must not reach a terminal through an error message
+    // (an escape sequence, NUL, DEL, a quote, bad UTF-8); half the time the entry
+    // is also made invalid, so that the message names it.
     const at = l.namesAt + readU32(b, e.at) + int(rand, Math.max(1, readU32(b, e.at + 4)));
-    const seq = pick(rand, BAD_UTF8);
+    const seq = pick(rand, [...BAD_UTF8, [0x1b, 0x5b, 0x33, 0x31, 0x6d], [0x00], [0x7f], [0x27], [0x0a], [0x9b]]);
     for (let i = 0; i < seq.length && at + i < t.offset + t.size; i++) b[at + i] = seq[i];
+    if (rand() < 0.5) { writeU32(b, e.at + 52, 1); return "struct.tensors.name-bytes-named"; }
     return "struct.tensors.name-bytes";
   }
   const f = int(rand, ENTRY_FIELDS.length);

@@ -1,7 +1,8 @@
 // Checks a trained checkpoint end to end against the recipe's torch model: converts models/NAME
 // with the project's converter (f32 and f16 storage), loads it in the wasm runtime, and compares,
 // on the first eval rows, (1) the runtime tokenizer's ids with Hugging Face's (transformers.js) and
-// (2) the runtime's logits with torch's (scripts/train/logits.py) on the same ids.
+// (2) the runtime's logits with torch's (scripts/train/logits.py) on the same ids; then prints the
+// runtime's accuracy on the whole eval split (its own tokenizer, f16 storage), to set beside the card.
 //
 //   node --import tsx scripts/train/check-runtime.ts [--rows 16] NAME ...
 
@@ -32,7 +33,8 @@ async function check(name: string, rows: number): Promise<boolean> {
   const dir = join("models", name);
   const vocab = parseVocabTxt(readFileSync(join(dir, "vocab.txt"), "utf8"), join(dir, "vocab.txt"));
   const maxLen = JSON.parse(readFileSync(join(dir, "tokenizer_config.json"), "utf8")).model_max_length as number;
-  const examples = (await getTask(recipe.task).load()).eval.slice(0, rows);
+  const evalRows = (await getTask(recipe.task).load()).eval;
+  const examples = evalRows.slice(0, rows);
   const hf = new WordPiece(vocab);
   const inputs = examples.map((e) => hf.encode(e.a, e.b, maxLen));
   const want = torchLogits(dir, inputs);
@@ -50,6 +52,11 @@ async function check(name: string, rows: number): Promise<boolean> {
       want[i].forEach((w, j) => (maxDiff = Math.max(maxDiff, Math.abs(w - logits[j]))));
     });
     const pass = idMismatch === 0 && maxDiff < 1e-3;
+    if (storage === "f16") {
+      const correct = evalRows.filter((e) => m.classify(e.a, e.b).label === m.labels[e.label]).length;
+      console.log(`${name}: runtime accuracy on the whole ${getTask(recipe.task).evalSplit} split: ` +
+        `${((100 * correct) / evalRows.length).toFixed(2)}% (${correct} / ${evalRows.length})`);
+    }
     ok &&= pass;
     console.log(`${name} (${storage} storage): ${examples.length} ${recipe.task} eval rows, tokenizer ids differ on ${idMismatch}, ` +
       `max |logit - torch| ${maxDiff.toExponential(2)} ${pass ? "ok" : "MISMATCH"}`);

@@ -1,7 +1,9 @@
 // Tokenization for the training recipe, done by Hugging Face's own code (transformers.js BertTokenizer,
 // built offline from a vocab list) so the ids are exactly what a Hugging Face user would feed the
 // model. Truncation of pairs follows the Hugging Face fast tokenizer ("longest_first"), which
-// transformers.js does not implement (it cuts the end, final [SEP] included).
+// transformers.js does not implement (it cuts the end, final [SEP] included). One more gap is closed
+// here: Hugging Face's BertNormalizer (Rust `is_other()`, Python category "C*") drops unassigned code
+// points (Cn) with the other control characters; transformers.js keeps them (as [UNK]).
 
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -130,7 +132,7 @@ export class WordPiece {
 
   /** Token ids of one text, no special tokens. */
   ids(text: string): number[] {
-    return this.tokenizer.encode(text, { add_special_tokens: false });
+    return this.tokenizer.encode(text.replace(/\p{Cn}/gu, ""), { add_special_tokens: false });
   }
 
   /** [CLS] a [SEP] (b [SEP]) truncated to maxLen like Hugging Face's tokenizer(a, b, truncation=True). */
