@@ -1,5 +1,7 @@
-// Writes a model file atomically: a temp file in the same directory, flushed to
-// disk, then renamed over the target, so a reader never sees half a model.
+// Writes files atomically: a temp file in the same directory, flushed to disk, then
+// renamed over the target, so a reader never sees half a model (or half a report),
+// and an interrupted run leaves the previous file intact. Temp files are named
+// `.axformer-tmp-<name>-<pid>-<random>` and removed on failure.
 
 import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -7,14 +9,12 @@ import { randomBytes } from "node:crypto";
 import { writeModel } from "./writer.ts";
 import type { Model } from "./model.ts";
 
-// Returns the number of bytes written.
-export async function writeModelFile(path: string, model: Model): Promise<number> {
-  const bytes = writeModel(model);
+export async function writeFileAtomic(path: string, data: string | Uint8Array, what = "file"): Promise<void> {
   const tmp = join(dirname(path), `.axformer-tmp-${basename(path)}-${process.pid}-${randomBytes(4).toString("hex")}`);
   try {
     const fh = await open(tmp, "wx");
     try {
-      await fh.writeFile(bytes);
+      await fh.writeFile(data);
       await fh.sync();
     } finally {
       await fh.close();
@@ -22,7 +22,13 @@ export async function writeModelFile(path: string, model: Model): Promise<number
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
-    throw new Error(`writing model file ${path}: ${(e as Error).message}`, { cause: e });
+    throw new Error(`writing ${what} ${path}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+// Returns the number of bytes written.
+export async function writeModelFile(path: string, model: Model): Promise<number> {
+  const bytes = writeModel(model);
+  await writeFileAtomic(path, bytes, "model file");
   return bytes.length;
 }

@@ -2,12 +2,11 @@
 // shell: each function reads its inputs, runs, writes its outputs atomically and
 // returns the text to print.
 
-import { open, readFile, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
 import type { Model } from "../format/model.ts";
 import { readModel, type FormatExports } from "../format/read.ts";
-import { writeModelFile } from "../format/write-file.ts";
+import { writeFileAtomic, writeModelFile } from "../format/write-file.ts";
 import { loadEngine } from "../runtime/node.ts";
 import { loadDataset, resolveTask } from "./datasets.ts";
 import { evaluate, optimize, type EvaluateResult, type Summary } from "./index.ts";
@@ -57,24 +56,6 @@ export async function readModelFile(path: string): Promise<Model> {
     return readModel(bytes, engine.exports as unknown as FormatExports);
   } catch (e) {
     throw new Error(`${path}: ${(e as Error).message}`);
-  }
-}
-
-// Text outputs (report, JSON) get the same temp-file-and-rename as model files.
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = join(dirname(path), `.axformer-tmp-${basename(path)}-${process.pid}-${randomBytes(4).toString("hex")}`);
-  try {
-    const fh = await open(tmp, "wx");
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw new Error(`writing ${path}: ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -19,7 +19,7 @@ function layerPicture(s: Summary): string {
   const cell = 18, gap = 3, labelW = 70, rowH = 30;
   const headsX = labelW, headsW = Math.max(s.num_heads * (cell + gap), 100);
   const hardX = headsX + headsW + 8;
-  const ffnX = hardX + 56, ffnW = FFN_GROUPS * (cell + gap);
+  const ffnX = hardX + 90, ffnW = FFN_GROUPS * (cell + gap); // room for the "hard / int8" heading
   const width = Math.max(ffnX + ffnW + 10, labelW + 5 * 150), height = 40 + L * rowH + 30;
   const parts: string[] = [];
   parts.push(`<text x="${headsX}" y="16" class="axis">attention heads</text>`);

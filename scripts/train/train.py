@@ -278,7 +278,6 @@ def hf_config(c, labels):
         "position_embedding_type": "absolute",
         "problem_type": "single_label_classification",
         "torch_dtype": "float16",
-        "transformers_version": "4.46.3",
         "type_vocab_size": c["type_vocab_size"],
         "use_cache": True,
         "vocab_size": c["vocab_size"],
