@@ -13,7 +13,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { createRequire } from "node:module";
 import { Miniflare } from "miniflare";
-import { deployWorkers, COMPATIBILITY_DATE } from "../host/deploy/workers.ts";
+import { deployWorkers, miniflareOptions } from "../host/deploy/workers.ts";
 import { estimateIsolateBytes, MIB } from "../host/deploy/worker/memory.ts";
 import { loadModelFile } from "../host/runtime/node.ts";
 import type { LoadedModel } from "../host/runtime/index.ts";
@@ -51,11 +51,7 @@ async function bundle(project: string): Promise<string> {
 
 async function start(dist: string, extra: Record<string, unknown> = {}): Promise<Miniflare> {
   const mf = new Miniflare({
-    modules: true,
-    scriptPath: join(dist, "worker.js"),
-    modulesRoot: dist,
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }, { type: "Data", include: ["**/*.axf"] }],
-    compatibilityDate: COMPATIBILITY_DATE,
+    ...miniflareOptions(dist),
     ...extra,
   });
   open.push(mf);

@@ -16,7 +16,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { createRequire } from "node:module";
 import { Miniflare } from "miniflare";
-import { deployWorkers, COMPATIBILITY_DATE } from "./workers.ts";
+import { deployWorkers, miniflareOptions } from "./workers.ts";
 
 export interface ColdStart {
   model: string;
@@ -55,11 +55,7 @@ export async function measureColdStart(modelPath: string, runs = 5): Promise<Col
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now();
       const mf = new Miniflare({
-        modules: true,
-        scriptPath: join(dist, "worker.js"),
-        modulesRoot: dist,
-        modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }, { type: "Data", include: ["**/*.axf"] }],
-        compatibilityDate: COMPATIBILITY_DATE,
+        ...miniflareOptions(dist),
         r2Buckets: gen.storage === "r2" ? ["MODEL_BUCKET"] : [],
         kvNamespaces: gen.storage === "kv" ? ["MODEL_KV"] : [],
       });

@@ -55,6 +55,18 @@ export interface DeployWorkersResult {
 // Inside the date range of the workerd that wrangler 4.86.0 ships (1.20260426).
 export const COMPATIBILITY_DATE = "2026-04-01";
 export const WRANGLER_VERSION = "4.86.0";
+
+// How Miniflare runs a generated project bundled by `wrangler deploy --dry-run
+// --outdir <dist>`: the tests, the cold-start script and the load test all use it.
+export function miniflareOptions(dist: string) {
+  return {
+    modules: true,
+    scriptPath: join(dist, "worker.js"),
+    modulesRoot: dist,
+    modulesRules: [{ type: "CompiledWasm" as const, include: ["**/*.wasm"] }, { type: "Data" as const, include: ["**/*.axf"] }],
+    compatibilityDate: COMPATIBILITY_DATE,
+  };
+}
 const KV_VALUE_LIMIT = 25 * MIB;
 const PAID_BUNDLE_LIMIT_MB = 10;
 

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { createRequire } from "node:module";
 import { Miniflare } from "miniflare";
-import { deployWorkers, COMPATIBILITY_DATE } from "../../host/deploy/workers.ts";
+import { deployWorkers, miniflareOptions, COMPATIBILITY_DATE } from "../../host/deploy/workers.ts";
 import { packagePath } from "../../host/package-root.ts";
 
 export interface Target {
@@ -56,11 +56,7 @@ export async function startWorkerd(modelPath: string, workDir: string): Promise<
   });
   const before = new Set(childPids("workerd"));
   const mf = new Miniflare({
-    modules: true,
-    scriptPath: join(dist, "worker.js"),
-    modulesRoot: dist,
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }, { type: "Data", include: ["**/*.axf"] }],
-    compatibilityDate: COMPATIBILITY_DATE,
+    ...miniflareOptions(dist),
     host: "127.0.0.1",
     port: 0,
   });
