@@ -101,6 +101,10 @@ function parse(p: usize, size: u32): i32 {
   if (tableEnd > size) return fail("model file: the section table runs past the end of the file");
   let crc = crc32(p + 20, tableEnd - 20, crc32(memory.data(4), 4, crc32(p, 16))); // header_crc read as 0
   if (crc != load<u32>(p, 16)) return fail("model file: header CRC mismatch (corrupted header or section table)");
+  // Reserved bytes must be zero so that a later version can give them a meaning.
+  for (let i: u32 = 20; i < <u32>HEADER_SIZE; i += 4) {
+    if (load<u32>(p + i) != 0) return fail("model file: header bytes " + i.toString() + ".." + (i + 3).toString() + " are reserved and must be 0");
+  }
 
   for (let i: u32 = 0; i < count; i++) {
     let e = p + HEADER_SIZE + i * SECTION_ENTRY_SIZE;

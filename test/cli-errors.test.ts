@@ -143,7 +143,7 @@ test("checkpoints: NaN, Inf, truncated safetensors, headers that lie; no output 
     [convert("hf-lying-offsets"), /model\.safetensors: tensors classifier\.\w+ and classifier\.\w+ overlap in the data section/],
     [convert("hf-header-length"), /model\.safetensors: header length \d+ runs beyond the end of the file/],
     [convert("hf-no-config"), /hf-no-config: no config\.json/],
-    [convert("hf-missing-folder"), /hf-missing-folder: not a directory/],
+    [convert("hf-missing-folder"), /hf-missing-folder: no such folder/],
   ]);
   const left = readdirSync(dir).filter((f) => f.endsWith(".axf") && f.startsWith("hf-") || f.startsWith(".axformer-tmp"));
   assert.equal(left, [], "convert left files behind");

@@ -19,7 +19,8 @@ export interface ConvertOptions {
 }
 
 export async function convertHfDir(dir: string, opts: ConvertOptions = {}): Promise<Model> {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConvertError(`${dir}: not a directory`);
+  if (!existsSync(dir)) throw new ConvertError(`${dir}: no such folder (expected a Hugging Face model folder with config.json)`);
+  if (!statSync(dir).isDirectory()) throw new ConvertError(`${dir}: not a folder (give the Hugging Face model folder that holds config.json, not a file in it)`);
   const configPath = join(dir, "config.json");
   if (!existsSync(configPath)) throw new ConvertError(`${dir}: no config.json`);
   let rawConfig: unknown;
