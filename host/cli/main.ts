@@ -4,6 +4,8 @@ import { Command, InvalidArgumentError } from "commander";
 import { convertCommand } from "./convert.ts";
 import { runCommand, tokenizeCommand } from "./run.ts";
 import { benchCommand } from "./bench.ts";
+import { readFileSync } from "node:fs";
+import { packagePath } from "../package-root.ts";
 import { fail } from "./util.ts";
 
 function positiveInt(name: string) {
@@ -16,6 +18,7 @@ function positiveInt(name: string) {
 
 const program = new Command("axformer")
   .description("Convert, AxFormer-optimize and run Hugging Face BERT/DistilBERT text classifiers in WebAssembly.")
+  .version(JSON.parse(readFileSync(packagePath("package.json"), "utf8")).version)
   .showHelpAfterError()
   .configureOutput({ outputError: (str, write) => write(str) });
 
