@@ -49,16 +49,16 @@
 //   memory_bytes(): u32                 current size of the wasm memory
 //
 //   Introspection for the host-side model loader (host/format/read.ts), so the file
-//   has a single parser: see assembly/format_exports.ts.
+//   has a single parser: see assembly/format/exports.ts.
 import { fail, errorPtr, errorLen } from "./errors";
-import { loadModel as parseModel, unloadModel as dropModel, config, weights, labels, vocab } from "./format";
-import { Tokenizer } from "./tokenizer";
-import { RunState } from "./model";
-import { allocRunState, freeRunState } from "./state";
-import { embed as embedTokens, runLayers, runHead, forward as runForward } from "./encoder";
-import { ARCH_DISTILBERT } from "./format_constants";
+import { loadModel as parseModel, unloadModel as dropModel, config, weights, labels, vocab } from "./format/reader";
+import { Tokenizer } from "./tokenizer/wordpiece";
+import { RunState } from "./model/model";
+import { allocRunState, freeRunState } from "./model/state";
+import { embed as embedTokens, runLayers, runHead, forward as runForward } from "./encoder/forward";
+import { ARCH_DISTILBERT } from "./format/constants";
 
-export * from "./format_exports";
+export * from "./format/exports";
 
 const MAX_MODEL_BYTES: u32 = (1 << 30) - 64;
 

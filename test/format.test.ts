@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { crc32 as zlibCrc32 } from "node:zlib";
 import asc from "assemblyscript/asc";
-import * as F from "../assembly/format_constants.ts";
+import * as F from "../assembly/format/constants.ts";
 import { expectedTensors, storedAs, writeModel, writeModelUnchecked, compactRanges } from "../host/format/writer.ts";
 import { panelIndex, panelPermutation } from "../host/format/layout.ts";
 import { writeModelFile } from "../host/format/write-file.ts";
@@ -27,10 +27,10 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 // load_model, errors, labels), and a peek at the Weights the engine will use.
 const ENTRY = "test/wasm/format_entry.ts";
 const ENTRY_SOURCE = `
-import { loadModel, unloadModel, labels, weights, stringPtr, stringLen } from "../../assembly/format";
+import { loadModel, unloadModel, labels, weights, stringPtr, stringLen } from "../../assembly/format/reader";
 import { errorPtr, errorLen } from "../../assembly/errors";
-import { Matrix } from "../../assembly/model";
-export * from "../../assembly/format_exports";
+import { Matrix } from "../../assembly/model/model";
+export * from "../../assembly/format/exports";
 
 let buf: usize = 0;
 export function alloc_model(size: u32): usize {

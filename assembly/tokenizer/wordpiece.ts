@@ -33,8 +33,8 @@
 // to max_input_chars_per_word; the pair buffer on the first pair) and released by
 // dispose(). Nothing is allocated per call.
 
-import { Config, StringList } from "./model";
-import { fail } from "./errors";
+import { Config, StringList } from "../model/model";
+import { fail } from "../errors";
 import { decodeUtf8, encodeUtf8, REPLACEMENT } from "./utf8";
 import {
   CLASS_CONTROL,

@@ -11,14 +11,14 @@
 // (more rows per weight panel), attention and the head per sequence. Every row
 // is computed exactly as it would be alone, so a batch gives the same logits, bit
 // for bit, as its sequences one at a time.
-import { Config, Weights, LayerWeights, Matrix, RunState } from "./model";
-import { ACT_GELU, ACT_RELU, DTYPE_F16, DTYPE_INT8 } from "./format_constants";
-import { matmul } from "./kernels/matmul";
-import { matmulI8, quantizeRows } from "./kernels/matmul_i8";
-import { addLayerNorm } from "./kernels/layernorm";
-import { attention } from "./kernels/attention";
-import { gelu, geluTanh, relu, tanhInPlace } from "./kernels/gelu";
-import { widenF16 } from "./format";
+import { Config, Weights, LayerWeights, Matrix, RunState } from "../model/model";
+import { ACT_GELU, ACT_RELU, DTYPE_F16, DTYPE_INT8 } from "../format/constants";
+import { matmul } from "../kernels/matmul";
+import { matmulI8, quantizeRows } from "../kernels/matmul_i8";
+import { addLayerNorm } from "../kernels/layernorm";
+import { attention } from "../kernels/attention";
+import { gelu, geluTanh, relu, tanhInPlace } from "../kernels/gelu";
+import { widenF16 } from "../format/reader";
 
 // s.hidden[b * n, H] = LayerNorm(word[ids] + token_type[type_ids] + position),
 // positions 0..n) in each sequence. ids and type ids are validated by the caller.

@@ -3,9 +3,9 @@
 // tensors where they lie in the loaded buffer. Only f16 matrices other than the
 // word embedding are copied, widened once to f32 into buffers this module owns.
 
-import { fail } from "./errors";
+import { fail } from "../errors";
 import { crc32 } from "./crc32";
-import { Config, Matrix, LayerWeights, Weights, StringList } from "./model";
+import { Config, Matrix, LayerWeights, Weights, StringList } from "../model/model";
 import {
   MAGIC, VERSION, MIN_VERSION, LAYOUT_ROWS, LAYOUT_PANELS, HEADER_SIZE, SECTION_ENTRY_SIZE, MAX_SECTIONS, ALIGN,
   SECTION_CONFIG, SECTION_LAYERS, SECTION_VOCAB, SECTION_LABELS, SECTION_TENSORS, SECTION_DATA, SECTION_META,
@@ -16,7 +16,7 @@ import {
   CFG_HAS_POOLER, CFG_HAS_PRE_CLASSIFIER, CFG_DO_LOWER_CASE, CFG_STRIP_ACCENTS, CFG_TOKENIZE_CHINESE_CHARS,
   CFG_CLEAN_TEXT, CFG_CLS_ID, CFG_SEP_ID, CFG_PAD_ID, CFG_UNK_ID, CFG_MASK_ID, CFG_MAX_LEN,
   CFG_MAX_INPUT_CHARS_PER_WORD, CFG_FLAGS,
-} from "./format_constants";
+} from "./constants";
 
 export let config = new Config();
 export let weights = new Weights();
