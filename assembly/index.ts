@@ -54,7 +54,7 @@ import { fail, errorPtr, errorLen } from "./errors";
 import { loadModel as parseModel, unloadModel as dropModel, config, weights, labels, vocab } from "./format/reader";
 import { Tokenizer } from "./tokenizer/wordpiece";
 import { RunState } from "./model/model";
-import { allocRunState, freeRunState } from "./model/state";
+import { allocRunState } from "./model/state";
 import { embed as embedTokens, runLayers, runHead, forward as runForward } from "./encoder/forward";
 import { ARCH_DISTILBERT } from "./format/constants";
 
@@ -78,8 +78,7 @@ function unload(): void {
   loaded = false;
   if (tokenizer) tokenizer!.dispose();
   tokenizer = null;
-  if (state) freeRunState(state!);
-  state = null;
+  state = null; // its memory region stays for the next model (model/state.ts)
 }
 
 export function alloc_model(size: u32): usize {

@@ -30,6 +30,7 @@ const ENTRY_SOURCE = `
 import { loadModel, unloadModel, labels, weights, stringPtr, stringLen } from "../../assembly/format/reader";
 import { errorPtr, errorLen } from "../../assembly/errors";
 import { Matrix } from "../../assembly/model/model";
+import { DTYPE_F16 } from "../../assembly/format/constants";
 export * from "../../assembly/format/exports";
 
 let buf: usize = 0;
@@ -50,16 +51,17 @@ export function label_len(i: u32): u32 { return i < labels.count ? stringLen(lab
 // f: 0 rows, 1 cols, 2 dtype, 3 data, 4 scales.
 export function test_matrix(layer: i32, k: u32, f: u32): usize {
   let m: Matrix;
-  if (layer < 0) m = k == 0 ? weights.word_embeddings : k == 1 ? weights.pooler : k == 2 ? weights.pre_classifier : weights.classifier;
+  if (layer < 0) m = k == 0 ? weights.embeddings.word_embeddings : k == 1 ? weights.pooler.weight : k == 2 ? weights.pre_classifier.weight : weights.classifier.weight;
   else {
     let l = weights.layers[layer];
-    m = k == 0 ? l.query : k == 1 ? l.key : k == 2 ? l.value : k == 3 ? l.attn_out : k == 4 ? l.intermediate : l.output;
+    let a = l.attention.self;
+    m = k == 0 ? a.query.weight : k == 1 ? a.key.weight : k == 2 ? a.value.weight : k == 3 ? l.attention.output.dense.weight : k == 4 ? l.intermediate.dense.weight : l.output.dense.weight;
   }
   return f == 0 ? <usize>m.rows : f == 1 ? <usize>m.cols : f == 2 ? <usize>m.dtype : f == 3 ? m.data : m.scales;
 }
-export function test_word_embeddings_f16(): bool { return weights.word_embeddings_f16; }
-export function test_query_bias(layer: u32): usize { return weights.layers[layer].query_bias; }
-export function test_ffn_ln_weight(layer: u32): usize { return weights.layers[layer].ffn_ln_weight; }
+export function test_word_embeddings_f16(): bool { return weights.embeddings.word_embeddings.dtype == DTYPE_F16; }
+export function test_query_bias(layer: u32): usize { return weights.layers[layer].attention.self.query.bias; }
+export function test_ffn_ln_weight(layer: u32): usize { return weights.layers[layer].output.LayerNorm.weight; }
 `;
 
 type TestExports = FormatExports & {

@@ -42,12 +42,70 @@ export class Config {
 export class Matrix {
   rows: u32 = 0;
   cols: u32 = 0;
-  dtype: u32 = 0;     // DTYPE_F32 or DTYPE_INT8 (f16 is widened to f32 at load)
+  dtype: u32 = 0;     // DTYPE_F32 or DTYPE_INT8; DTYPE_F16 only for the word embedding, which
+                      // stays f16 in the file (rows widened on lookup): every other f16 matrix
+                      // is widened to f32 once, at load
   layout: u32 = 0;    // LAYOUT_ROWS or LAYOUT_PANELS
-  data: usize = 0;    // f32[rows * cols] or i8[rows * cols]
+  data: usize = 0;    // f32[rows * cols], f16[rows * cols] or i8[rows * cols]
   scales: usize = 0;  // int8 only: f32[rows], w[r][c] = q[r][c] * scales[r]
 }
 
+// torch.nn.Linear: y = x weight^T + bias.
+export class Linear {
+  weight: Matrix = new Matrix(); // [out, in]
+  bias: usize = 0;               // f32[out]
+}
+
+// torch.nn.LayerNorm over the last dimension.
+export class LayerNormWeights {
+  weight: usize = 0;  // f32[H]
+  bias: usize = 0;    // f32[H]
+}
+
+// The classes below follow the checkpoint's modules (BERT's names; the converter
+// renames DistilBERT's, see model/tensors.ts), so a field's path is the tensor's
+// name: layers[i].attention.self.query.weight is
+// encoder.layer.{i}.attention.self.query.weight.
+
+// BertEmbeddings: embeddings.*
+export class Embeddings {
+  word_embeddings: Matrix = new Matrix(); // [V, H], f32, f16 (kept in place) or int8
+  position_embeddings: usize = 0;         // f32[P, H]
+  token_type_embeddings: usize = 0;       // f32[T, H]; 0 for DistilBERT (T = 0)
+  LayerNorm: LayerNormWeights = new LayerNormWeights(); // [H]
+}
+
+// BertSelfAttention: encoder.layer.{i}.attention.self.*
+export class SelfAttention {
+  query: Linear = new Linear();  // [h_i * D, H]
+  key: Linear = new Linear();    // [h_i * D, H]
+  value: Linear = new Linear();  // [h_i * D, H]
+}
+
+// BertSelfOutput: encoder.layer.{i}.attention.output.*
+export class SelfOutput {
+  dense: Linear = new Linear();  // [H, h_i * D]
+  LayerNorm: LayerNormWeights = new LayerNormWeights(); // [H], present even when the attention block is removed
+}
+
+// BertAttention: encoder.layer.{i}.attention.*
+export class Attention {
+  self: SelfAttention = new SelfAttention();
+  output: SelfOutput = new SelfOutput();
+}
+
+// BertIntermediate: encoder.layer.{i}.intermediate.*
+export class Intermediate {
+  dense: Linear = new Linear();  // [F_i, H]
+}
+
+// BertOutput: encoder.layer.{i}.output.*
+export class Output {
+  dense: Linear = new Linear();  // [H, F_i]
+  LayerNorm: LayerNormWeights = new LayerNormWeights(); // [H], present even when the FFN block is removed
+}
+
+// BertLayer: encoder.layer.{i}.*, with what the optimizer kept of it (the LAYERS record).
 export class LayerWeights {
   has_attention: bool = false;
   has_ffn: bool = false;
@@ -55,39 +113,17 @@ export class LayerWeights {
   ffn_width: u32 = 0;            // F_i
   hard_k: u32 = 0;               // 0 = dense softmax attention
 
-  query: Matrix = new Matrix();  // [h_i * D, H]
-  query_bias: usize = 0;         // f32[h_i * D]
-  key: Matrix = new Matrix();    // [h_i * D, H]
-  key_bias: usize = 0;           // f32[h_i * D]
-  value: Matrix = new Matrix();  // [h_i * D, H]
-  value_bias: usize = 0;         // f32[h_i * D]
-  attn_out: Matrix = new Matrix(); // [H, h_i * D]
-  attn_out_bias: usize = 0;      // f32[H]
-  attn_ln_weight: usize = 0;     // f32[H], present even when the block is removed
-  attn_ln_bias: usize = 0;       // f32[H]
-
-  intermediate: Matrix = new Matrix(); // [F_i, H]
-  intermediate_bias: usize = 0;  // f32[F_i]
-  output: Matrix = new Matrix(); // [H, F_i]
-  output_bias: usize = 0;        // f32[H]
-  ffn_ln_weight: usize = 0;      // f32[H], present even when the block is removed
-  ffn_ln_bias: usize = 0;        // f32[H]
+  attention: Attention = new Attention();
+  intermediate: Intermediate = new Intermediate();
+  output: Output = new Output();
 }
 
 export class Weights {
-  word_embeddings: Matrix = new Matrix();  // [V, H], f32, f16 (used in place) or int8
-  word_embeddings_f16: bool = false;       // true: data is f16[V * H], rows widened on lookup
-  position_embeddings: usize = 0;          // f32[P * H]
-  token_type_embeddings: usize = 0;        // f32[T * H], 0 for DistilBERT
-  embeddings_ln_weight: usize = 0;         // f32[H]
-  embeddings_ln_bias: usize = 0;           // f32[H]
-  layers: LayerWeights[] = [];             // L entries
-  pooler: Matrix = new Matrix();           // [H, H] (BERT)
-  pooler_bias: usize = 0;                  // f32[H]
-  pre_classifier: Matrix = new Matrix();   // [H, H] (DistilBERT)
-  pre_classifier_bias: usize = 0;          // f32[H]
-  classifier: Matrix = new Matrix();       // [C, H]
-  classifier_bias: usize = 0;              // f32[C]
+  embeddings: Embeddings = new Embeddings();
+  layers: LayerWeights[] = [];               // L entries
+  pooler: Linear = new Linear();             // BertPooler pooler.dense: [H, H] (BERT)
+  pre_classifier: Linear = new Linear();     // [H, H] (DistilBERT)
+  classifier: Linear = new Linear();         // [C, H]
 }
 
 // The vocabulary and labels as the file stores them (docs/format.md string
@@ -98,25 +134,28 @@ export class StringList {
   blob: usize = 0;    // UTF-8 bytes
 }
 
+// The activations, allocated once per model for max_len token rows (one sequence
+// or a batch of sequences, one after the other); a forward pass on N <= max_len
+// rows uses the first N of each. h_max and F_max are the most heads and FFN
+// neurons any layer kept; in_max = max(H, h_max * D, F_max).
 export class RunState {
-  max_tokens: u32 = 0;  // buffers hold this many tokens (Config.max_len), in one sequence or a batch
-  max_batch: u32 = 0;   // sequences per batch: logits holds this many rows
-  input_ids: usize = 0;      // i32[max_tokens]
-  token_type_ids: usize = 0; // i32[max_tokens]
-  hidden: usize = 0;    // f32[N * H], the residual stream; input and output of every layer
-  tmp: usize = 0;       // f32[N * H], sub-layer output before the residual sum
-  q: usize = 0;         // f32[N * h_max * D]
-  k: usize = 0;         // f32[N * h_max * D]
-  v: usize = 0;         // f32[N * h_max * D]
-  context: usize = 0;   // f32[N * h_max * D], attention output before the output projection
-  scores: usize = 0;    // f32[QUERY_BLOCK * N]: attention probabilities of a block of queries of one head
-  kt: usize = 0;        // f32[D * N]: the keys of one head, transposed, in panels of 16 keys
-  vt: usize = 0;        // f32[D * N]: the values of one head, in panels of 16 columns
-  topk_idx: usize = 0;  // i32[N], indices kept by hard attention
-  ffn: usize = 0;       // f32[N * F_max], in the memory of q, k, v, context (dead when the FFN runs)
-  pooled: usize = 0;    // f32[H]
-  pooled2: usize = 0;   // f32[H]
+  max_batch: u32 = 0;        // sequences per batch: logits holds this many rows
+  input_ids: usize = 0;      // i32[max_len]
+  token_type_ids: usize = 0; // i32[max_len]
+  hidden: usize = 0;    // f32[max_len, H], the residual stream; input and output of every layer
+  tmp: usize = 0;       // f32[max_len, H], sub-layer output before the residual sum
+  q: usize = 0;         // f32[max_len, h_max * D]
+  k: usize = 0;         // f32[max_len, h_max * D]
+  v: usize = 0;         // f32[max_len, h_max * D]
+  context: usize = 0;   // f32[max_len, h_max * D], attention output before the output projection
+  ffn: usize = 0;       // f32[max_len, F_max], in the memory of q, k, v, context (dead when the FFN runs)
+  scores: usize = 0;    // f32[QUERY_BLOCK, max_len]: attention probabilities of a block of queries of one head
+  topk_idx: usize = 0;  // i32[max_len], indices kept by hard attention
+  kt: usize = 0;        // f32[D, max_len]: the keys of one head, transposed, in panels of 16 keys
+  vt: usize = 0;        // f32[D, max_len]: the values of one head, in panels of 16 columns
+  pooled: usize = 0;    // f32[H], the pooler's output
+  pooled2: usize = 0;   // f32[H], the pre-classifier's output
   logits: usize = 0;    // f32[max_batch, C]
-  xq: usize = 0;        // i16[N * in_max], int8 matrices only: activations quantised per row
-  xq_scales: usize = 0; // f32[N], one scale per row of xq
+  xq: usize = 0;        // i16[max_len, in_max], int8 matrices only: activations quantised per row
+  xq_scales: usize = 0; // f32[max_len], one scale per row of xq
 }

@@ -29,70 +29,65 @@ function region(bytes: usize): usize {
 
 // Null when memory cannot grow to hold the buffers.
 export function allocRunState(cfg: Config, w: Weights): RunState | null {
+  const s = new RunState();
+  s.max_batch = maxBatch(cfg);
+  // Lay the buffers out once from 0 to learn the total, then for real.
+  const total = layOut(s, cfg, w, 0);
+  const base = region(total);
+  if (!base) return null;
+  memory.fill(base, 0, total); // reading a buffer before the first forward pass is harmless
+  layOut(s, cfg, w, base);
+  return s;
+}
+
+let cursor: usize = 0;
+
+// The next buffer of `bytes`, 16-aligned; 0 for a buffer of 0 bytes.
+function next(bytes: usize): usize {
+  if (!bytes) return 0;
+  const at = cursor;
+  cursor += (bytes + 15) & ~15;
+  return at;
+}
+
+// Points the buffers of s into [base, base + total) and returns total.
+function layOut(s: RunState, cfg: Config, w: Weights, base: usize): usize {
   const n = <usize>cfg.max_len;
   const H = <usize>cfg.hidden_size;
+  const D = <usize>cfg.head_dim;
   let hMax: usize = 0, fMax: usize = 0;
   for (let i = 0; i < w.layers.length; i++) {
     const l = w.layers[i];
     if (l.has_attention) hMax = max(hMax, <usize>l.num_heads);
     if (l.has_ffn) fMax = max(fMax, <usize>l.ffn_width);
   }
-  const hd = hMax * <usize>cfg.head_dim;
+  const hd = hMax * D;
   const inMax = max(H, max(hd, fMax));
   const int8 = hasInt8(w);
-  const batch = maxBatch(cfg);
+  cursor = base;
+  s.input_ids = next(n << 2);              // i32[max_len]
+  s.token_type_ids = next(n << 2);         // i32[max_len]
+  s.hidden = next(n * H << 2);             // f32[max_len, H]
+  s.tmp = next(n * H << 2);                // f32[max_len, H]
   // q, k, v and context are dead once the attention sub-layer has added its
   // output to hidden, so the FFN activations share their memory (work).
-  const qkv = ((n * hd << 2) + 15) & ~15;
-  // Byte sizes in field order, each rounded up to 16.
-  const sizes: usize[] = [
-    n << 2, n << 2,                 // input_ids, token_type_ids
-    n * H << 2, n * H << 2,         // hidden, tmp
-    max<usize>(4 * qkv, n * fMax << 2), // work: q, k, v, context / ffn
-    n * <usize>QUERY_BLOCK << 2, n << 2, // scores, topk_idx
-    n * <usize>cfg.head_dim << 2,   // kt
-    n * <usize>cfg.head_dim << 2,   // vt
-    H << 2, H << 2,                 // pooled, pooled2
-    <usize>batch * cfg.num_labels << 2, // logits
-    int8 ? n * inMax << 1 : 0,      // xq
-    int8 ? n << 2 : 0,              // xq_scales
-  ];
-  let total: usize = 0;
-  for (let i = 0; i < sizes.length; i++) total += (sizes[i] + 15) & ~15;
-  const base = region(total);
-  if (!base) return null;
-  memory.fill(base, 0, total); // reading a buffer before the first forward pass is harmless
-  const at = new StaticArray<usize>(sizes.length);
-  let p = base;
-  for (let i = 0; i < sizes.length; i++) {
-    at[i] = sizes[i] ? p : 0;
-    p += (sizes[i] + 15) & ~15;
-  }
-  const s = new RunState();
-  s.max_tokens = cfg.max_len;
-  s.max_batch = batch;
-  s.input_ids = at[0];
-  s.token_type_ids = at[1];
-  s.hidden = at[2];
-  s.tmp = at[3];
-  const work = at[4];
-  if (hd) {
-    s.q = work;
-    s.k = work + qkv;
-    s.v = work + 2 * qkv;
-    s.context = work + 3 * qkv;
-  }
-  if (fMax) s.ffn = work;
-  s.scores = at[5];
-  s.topk_idx = at[6];
-  s.kt = at[7];
-  s.vt = at[8];
-  s.pooled = at[9];
-  s.pooled2 = at[10];
-  s.logits = at[11];
-  s.xq = at[12];
-  s.xq_scales = at[13];
-  return s;
+  const qkv = ((n * hd << 2) + 15) & ~15;  // f32[max_len, h_max * D], rounded up to 16 bytes
+  const work = next(max<usize>(4 * qkv, n * fMax << 2));
+  s.q = hd ? work : 0;
+  s.k = hd ? work + qkv : 0;
+  s.v = hd ? work + 2 * qkv : 0;
+  s.context = hd ? work + 3 * qkv : 0;
+  s.ffn = fMax ? work : 0;                 // f32[max_len, F_max]
+  s.scores = next(n * <usize>QUERY_BLOCK << 2); // f32[QUERY_BLOCK, max_len]
+  s.topk_idx = next(n << 2);               // i32[max_len]
+  s.kt = next(n * D << 2);                 // f32[D, max_len]
+  s.vt = next(n * D << 2);                 // f32[D, max_len]
+  s.pooled = next(H << 2);                 // f32[H]
+  s.pooled2 = next(H << 2);                // f32[H]
+  s.logits = next(<usize>s.max_batch * cfg.num_labels << 2); // f32[max_batch, C]
+  s.xq = next(int8 ? n * inMax << 1 : 0);  // i16[max_len, in_max]
+  s.xq_scales = next(int8 ? n << 2 : 0);   // f32[max_len]
+  return cursor - base;
 }
 
 // A batch has at most max_len sequences (of 1 token), and its logits take at
@@ -101,16 +96,12 @@ function maxBatch(cfg: Config): u32 {
   return min(cfg.max_len, max<u32>(1, (1 << 16) / cfg.num_labels));
 }
 
-// The region stays for the next model.
-export function freeRunState(s: RunState): void {
-  s.max_tokens = 0;
-}
-
 function hasInt8(w: Weights): bool {
   for (let i = 0; i < w.layers.length; i++) {
     const l = w.layers[i];
-    if (l.query.dtype == DTYPE_INT8 || l.key.dtype == DTYPE_INT8 || l.value.dtype == DTYPE_INT8 ||
-        l.attn_out.dtype == DTYPE_INT8 || l.intermediate.dtype == DTYPE_INT8 || l.output.dtype == DTYPE_INT8) return true;
+    if (l.attention.self.query.weight.dtype == DTYPE_INT8 || l.attention.self.key.weight.dtype == DTYPE_INT8 ||
+        l.attention.self.value.weight.dtype == DTYPE_INT8 || l.attention.output.dense.weight.dtype == DTYPE_INT8 ||
+        l.intermediate.dense.weight.dtype == DTYPE_INT8 || l.output.dense.weight.dtype == DTYPE_INT8) return true;
   }
-  return w.pooler.dtype == DTYPE_INT8 || w.pre_classifier.dtype == DTYPE_INT8 || w.classifier.dtype == DTYPE_INT8;
+  return w.pooler.weight.dtype == DTYPE_INT8 || w.pre_classifier.weight.dtype == DTYPE_INT8 || w.classifier.weight.dtype == DTYPE_INT8;
 }
