@@ -94,7 +94,7 @@ export function alloc_model(size: u32): usize {
   // request), so a heap block would cost up to twice the file. What the heap needs
   // after the file (tokenizer tables, about 16 bytes per vocabulary entry, small
   // things) is reserved before it, while memory is still small; the activations
-  // have their own region too (state.ts). A larger model loaded later gets a new
+  // have their own region too (model/state.ts). A larger model loaded later gets a new
   // region; the old one is given up (wasm memory cannot shrink).
   const reserve = heap.alloc((1 << 20) + (<usize>size >> 6));
   heap.free(reserve);

@@ -1,7 +1,9 @@
 // The only reader of the .axf model file (docs/format.md). It validates the whole
-// file (never trusting a count or an offset), then points the Weights at the
-// tensors where they lie in the loaded buffer. Only f16 matrices other than the
-// word embedding are copied, widened once to f32 into buffers this module owns.
+// file (never trusting a count or an offset), then walks the family's tensor
+// table (model/tensors.ts): every tensor the config and the layer records call
+// for is found, checked (shape, storage, layout, finite values) and the Weights
+// point at it where it lies in the loaded buffer. Only f16 linear weights are
+// copied, widened once to f32 into buffers this module owns.
 
 import { fail } from "../errors";
 import { crc32 } from "./crc32";
@@ -39,7 +41,7 @@ export let vocab = new StringList();
 export let labels = new StringList();
 export let loaded = false;
 
-// Raw views of the loaded file, for format_exports.ts.
+// Raw views of the loaded file, for exports.ts.
 export let configWords: usize = 0;   // u32[CONFIG_WORDS]
 export let layerRecords: usize = 0;  // num_layers records of LAYER_RECORD_SIZE bytes
 export let tensorCount: u32 = 0;

@@ -4,7 +4,7 @@
 // (host/format/writer.ts), the reader (assembly/format) and the tests all walk
 // these tables; nothing else lists tensor names.
 //
-// Imported by both AssemblyScript and TypeScript, so, like format_constants.ts,
+// Imported by both AssemblyScript and TypeScript, so, like format/constants.ts,
 // it uses only what both languages accept: untyped consts of integers, strings
 // and arrays of them.
 //
@@ -18,7 +18,7 @@
 // checkpoint ("" when the family has no such tensor).
 //
 // Adding a family: one more *_CHECKPOINT_NAMES array (and its FAMILY_* code in
-// format_constants.ts), one config parser entry, one forward function. Adding a
+// format/constants.ts), one config parser entry, one forward function. Adding a
 // head or a tensor: one more row in every array, with a T_NEEDS_* bit saying when
 // it is present.
 
