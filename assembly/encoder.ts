@@ -12,7 +12,7 @@
 // is computed exactly as it would be alone, so a batch gives the same logits, bit
 // for bit, as its sequences one at a time.
 import { Config, Weights, LayerWeights, Matrix, RunState } from "./model";
-import { ACT_GELU, ACT_RELU, DTYPE_F16, DTYPE_INT8 } from "./format_constants";
+import { ACT_GELU, ACT_RELU, DTYPE_F16, DTYPE_INT8 } from "./format/constants";
 import { matmul } from "./kernels/matmul";
 import { matmulI8, quantizeRows } from "./kernels/matmul_i8";
 import { addLayerNorm } from "./kernels/layernorm";

@@ -16,7 +16,7 @@ import {
   CFG_HAS_POOLER, CFG_HAS_PRE_CLASSIFIER, CFG_DO_LOWER_CASE, CFG_STRIP_ACCENTS, CFG_TOKENIZE_CHINESE_CHARS,
   CFG_CLEAN_TEXT, CFG_CLS_ID, CFG_SEP_ID, CFG_PAD_ID, CFG_UNK_ID, CFG_MASK_ID, CFG_MAX_LEN,
   CFG_MAX_INPUT_CHARS_PER_WORD, CFG_FLAGS,
-} from "./format_constants";
+} from "./format/constants";
 
 export let config = new Config();
 export let weights = new Weights();

@@ -6,7 +6,7 @@ import {
   loaded, configWords, layerRecords, vocab, tensorCount, tensorTable, tensorNames, dataStart,
   metaStart, metaSize, config, stringPtr, stringLen,
 } from "./format";
-import { CONFIG_WORDS, LAYER_RECORD_SIZE, TENSOR_ENTRY_SIZE, DTYPE_INT8 } from "./format_constants";
+import { CONFIG_WORDS, LAYER_RECORD_SIZE, TENSOR_ENTRY_SIZE, DTYPE_INT8 } from "./format/constants";
 
 export function config_word(i: u32): u32 {
   return loaded && i < <u32>CONFIG_WORDS ? load<u32>(configWords + (i << 2)) : 0;

@@ -56,7 +56,7 @@ import { Tokenizer } from "./tokenizer";
 import { RunState } from "./model";
 import { allocRunState, freeRunState } from "./state";
 import { embed as embedTokens, runLayers, runHead, forward as runForward } from "./encoder";
-import { ARCH_DISTILBERT } from "./format_constants";
+import { ARCH_DISTILBERT } from "./format/constants";
 
 export * from "./format_exports";
 

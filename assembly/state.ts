@@ -7,7 +7,7 @@
 // memory. The region outlives the model and is reused by the next one (grown in
 // place while it is still the top of memory).
 import { Config, Weights, RunState } from "./model";
-import { DTYPE_INT8 } from "./format_constants";
+import { DTYPE_INT8 } from "./format/constants";
 import { QUERY_BLOCK } from "./kernels/attention";
 
 let regionStart: usize = 0;

@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { crc32 as zlibCrc32 } from "node:zlib";
 import asc from "assemblyscript/asc";
-import * as F from "../assembly/format_constants.ts";
+import * as F from "../assembly/format/constants.ts";
 import { expectedTensors, storedAs, writeModel, writeModelUnchecked, compactRanges } from "../host/format/writer.ts";
 import { panelIndex, panelPermutation } from "../host/format/layout.ts";
 import { writeModelFile } from "../host/format/write-file.ts";

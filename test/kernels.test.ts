@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import asc from "assemblyscript/asc";
 import { erf, gelu, geluTanh, hardTopK } from "./helpers/reference-forward.ts";
 import { panelPermutation } from "../host/format/layout.ts";
-import * as F from "../assembly/format_constants.ts";
+import * as F from "../assembly/format/constants.ts";
 
 interface Kernels {
   memory: WebAssembly.Memory;

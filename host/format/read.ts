@@ -7,7 +7,7 @@
 // Loading goes through the instance's load_model, so it replaces whatever model
 // that instance had loaded.
 
-import * as F from "../../assembly/format_constants.ts";
+import * as F from "../../assembly/format/constants.ts";
 import { panelPermutation } from "./layout.ts";
 import type { Arch, HiddenAct, LayerState, Model, ModelConfig, ProblemType, Storage, Tensor } from "./model.ts";
 

@@ -4,7 +4,7 @@
 // boundary and every tensor on a 16-byte boundary of the file, so the runtime can
 // use the weights in place.
 
-import * as F from "../../assembly/format_constants.ts";
+import * as F from "../../assembly/format/constants.ts";
 import { crc32 } from "./crc32.ts";
 import { layerPrefix } from "./model.ts";
 import { panelPermutation } from "./layout.ts";

@@ -6,7 +6,7 @@
 // This is a test tool's view of the file, trusting it (it only ever reads the
 // unmutated seed files); the runtime's reader is assembly/format.ts.
 
-import * as F from "../../assembly/format_constants.ts";
+import * as F from "../../assembly/format/constants.ts";
 import { crc32 } from "../../host/format/crc32.ts";
 
 export interface Section {

@@ -11,7 +11,7 @@
 //              checksums, and some of it loads (a valid but odd model) and must
 //              then run without trapping.
 
-import * as F from "../../assembly/format_constants.ts";
+import * as F from "../../assembly/format/constants.ts";
 import { fixCrcs, parseLayout, readU32, writeU16, writeU32, type Layout } from "./axf-layout.ts";
 
 export type Rand = () => number;
