@@ -8,7 +8,7 @@
 export * from "./runtime/index.ts";
 export { WASM_URL, compileRuntime, loadEngine, loadModelFile } from "./runtime/node.ts";
 export { convertHfDir, ConvertError, type ConvertOptions } from "./convert/index.ts";
-export type { Model, ModelConfig, LayerState, Tensor, Arch, HiddenAct, TokenizerConfig } from "./format/model.ts";
+export type { Model, ModelConfig, LayerState, Tensor, Arch, HiddenAct, TokenizerConfig } from "./model/model.ts";
 export { readModel } from "./format/read.ts";
 export { writeModel, validateModel } from "./format/writer.ts";
 export { writeModelFile } from "./format/write-file.ts";

@@ -18,7 +18,7 @@ import { panelIndex, panelPermutation } from "../host/format/layout.ts";
 import { writeModelFile } from "../host/format/write-file.ts";
 import { readModel, loadIntoWasm, parseRanges, type FormatExports } from "../host/format/read.ts";
 import { crc32 } from "../host/format/crc32.ts";
-import type { Model, Storage } from "../host/format/model.ts";
+import type { Model, Storage } from "../host/model/model.ts";
 import { randomModel, prng, type RandomModelOptions } from "./helpers/random-model.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));

@@ -6,7 +6,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { convertHfDir } from "../convert/index.ts";
 import { writeModelFile } from "../format/write-file.ts";
-import type { Model } from "../format/model.ts";
+import type { Model } from "../model/model.ts";
 import { readModelFile, runEvalCommand, runOptimizeCommand } from "../optimize/commands.ts";
 import type { Summary } from "../optimize/index.ts";
 import { measureLatency } from "./bench.ts";

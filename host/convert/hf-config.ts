@@ -4,7 +4,7 @@
 // as from_pretrained would; present fields must have the right type. The tensor
 // shapes are checked against these numbers later (weights.ts), so a config that
 // disagrees with its checkpoint is caught there.
-import type { Arch, HiddenAct, ModelConfig, ProblemType } from "../format/model.ts";
+import { PROBLEM_TYPES, type Arch, type HiddenAct, type ModelConfig, type ProblemType } from "../model/model.ts";
 import { ConvertError } from "./errors.ts";
 
 export type HfModelConfig = Omit<ModelConfig, "tokenizer">;
@@ -31,7 +31,6 @@ const ACTIVATIONS: Record<string, HiddenAct> = {
   gelu_fast: "gelu_tanh",
 };
 
-const PROBLEM_TYPES: ProblemType[] = ["single_label_classification", "regression", "multi_label_classification"];
 
 // DistilBERT hard-codes nn.LayerNorm(eps=1e-12) and has no config field for it.
 const DISTILBERT_LAYER_NORM_EPS = 1e-12;

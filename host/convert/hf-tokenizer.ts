@@ -19,7 +19,7 @@
 // brackets are punctuation to BERT's pre-tokenizer, so no word ever matches one.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { TokenizerConfig } from "../format/model.ts";
+import type { TokenizerConfig } from "../model/model.ts";
 import { ConvertError } from "./errors.ts";
 
 export interface HfTokenizer {

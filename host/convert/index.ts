@@ -3,7 +3,7 @@
 // tokenizer config files. Every layer comes out dense (all heads, all neurons).
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { LayerState, Model, Storage } from "../format/model.ts";
+import type { LayerState, Model, Storage } from "../model/model.ts";
 import { openCheckpoint } from "./checkpoint.ts";
 import { ConvertError } from "./errors.ts";
 import { parseHfConfig } from "./hf-config.ts";

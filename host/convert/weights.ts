@@ -6,8 +6,8 @@
 // from the bare encoder (no `bert.` / `distilbert.` prefix) still fits. Tensors the
 // model does not use (the `position_ids` buffer, an MLM head...) are skipped unread.
 import { basename } from "node:path";
-import type { Storage, Tensor } from "../format/model.ts";
-import { layerPrefix } from "../format/model.ts";
+import type { Storage, Tensor } from "../model/model.ts";
+import { layerPrefix } from "../model/model.ts";
 import { readCheckpointTensor, type Checkpoint } from "./checkpoint.ts";
 import { ConvertError } from "./errors.ts";
 import type { HfModelConfig } from "./hf-config.ts";

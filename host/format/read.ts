@@ -9,7 +9,8 @@
 
 import * as F from "../../assembly/format/constants.ts";
 import { panelPermutation } from "./layout.ts";
-import type { Arch, HiddenAct, LayerState, Model, ModelConfig, ProblemType, Storage, Tensor } from "./model.ts";
+import { ARCH_CODES, HIDDEN_ACT_CODES, PROBLEM_TYPE_CODES, nameOfCode } from "../model/model.ts";
+import type { Arch, HiddenAct, LayerState, Model, ModelConfig, ProblemType, Storage, Tensor } from "../model/model.ts";
 
 // The raw exports readModel needs (assembly/index.ts + assembly/format_exports.ts).
 // u32 results arrive as signed i32 through raw bindings, hence the `>>> 0`s below.
@@ -88,7 +89,7 @@ function readConfig(w: (i: number) => number): ModelConfig {
   const f32 = new Float32Array(new Uint32Array([w(F.CFG_LAYER_NORM_EPS)]).buffer);
   const sa = w(F.CFG_STRIP_ACCENTS);
   return {
-    arch: (w(F.CFG_ARCH) === F.ARCH_BERT ? "bert" : "distilbert") as Arch,
+    arch: nameOfCode(ARCH_CODES, w(F.CFG_ARCH)) as Arch,
     vocabSize: w(F.CFG_VOCAB_SIZE),
     hiddenSize: w(F.CFG_HIDDEN_SIZE),
     numLayers: w(F.CFG_NUM_LAYERS),
@@ -98,12 +99,8 @@ function readConfig(w: (i: number) => number): ModelConfig {
     maxPosition: w(F.CFG_MAX_POSITION),
     typeVocabSize: w(F.CFG_TYPE_VOCAB_SIZE),
     numLabels: w(F.CFG_NUM_LABELS),
-    problemType: ({
-      [F.PROBLEM_SINGLE_LABEL]: "single_label_classification",
-      [F.PROBLEM_REGRESSION]: "regression",
-      [F.PROBLEM_MULTI_LABEL]: "multi_label_classification",
-    } as Record<number, ProblemType>)[w(F.CFG_PROBLEM_TYPE)],
-    hiddenAct: ({ [F.ACT_GELU]: "gelu", [F.ACT_RELU]: "relu", [F.ACT_GELU_TANH]: "gelu_tanh" } as Record<number, HiddenAct>)[w(F.CFG_HIDDEN_ACT)],
+    problemType: nameOfCode(PROBLEM_TYPE_CODES, w(F.CFG_PROBLEM_TYPE)) as ProblemType,
+    hiddenAct: nameOfCode(HIDDEN_ACT_CODES, w(F.CFG_HIDDEN_ACT)) as HiddenAct,
     layerNormEps: f32[0],
     hasPooler: w(F.CFG_HAS_POOLER) === 1,
     hasPreClassifier: w(F.CFG_HAS_PRE_CLASSIFIER) === 1,

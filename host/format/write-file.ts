@@ -7,7 +7,7 @@ import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { writeModel } from "./writer.ts";
-import type { Model } from "./model.ts";
+import type { Model } from "../model/model.ts";
 
 export async function writeFileAtomic(path: string, data: string | Uint8Array, what = "file"): Promise<void> {
   const tmp = join(dirname(path), `.axformer-tmp-${basename(path)}-${process.pid}-${randomBytes(4).toString("hex")}`);

@@ -6,9 +6,9 @@
 
 import * as F from "../../assembly/format/constants.ts";
 import { crc32 } from "./crc32.ts";
-import { layerPrefix } from "./model.ts";
+import { ARCH_CODES, HIDDEN_ACT_CODES, PROBLEM_TYPE_CODES, STORAGE_BYTES, STORAGE_CODES, layerPrefix } from "../model/model.ts";
 import { panelPermutation } from "./layout.ts";
-import type { LayerState, Model, ModelConfig, Storage, Tensor } from "./model.ts";
+import type { LayerState, Model, ModelConfig, Storage, Tensor } from "../model/model.ts";
 
 // A tensor the format calls for. `quantizable`: weight matrices and the word
 // embedding may be stored f16 or int8; everything else is always f32. `linear`:
@@ -100,13 +100,13 @@ export function validateModel(model: Model): TensorSpec[] {
   for (const k of ["vocabSize", "hiddenSize", "numLayers", "numHeads", "headDim", "intermediateSize", "maxPosition", "numLabels"] as const) {
     need(isCount(c[k]), `config.${k} = ${c[k]} (a positive integer is required)`);
   }
-  need(c.arch === "bert" || c.arch === "distilbert", `config.arch = ${c.arch}`);
+  need(Object.hasOwn(ARCH_CODES, c.arch), `config.arch = ${c.arch}`);
   need(c.headDim * c.numHeads === c.hiddenSize, `config.headDim * config.numHeads = ${c.headDim * c.numHeads}, not hiddenSize ${c.hiddenSize}`);
   need(c.arch === "bert" ? isCount(c.typeVocabSize) : c.typeVocabSize === 0,
     `config.typeVocabSize = ${c.typeVocabSize} (BERT needs at least 1, DistilBERT 0)`);
-  need(c.problemType in PROBLEM_TYPES, `config.problemType = ${c.problemType}`);
+  need(Object.hasOwn(PROBLEM_TYPE_CODES, c.problemType), `config.problemType = ${c.problemType}`);
   need(c.problemType !== "regression" || c.numLabels === 1, `config.numLabels = ${c.numLabels} (regression has one output)`);
-  need(c.hiddenAct in HIDDEN_ACTS, `config.hiddenAct = ${c.hiddenAct}`);
+  need(Object.hasOwn(HIDDEN_ACT_CODES, c.hiddenAct), `config.hiddenAct = ${c.hiddenAct}`);
   need(Number.isFinite(Math.fround(c.layerNormEps)) && Math.fround(c.layerNormEps) > 0, `config.layerNormEps = ${c.layerNormEps}`);
   need(!c.hasPooler || c.arch === "bert", "config.hasPooler is set on a DistilBERT model");
   need(!c.hasPreClassifier || c.arch === "distilbert", "config.hasPreClassifier is set on a BERT model");
@@ -167,14 +167,6 @@ function checkIndices(kept: boolean, idx: number[], limit: number, at: string, n
 
 // ---- encoding -----------------------------------------------------------------
 
-const PROBLEM_TYPES: Record<string, number> = {
-  single_label_classification: F.PROBLEM_SINGLE_LABEL,
-  regression: F.PROBLEM_REGRESSION,
-  multi_label_classification: F.PROBLEM_MULTI_LABEL,
-};
-const HIDDEN_ACTS: Record<string, number> = { gelu: F.ACT_GELU, relu: F.ACT_RELU, gelu_tanh: F.ACT_GELU_TANH };
-const DTYPES: Record<Storage, number> = { f32: F.DTYPE_F32, f16: F.DTYPE_F16, int8: F.DTYPE_INT8 };
-const DTYPE_BYTES: Record<Storage, number> = { f32: 4, f16: 2, int8: 1 };
 
 const align = (n: number) => Math.ceil(n / F.ALIGN) * F.ALIGN;
 const utf8 = new TextEncoder();
@@ -186,7 +178,7 @@ function configWords(c: ModelConfig): Uint32Array {
   const w = new Uint32Array(F.CONFIG_WORDS);
   const t = c.tokenizer;
   f32[0] = c.layerNormEps;
-  w[F.CFG_ARCH] = c.arch === "bert" ? F.ARCH_BERT : F.ARCH_DISTILBERT;
+  w[F.CFG_ARCH] = ARCH_CODES[c.arch];
   w[F.CFG_VOCAB_SIZE] = c.vocabSize;
   w[F.CFG_HIDDEN_SIZE] = c.hiddenSize;
   w[F.CFG_NUM_LAYERS] = c.numLayers;
@@ -196,8 +188,8 @@ function configWords(c: ModelConfig): Uint32Array {
   w[F.CFG_MAX_POSITION] = c.maxPosition;
   w[F.CFG_TYPE_VOCAB_SIZE] = c.typeVocabSize;
   w[F.CFG_NUM_LABELS] = c.numLabels;
-  w[F.CFG_PROBLEM_TYPE] = PROBLEM_TYPES[c.problemType];
-  w[F.CFG_HIDDEN_ACT] = HIDDEN_ACTS[c.hiddenAct];
+  w[F.CFG_PROBLEM_TYPE] = PROBLEM_TYPE_CODES[c.problemType];
+  w[F.CFG_HIDDEN_ACT] = HIDDEN_ACT_CODES[c.hiddenAct];
   w[F.CFG_LAYER_NORM_EPS] = f32bits[0];
   w[F.CFG_HAS_POOLER] = +c.hasPooler;
   w[F.CFG_HAS_PRE_CLASSIFIER] = +c.hasPreClassifier;
@@ -304,7 +296,7 @@ function serialize(model: Model, tensors: { name: string; t: Tensor; storage: St
   let dataSize = 0;
   const placed: Placed[] = tensors.map(({ name, t, storage, layout }) => {
     const n = t.shape.reduce((a, b) => a * b, 1);
-    const p: Placed = { name, t, storage, layout, dataOffset: align(dataSize), dataSize: n * DTYPE_BYTES[storage], scaleOffset: 0, scaleSize: 0 };
+    const p: Placed = { name, t, storage, layout, dataOffset: align(dataSize), dataSize: n * STORAGE_BYTES[storage], scaleOffset: 0, scaleSize: 0 };
     dataSize = p.dataOffset + p.dataSize;
     if (storage === "int8") {
       p.scaleOffset = align(dataSize);
@@ -326,7 +318,7 @@ function serialize(model: Model, tensors: { name: string; t: Tensor; storage: St
     tv.setUint32(o, nameAt, true);
     tv.setUint32(o + 4, names[i].length, true);
     nameAt += names[i].length;
-    tv.setUint32(o + 8, DTYPES[p.storage], true);
+    tv.setUint32(o + 8, STORAGE_CODES[p.storage], true);
     tv.setUint32(o + 12, p.t.shape.length, true);
     p.t.shape.forEach((d, k) => tv.setUint32(o + 16 + 4 * k, d, true));
     tv.setUint32(o + 32, p.dataOffset, true);

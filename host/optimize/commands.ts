@@ -4,7 +4,7 @@
 
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
-import type { Model } from "../format/model.ts";
+import type { Model } from "../model/model.ts";
 import { readModel, type FormatExports } from "../format/read.ts";
 import { writeFileAtomic, writeModelFile } from "../format/write-file.ts";
 import { loadEngine } from "../runtime/node.ts";

@@ -7,8 +7,8 @@
 //   model.classify("a great movie")  // { label, scores, logits }
 //   model.classifyBatch(["a great movie", ["a premise", "a hypothesis"]])  // in input order
 
-export type ProblemType = "single_label_classification" | "regression" | "multi_label_classification";
-const PROBLEM_TYPES: ProblemType[] = ["single_label_classification", "regression", "multi_label_classification"];
+import { PROBLEM_TYPE_CODES, nameOfCode, type ProblemType } from "../model/model.ts";
+export type { ProblemType };
 
 // The raw exports (u32 results arrive as signed i32 through raw bindings: `>>> 0`).
 export interface AxformerExports {
@@ -153,7 +153,7 @@ export class LoadedModel {
     this.maxLen = x.max_len();
     this.vocabSize = x.vocab_size();
     this.typeVocabSize = x.type_vocab_size();
-    this.problemType = PROBLEM_TYPES[x.problem_type()];
+    this.problemType = nameOfCode(PROBLEM_TYPE_CODES, x.problem_type())!;
     this.labels = Array.from({ length: this.numLabels }, (_, i) =>
       decoder.decode(new Uint8Array(x.memory.buffer, x.label_ptr(i) >>> 0, x.label_len(i))));
   }

@@ -12,7 +12,7 @@
 // 1 +- 0.2. Vocab: [PAD] [UNK] [CLS] [SEP] [MASK] (ids 0..4), then `words`.
 
 import { expectedTensors } from "../../host/format/writer.ts";
-import type { Arch, HiddenAct, LayerState, Model, ProblemType, Storage, Tensor } from "../../host/format/model.ts";
+import type { Arch, HiddenAct, LayerState, Model, ProblemType, Storage, Tensor } from "../../host/model/model.ts";
 
 export interface RandomModelOptions {
   arch?: Arch;                  // "bert"
