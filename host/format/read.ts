@@ -8,37 +8,18 @@
 // that instance had loaded.
 
 import * as F from "../../assembly/format/constants.ts";
+import type { AxformerExports } from "../runtime/abi.ts";
+import { f16ToF32 } from "./f16.ts";
 import { panelPermutation } from "./layout.ts";
 import { ARCH_CODES, HIDDEN_ACT_CODES, PROBLEM_TYPE_CODES, nameOfCode } from "../model/model.ts";
 import type { Arch, HiddenAct, LayerState, Model, ModelConfig, ProblemType, Storage, Tensor } from "../model/model.ts";
 
-// The raw exports readModel needs (assembly/index.ts + assembly/format_exports.ts).
-// u32 results arrive as signed i32 through raw bindings, hence the `>>> 0`s below.
-export interface FormatExports {
-  memory: WebAssembly.Memory;
-  alloc_model(size: number): number;
-  load_model(ptr: number, size: number): number;
-  error_ptr(): number;
-  error_len(): number;
-  label_ptr(i: number): number;
-  label_len(i: number): number;
-  config_word(i: number): number;
-  layer_field(i: number, f: number): number;
-  vocab_count(): number;
-  vocab_ptr(i: number): number;
-  vocab_len(i: number): number;
-  tensor_count(): number;
-  tensor_name_ptr(i: number): number;
-  tensor_name_len(i: number): number;
-  tensor_dtype(i: number): number;
-  tensor_ndim(i: number): number;
-  tensor_dim(i: number, d: number): number;
-  tensor_data_ptr(i: number): number;
-  tensor_scales_ptr(i: number): number;
-  tensor_layout(i: number): number;
-  meta_ptr(): number;
-  meta_len(): number;
-}
+// What readModel uses of the wasm ABI (host/runtime/abi.ts, the one typing of it).
+export type FormatExports = Pick<AxformerExports,
+  | "memory" | "alloc_model" | "load_model" | "error_ptr" | "error_len" | "label_ptr" | "label_len"
+  | "config_word" | "layer_field" | "vocab_count" | "vocab_ptr" | "vocab_len" | "tensor_count"
+  | "tensor_name_ptr" | "tensor_name_len" | "tensor_dtype" | "tensor_ndim" | "tensor_dim"
+  | "tensor_data_ptr" | "tensor_scales_ptr" | "tensor_layout" | "meta_ptr" | "meta_len">;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -172,10 +153,4 @@ function readTensor(buffer: ArrayBuffer, dtype: number, shape: number[], ptr: nu
     for (let i = 0; i < n; i++) data[i] = q[perm ? perm[i] : i] * scales[Math.floor(i / cols)];
   }
   return { shape, data, storage };
-}
-
-export function f16ToF32(h: number): number {
-  const e = (h >>> 10) & 0x1f, m = h & 0x3ff;
-  const v = e === 0 ? m * 2 ** -24 : e === 31 ? (m ? NaN : Infinity) : (1024 + m) * 2 ** (e - 25);
-  return h & 0x8000 ? -v : v;
 }

@@ -6,62 +6,16 @@
 
 import * as F from "../../assembly/format/constants.ts";
 import { crc32 } from "./crc32.ts";
-import { ARCH_CODES, HIDDEN_ACT_CODES, PROBLEM_TYPE_CODES, STORAGE_BYTES, STORAGE_CODES, layerPrefix } from "../model/model.ts";
+import { f16FromF32Bits } from "./f16.ts";
+import { ARCH_CODES, HIDDEN_ACT_CODES, PROBLEM_TYPE_CODES, STORAGE_BYTES, STORAGE_CODES } from "../model/model.ts";
+import { expectedTensors, type TensorSpec } from "../model/tensors.ts";
 import { panelPermutation } from "./layout.ts";
 import type { LayerState, Model, ModelConfig, Storage, Tensor } from "../model/model.ts";
-
-// A tensor the format calls for. `quantizable`: weight matrices and the word
-// embedding may be stored f16 or int8; everything else is always f32. `linear`:
-// a linear layer's weight, stored in panels (layout 1) unless the caller asks for rows.
-export interface TensorSpec {
-  name: string;
-  shape: number[];
-  quantizable: boolean;
-  linear: boolean;
-}
 
 // "panels" (the default): linear weights in layout 1, for the runtime's fast
 // kernels; "rows": every tensor row-major (layout 0), for tests of both paths.
 export interface WriteOptions {
   layout?: "panels" | "rows";
-}
-
-// Every tensor of a model with this config and these layer states, in file order;
-// tensors of removed blocks are absent.
-export function expectedTensors(c: ModelConfig, layers: LayerState[]): TensorSpec[] {
-  const H = c.hiddenSize, D = c.headDim;
-  const specs: TensorSpec[] = [];
-  const mat = (name: string, rows: number, cols: number) => specs.push({ name, shape: [rows, cols], quantizable: true, linear: true });
-  const vec = (name: string, n: number) => specs.push({ name, shape: [n], quantizable: false, linear: false });
-  const linear = (name: string, rows: number, cols: number) => { mat(`${name}.weight`, rows, cols); vec(`${name}.bias`, rows); };
-  const layerNorm = (name: string) => { vec(`${name}.weight`, H); vec(`${name}.bias`, H); };
-
-  specs.push({ name: "embeddings.word_embeddings.weight", shape: [c.vocabSize, H], quantizable: true, linear: false });
-  specs.push({ name: "embeddings.position_embeddings.weight", shape: [c.maxPosition, H], quantizable: false, linear: false });
-  if (c.arch === "bert") {
-    specs.push({ name: "embeddings.token_type_embeddings.weight", shape: [c.typeVocabSize, H], quantizable: false, linear: false });
-  }
-  layerNorm("embeddings.LayerNorm");
-  layers.forEach((l, i) => {
-    const p = layerPrefix(i);
-    if (l.hasAttention) {
-      const hd = l.heads.length * D;
-      linear(`${p}attention.self.query`, hd, H);
-      linear(`${p}attention.self.key`, hd, H);
-      linear(`${p}attention.self.value`, hd, H);
-      linear(`${p}attention.output.dense`, H, hd);
-    }
-    layerNorm(`${p}attention.output.LayerNorm`);
-    if (l.hasFfn) {
-      linear(`${p}intermediate.dense`, l.ffnNeurons.length, H);
-      linear(`${p}output.dense`, H, l.ffnNeurons.length);
-    }
-    layerNorm(`${p}output.LayerNorm`);
-  });
-  if (c.hasPooler) linear("pooler.dense", H, H);
-  if (c.hasPreClassifier) linear("pre_classifier", H, H);
-  linear("classifier", c.numLabels, H);
-  return specs;
 }
 
 // How a tensor is stored: its requested storage if the format allows it there, else f32.
@@ -257,29 +211,6 @@ function metaJson(model: Model): Uint8Array {
   return utf8.encode(JSON.stringify({ ...model.meta, layers }));
 }
 
-// f32 bits -> IEEE half bits, round to nearest even, subnormals kept; -1 when
-// the value overflows f16 (|x| >= 65520 rounds past 65504).
-export function f32ToF16(bits: number): number {
-  const sign = (bits >>> 16) & 0x8000;
-  const exp = (bits >>> 23) & 0xff;
-  const mant = bits & 0x7fffff;
-  const e = exp - 127 + 15; // biased f16 exponent
-  let h: number;
-  if (e >= 1) {
-    h = roundShift((e << 23) | mant, 13); // a carry out of the mantissa bumps the exponent, as it should
-  } else if (e >= -10) {
-    h = roundShift(mant | 0x800000, 14 - e); // subnormal: units of 2^-24
-  } else {
-    h = 0; // below half the smallest subnormal (f32 subnormals included)
-  }
-  return h >= 0x7c00 ? -1 : sign | h;
-}
-
-function roundShift(m: number, s: number): number {
-  const q = m >>> s, r = m & ((1 << s) - 1), half = 1 << (s - 1);
-  return r > half || (r === half && q & 1) ? q + 1 : q;
-}
-
 interface Placed {
   name: string;
   t: Tensor;
@@ -383,7 +314,7 @@ function encodeTensor(out: Uint8Array, dataStart: number, p: Placed) {
     const dst = new Uint16Array(out.buffer, at, n);
     const src = new Uint32Array(t.data.buffer, t.data.byteOffset, n);
     for (let i = 0; i < n; i++) {
-      const h = f32ToF16(src[i]);
+      const h = f16FromF32Bits(src[i]);
       if (h < 0) {
         throw new Error(`tensor '${p.name}' at [${Math.floor(i / cols)}, ${i % cols}]: ${t.data[i]} overflows f16 (largest finite 65504); store this tensor as f32 or int8`);
       }
