@@ -8,7 +8,7 @@
 // that instance had loaded.
 
 import * as F from "../../assembly/format/constants.ts";
-import type { AxformerExports } from "../runtime/abi.ts";
+import { LAYER_FIELD, type AxformerExports } from "../runtime/abi.ts";
 import { f16ToF32 } from "./f16.ts";
 import { panelPermutation } from "./layout.ts";
 import { ARCH_CODES, HIDDEN_ACT_CODES, PROBLEM_TYPE_CODES, nameOfCode } from "../model/model.ts";
@@ -107,7 +107,7 @@ function readLayers(wasm: FormatExports, c: ModelConfig, metaLayers: unknown): L
   const fromMeta = Array.isArray(metaLayers) && metaLayers.length === c.numLayers ? metaLayers : null;
   return Array.from({ length: c.numLayers }, (_, i) => {
     const f = (k: number) => wasm.layer_field(i, k) >>> 0;
-    const nHeads = f(2), nNeurons = f(3);
+    const nHeads = f(LAYER_FIELD.numHeads), nNeurons = f(LAYER_FIELD.ffnWidth);
     const m = fromMeta?.[i] as { heads?: unknown; ffnNeurons?: unknown } | undefined;
     const heads = m && Array.isArray(m.heads) ? (m.heads as number[]) : range(nHeads);
     const ffnNeurons = m && typeof m.ffnNeurons === "string" ? parseRanges(m.ffnNeurons) : range(nNeurons);
@@ -115,7 +115,7 @@ function readLayers(wasm: FormatExports, c: ModelConfig, metaLayers: unknown): L
       idx.length === n && idx.every((v, k) => Number.isInteger(v) && v >= 0 && v < limit && (k === 0 || v > idx[k - 1]));
     if (!ok(heads, nHeads, c.numHeads)) throw new Error(`model file: META.layers[${i}].heads does not match the ${nHeads} heads of LAYERS[${i}]`);
     if (!ok(ffnNeurons, nNeurons, c.intermediateSize)) throw new Error(`model file: META.layers[${i}].ffnNeurons does not match the ${nNeurons} neurons of LAYERS[${i}]`);
-    return { hasAttention: f(0) === 1, hasFfn: f(1) === 1, heads, ffnNeurons, hardK: f(4) };
+    return { hasAttention: f(LAYER_FIELD.hasAttention) === 1, hasFfn: f(LAYER_FIELD.hasFfn) === 1, heads, ffnNeurons, hardK: f(LAYER_FIELD.hardK) };
   });
 }
 

@@ -168,11 +168,11 @@ function layerRecords(layers: LayerState[]): Uint8Array {
   const v = new DataView(out.buffer);
   layers.forEach((l, i) => {
     const o = i * F.LAYER_RECORD_SIZE;
-    v.setUint8(o, +l.hasAttention);
-    v.setUint8(o + 1, +l.hasFfn);
-    v.setUint16(o + 2, l.hasAttention ? l.heads.length : 0, true);
-    v.setUint32(o + 4, l.hasFfn ? l.ffnNeurons.length : 0, true);
-    v.setUint32(o + 8, l.hardK, true);
+    v.setUint8(o + F.LR_HAS_ATTENTION, +l.hasAttention);
+    v.setUint8(o + F.LR_HAS_FFN, +l.hasFfn);
+    v.setUint16(o + F.LR_NUM_HEADS, l.hasAttention ? l.heads.length : 0, true);
+    v.setUint32(o + F.LR_FFN_WIDTH, l.hasFfn ? l.ffnNeurons.length : 0, true);
+    v.setUint32(o + F.LR_HARD_K, l.hardK, true);
   });
   return out;
 }
@@ -238,25 +238,25 @@ function serialize(model: Model, tensors: { name: string; t: Tensor; storage: St
   });
 
   const names = placed.map((p) => utf8.encode(p.name));
-  const namesStart = 4 + placed.length * F.TENSOR_ENTRY_SIZE;
+  const namesStart = F.TENSOR_COUNT_SIZE + placed.length * F.TENSOR_ENTRY_SIZE;
   const table = new Uint8Array(namesStart + names.reduce((n, e) => n + e.length, 0));
   const tv = new DataView(table.buffer);
-  tv.setUint32(0, placed.length, true);
+  tv.setUint32(0, placed.length, true); // the tensor count
   let nameAt = 0;
   placed.forEach((p, i) => {
-    const o = 4 + i * F.TENSOR_ENTRY_SIZE;
+    const o = F.TENSOR_COUNT_SIZE + i * F.TENSOR_ENTRY_SIZE;
     table.set(names[i], namesStart + nameAt);
-    tv.setUint32(o, nameAt, true);
-    tv.setUint32(o + 4, names[i].length, true);
+    tv.setUint32(o + F.TE_NAME_OFFSET, nameAt, true);
+    tv.setUint32(o + F.TE_NAME_LEN, names[i].length, true);
     nameAt += names[i].length;
-    tv.setUint32(o + 8, STORAGE_CODES[p.storage], true);
-    tv.setUint32(o + 12, p.t.shape.length, true);
-    p.t.shape.forEach((d, k) => tv.setUint32(o + 16 + 4 * k, d, true));
-    tv.setUint32(o + 32, p.dataOffset, true);
-    tv.setUint32(o + 36, p.dataSize, true);
-    tv.setUint32(o + 40, p.scaleOffset, true);
-    tv.setUint32(o + 44, p.scaleSize, true);
-    tv.setUint32(o + 48, p.layout, true);
+    tv.setUint32(o + F.TE_DTYPE, STORAGE_CODES[p.storage], true);
+    tv.setUint32(o + F.TE_NDIM, p.t.shape.length, true);
+    p.t.shape.forEach((d, k) => tv.setUint32(o + F.TE_DIMS + 4 * k, d, true));
+    tv.setUint32(o + F.TE_DATA_OFFSET, p.dataOffset, true);
+    tv.setUint32(o + F.TE_DATA_SIZE, p.dataSize, true);
+    tv.setUint32(o + F.TE_SCALE_OFFSET, p.scaleOffset, true);
+    tv.setUint32(o + F.TE_SCALE_SIZE, p.scaleSize, true);
+    tv.setUint32(o + F.TE_LAYOUT, p.layout, true);
   });
 
   const cw = configWords(model.config);
@@ -284,18 +284,18 @@ function serialize(model: Model, tensors: { name: string; t: Tensor; storage: St
   for (const s of sections) if (s.bytes) out.set(s.bytes, s.offset);
   for (const p of placed) encodeTensor(out, dataStart, p);
 
-  v.setUint32(0, F.MAGIC, true);
-  v.setUint32(4, F.VERSION, true);
-  v.setUint32(8, end, true);
-  v.setUint32(12, sections.length, true);
+  v.setUint32(F.HDR_MAGIC, F.MAGIC, true);
+  v.setUint32(F.HDR_VERSION, F.VERSION, true);
+  v.setUint32(F.HDR_FILE_SIZE, end, true);
+  v.setUint32(F.HDR_SECTION_COUNT, sections.length, true);
   sections.forEach((s, i) => {
     const o = F.HEADER_SIZE + i * F.SECTION_ENTRY_SIZE;
-    v.setUint32(o, s.kind, true);
-    v.setUint32(o + 4, s.offset, true);
-    v.setUint32(o + 8, s.size, true);
-    v.setUint32(o + 12, crc32(out.subarray(s.offset, s.offset + s.size)), true);
+    v.setUint32(o + F.SEC_KIND, s.kind, true);
+    v.setUint32(o + F.SEC_OFFSET, s.offset, true);
+    v.setUint32(o + F.SEC_SIZE, s.size, true);
+    v.setUint32(o + F.SEC_CRC, crc32(out.subarray(s.offset, s.offset + s.size)), true);
   });
-  v.setUint32(16, crc32(out.subarray(0, tableEnd)), true); // computed while the field is still 0
+  v.setUint32(F.HDR_CRC, crc32(out.subarray(0, tableEnd)), true); // computed while the field is still 0
   return out;
 }
 

@@ -53,6 +53,9 @@ export const WASM_EXPORTS = {
   meta_len: [],
 } as const;
 
+// layer_field(i, f): which field of LAYERS record i.
+export const LAYER_FIELD = { hasAttention: 0, hasFfn: 1, numHeads: 2, ffnWidth: 3, hardK: 4 } as const;
+
 type Numbers<P extends readonly string[]> = { [K in keyof P]: number };
 
 export type AxformerExports = { memory: WebAssembly.Memory } & {
