@@ -7,7 +7,9 @@
 // Loading goes through the instance's load_model, so it replaces whatever model
 // that instance had loaded.
 
+import { readFile } from "node:fs/promises";
 import * as F from "../../assembly/format/constants.ts";
+import { loadEngine } from "../runtime/node.ts";
 import { LAYER_FIELD, type AxformerExports } from "../runtime/abi.ts";
 import { f16ToF32 } from "./f16.ts";
 import { panelPermutation } from "./layout.ts";
@@ -153,4 +155,22 @@ function readTensor(buffer: ArrayBuffer, dtype: number, shape: number[], ptr: nu
     for (let i = 0; i < n; i++) data[i] = q[perm ? perm[i] : i] * scales[Math.floor(i / cols)];
   }
   return { shape, data, storage };
+}
+
+// Reads and parses an .axf file with a throwaway engine (Node only).
+export async function readModelFile(path: string): Promise<Model> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(code === "ENOENT" ? `model file not found: ${path}` : `cannot read model file ${path}: ${(e as Error).message}`);
+  }
+  try {
+    // A throwaway engine: readModel loads the file into it to parse it with the runtime's own reader.
+    const engine = await loadEngine();
+    return readModel(bytes, engine.exports);
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
 }
