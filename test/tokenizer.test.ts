@@ -1,4 +1,4 @@
-// The wasm WordPiece tokenizer (assembly/tokenizer.ts) against Hugging Face.
+// The wasm WordPiece tokenizer (assembly/tokenizer/wordpiece.ts) against Hugging Face.
 //
 // Reference: transformers.js' BertTokenizer, loaded offline from a tokenizer.json and
 // tokenizer_config.json written to a temp dir, with its documented deviations from
