@@ -46,7 +46,7 @@ import {
   lowercase,
   stripAccents,
 } from "./unicode";
-import { Vocab } from "./vocab";
+import { Vocab, countSteps } from "./vocab";
 
 const MAX_SPECIALS = 5;
 const SPACE: u32 = 0x20;
@@ -58,6 +58,12 @@ export class Tokenizer {
   constructor(cfg: Config, vocab: StringList) {
     this.cfg = cfg;
     this.run = new Pipeline(cfg, vocab);
+  }
+
+  // The tokenizer of a loaded model, or null after fail() when the vocabulary
+  // cannot be used.
+  static create(cfg: Config, vocab: StringList): Tokenizer | null {
+    return new Tokenizer(cfg, vocab);
   }
 
   // Frees everything the tokenizer allocated; encode() fails afterwards.
@@ -370,6 +376,7 @@ class Pipeline {
       let end = chars;
       let id = -1;
       while (end > start) {
+        countSteps(1);
         const to = load<u32>(offsets + (<usize>end << 2));
         // No vocabulary token is longer than maxBytes: skip the lookups.
         if (to - from + prefix <= maxBytes) {

@@ -20,6 +20,11 @@ function fnv(h: u32, ptr: usize, len: u32): u32 {
   return h;
 }
 
+// Work counter for tests (test/tokenizer-hardening.test.ts): one per probe.
+export let vocabSteps: u64 = 0;
+export function resetVocabSteps(): void { vocabSteps = 0; }
+@inline export function countSteps(n: u64): void { vocabSteps += n; }
+
 const FNV_HASH_HASH: u32 = ((((FNV_OFFSET ^ HASH) * FNV_PRIME) ^ HASH) * FNV_PRIME);
 
 @unmanaged
@@ -62,6 +67,7 @@ export class Vocab {
   private insert(hash: u32, id: i32): void {
     let i = hash & this.mask;
     while (true) {
+      vocabSteps++;
       const slot = this.slots + (<usize>i << 3);
       const other = load<i32>(slot, 4);
       if (other == EMPTY) {
@@ -95,6 +101,7 @@ export class Vocab {
     const hash = fnv(prefixed ? FNV_HASH_HASH : FNV_OFFSET, ptr, len);
     let i = hash & this.mask;
     while (true) {
+      vocabSteps++;
       const slot = this.slots + (<usize>i << 3);
       const id = load<i32>(slot, 4);
       if (id == EMPTY) return -1;
