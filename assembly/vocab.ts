@@ -14,9 +14,10 @@
 //           the merge sort compares each token at most once as the one moved
 //           (min of the two lengths + 1 bytes), and one pass finds repeats;
 //           memory 12 * N bytes kept, 12 * N more during the sort.
-//   match   per starting position, at most L + 1 bytes walked, each two binary
-//           searches of at most ceil(log2 N) + 1 steps; a word of c characters
-//           costs at most c * (L + 1) * 2 * (ceil(log2 N) + 1) steps, linear in c.
+//   match   per starting position, at most L + 1 bytes walked, each a binary
+//           search and a gallop of at most 3 * (ceil(log2 N) + 1) steps in all; a
+//           word of c characters costs at most c * (L + 1) * 3 * (ceil(log2 N) + 1)
+//           steps, linear in c (and typically a few steps per byte).
 // The old FNV-1a hash table was O(N^2) to build for crafted colliding tokens and
 // the old longest-match loop O(c^2) per word (issue 10, items 3 and 4).
 //
@@ -154,7 +155,19 @@ function lowerBound(sorted: usize, lo: u32, hi: u32, depth: u32, c: u32): u32 {
   return lo;
 }
 
+// Called with lo just found by lowerBound, so the run of byte c is usually short:
+// gallop from lo (1, 2, 4, ... entries) before bisecting, O(log run) steps.
 function upperBound(sorted: usize, lo: u32, hi: u32, depth: u32, c: u32): u32 {
+  let step: u32 = 1;
+  while (step < hi - lo) {
+    countSteps(1);
+    if (keyAt(sorted + <usize>(lo + step - 1) * ENTRY, depth) > <i32>c) {
+      hi = lo + step - 1;
+      break;
+    }
+    lo += step;
+    step <<= 1;
+  }
   while (lo < hi) {
     countSteps(1);
     const mid = lo + ((hi - lo) >> 1);

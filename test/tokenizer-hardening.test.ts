@@ -149,10 +149,14 @@ test("WordPiece work is bounded by word length x longest token, never quadratic 
     const steps = x.steps();
     assert.equal(got, [0, 4, ...new Array(n - 1).fill(5), 1]);
     // Per character at most longest + 1 bytes walked, each narrowing the sorted
-    // vocabulary with two binary searches of at most log2(N) + 1 steps.
-    const bound = n * (longest + 1) * 2 * (log2(tokens.length) + 1);
+    // vocabulary by a binary search and a gallop, 3 * (log2(N) + 1) steps at most.
+    const bound = n * (longest + 1) * 3 * (log2(tokens.length) + 1);
     console.log(`  word of ${n} characters, longest token ${longest} bytes: ${steps} steps (bound ${bound}, quadratic ${n * n / 2})`);
     assert.ok(steps <= bound, `${steps} steps > ${bound}`);
+    // Linear: half the word, half the work (a quadratic loop would do a quarter).
+    x.reset_steps();
+    assert.equal(encode(word.slice(0, n / 2)).ids.length, n / 2 + 2);
+    assert.ok(x.steps() * 2 >= steps * 0.95, `${x.steps()} steps for ${n / 2} characters, ${steps} for ${n}`);
   }
 });
 
