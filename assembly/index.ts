@@ -124,7 +124,8 @@ export function load_model(ptr: usize, size: u32): i32 {
   }
   loaded = true;
   state = s;
-  tokenizer = new Tokenizer(config, vocab);
+  tokenizer = Tokenizer.create(config, vocab);
+  if (!tokenizer) { unload(); return -1; } // fail() has named the repeated token
   return 0;
 }
 

@@ -24,12 +24,12 @@
 // checks run (Unicode tables over every code point, UTF-8 decoding, truncation).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import asc from "assemblyscript/asc";
 import { AutoTokenizer, env } from "@huggingface/transformers";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { compileTestEntry } from "./helpers/compile-as.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SHARED = join(ROOT, "..", "shared");
@@ -41,34 +41,6 @@ if (!HAS_SHARED) {
 }
 
 // ---------------------------------------------------------------- the wasm side
-
-// asc reads the test entry (test/wasm/wordpiece_exports.as, kept out of uvu's and tsc's
-// *.ts globs) as if it were test/wasm/wordpiece_exports.ts.
-async function compileEntry(): Promise<Uint8Array<ArrayBuffer>> {
-  let binary: Uint8Array | null = null;
-  const { error, stderr } = await asc.main(
-    ["test/wasm/wordpiece_exports.ts", "-O3", "--enable", "simd", "--runtime", "incremental", "--outFile", "tokenizer.wasm"],
-    {
-      readFile(name: string, baseDir: string) {
-        let path = join(ROOT, baseDir, name);
-        if (path.endsWith(join("test", "wasm", "wordpiece_exports.ts"))) path = path.replace(/\.ts$/, ".as");
-        try {
-          return readFileSync(path, "utf8");
-        } catch {
-          return null;
-        }
-      },
-      writeFile(name: string, contents: Uint8Array | string) {
-        if (name.endsWith(".wasm")) binary = contents as Uint8Array;
-      },
-      listFiles() {
-        return [];
-      },
-    },
-  );
-  if (error || !binary) throw new Error(`asc failed on test/wasm/wordpiece_exports.as: ${error}\n${stderr}`);
-  return new Uint8Array(binary);
-}
 
 interface Options {
   lowercase: boolean;
@@ -183,7 +155,7 @@ class WasmTokenizer {
   }
 }
 
-const wasmModule = new WebAssembly.Module(await compileEntry());
+const wasmModule = new WebAssembly.Module(await compileTestEntry("wordpiece_exports"));
 const wasm = new WasmTokenizer(wasmModule);
 
 // --------------------------------------------------------------- the reference

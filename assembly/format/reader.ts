@@ -202,7 +202,7 @@ function readConfig(): i32 {
       outOfRange(CFG_UNK_ID, 0, word(CFG_VOCAB_SIZE) - 1) ||
       (word(CFG_MASK_ID) != NO_TOKEN && outOfRange(CFG_MASK_ID, 0, word(CFG_VOCAB_SIZE) - 1)) ||
       outOfRange(CFG_MAX_LEN, 2, min(word(CFG_MAX_POSITION), 1 << 16)) ||
-      outOfRange(CFG_MAX_INPUT_CHARS_PER_WORD, 1, 0xffffffff) ||
+      outOfRange(CFG_MAX_INPUT_CHARS_PER_WORD, 1, 1000) ||
       outOfRange(CFG_FLAGS, 0, 1)) return -1;
   for (let i = CFG_FLAGS + 1; i < CONFIG_WORDS; i++) if (outOfRange(i, 0, 0)) return -1;
   let c = config;
@@ -233,6 +233,7 @@ function readConfig(): i32 {
   c.mask_id = <i32>word(CFG_MASK_ID); // NO_TOKEN becomes -1
   c.max_len = word(CFG_MAX_LEN);
   c.max_input_chars_per_word = word(CFG_MAX_INPUT_CHARS_PER_WORD);
+  c.flags = word(CFG_FLAGS);
   if (<u64>c.head_dim * c.num_heads != c.hidden_size) return fail("CONFIG: head_dim * num_heads = " + (<u64>c.head_dim * c.num_heads).toString() + ", not hidden_size " + c.hidden_size.toString());
   let eps = c.layer_norm_eps;
   if (!isFinite(eps) || eps <= 0) return fail("CONFIG.layer_norm_eps is not a positive finite number");

@@ -15,7 +15,8 @@
 //                   code point per word)
 //   WordPiece       greedy longest-match-first with "##" continuations; a word of
 //                   more than max_input_chars_per_word code points, or one that
-//                   cannot be covered completely, becomes [UNK]
+//                   cannot be covered completely, becomes [UNK]; linear in the
+//                   word's length (bounds in vocab.ts)
 //
 // Where the two Hugging Face implementations disagree, this follows the tokenizers
 // (fast) one, which is what transformers v5 calls BertTokenizer and what
@@ -28,7 +29,7 @@
 // is_other() is Cc|Cf|Co, no Cn) and its CJK list starts extension E at U+2B920
 // instead of U+2B820.
 //
-// Memory: the vocabulary hash table, a word buffer and the second text's ids live
+// Memory: the sorted vocabulary (vocab.ts), a word buffer and the second text's ids live
 // on the heap, allocated once (the word buffer grows with the longest word seen, up
 // to max_input_chars_per_word; the pair buffer on the first pair) and released by
 // dispose(). Nothing is allocated per call.
@@ -58,6 +59,15 @@ export class Tokenizer {
   constructor(cfg: Config, vocab: StringList) {
     this.cfg = cfg;
     this.run = new Pipeline(cfg, vocab);
+  }
+
+  // The tokenizer of a loaded model, or null after fail() when the vocabulary
+  // cannot be used (a repeated token).
+  static create(cfg: Config, vocab: StringList): Tokenizer | null {
+    const t = new Tokenizer(cfg, vocab);
+    if (t.run!.vocab.ok) return t;
+    t.dispose();
+    return null;
   }
 
   // Frees everything the tokenizer allocated; encode() fails afterwards.
@@ -112,9 +122,12 @@ export class Tokenizer {
       store<i32>(ids + (<usize>n << 2), cfg.sep_id);
       n++;
     }
-    // DistilBERT has no token types (Hugging Face's tokenizer returns none), and a
-    // checkpoint with a single type row cannot take type 1: both get type 0 throughout.
-    const secondType: i32 = cfg.type_vocab_size >= 2 ? 1 : 0;
+    // CONFIG.flags bit 0 says every token has type 0 (the writer sets it for
+    // DistilBERT, which has no token types: Hugging Face's tokenizer returns none).
+    // A BERT with a single type row gets type 0 too: Hugging Face's BertTokenizer
+    // would give the pair type 1 and BertEmbeddings would then fail with an index
+    // error; the only row is the one answer that runs (docs/reliability.md).
+    const secondType: i32 = (cfg.flags & 1) == 0 && cfg.type_vocab_size >= 2 ? 1 : 0;
     for (let i: u32 = 0; i < n; i++) store<i32>(types + (<usize>i << 2), i < firstEnd ? 0 : secondType);
     return <i32>n;
   }
@@ -359,32 +372,19 @@ class Pipeline {
       return;
     }
     const vocab = this.vocab;
-    const bytes = this.wordBytes;
-    const offsets = this.wordOffsets;
-    const maxBytes = vocab.maxTokenBytes;
     const first = this.outCount;
     let start: u32 = 0;
     while (start < chars) {
-      const prefix: u32 = start > 0 ? 2 : 0;
-      const from = load<u32>(offsets + (<usize>start << 2));
-      let end = chars;
-      let id = -1;
-      while (end > start) {
-        const to = load<u32>(offsets + (<usize>end << 2));
-        // No vocabulary token is longer than maxBytes: skip the lookups.
-        if (to - from + prefix <= maxBytes) {
-          id = vocab.lookup(prefix != 0, bytes + <usize>from, to - from);
-          if (id >= 0) break;
-        }
-        end--;
-      }
+      // Linear in the word: see the bounds in vocab.ts.
+      const m = vocab.longestMatch(start > 0, this.wordBytes, this.wordOffsets, start, chars);
+      const id = <i32>m;
       if (id < 0) {
         this.outCount = first;
         this.emit(this.unkId);
         return;
       }
       this.emit(id);
-      start = end;
+      start = <u32>(m >> 32);
     }
   }
 
