@@ -15,7 +15,7 @@ import { compileTestEntry } from "./helpers/compile-as.ts";
 import { collidingTokens, randomTokens } from "./helpers/colliding-vocab.ts";
 import { prng, randomModel } from "./helpers/random-model.ts";
 import { parseLayout, writeU32, fixCrcs } from "../scripts/fuzz/axf-layout.ts";
-import * as F from "../assembly/format_constants.ts";
+import * as F from "../assembly/format/constants.ts";
 import { writeModel, writeModelUnchecked } from "../host/format/writer.ts";
 import { loadEngine } from "../host/runtime/node.ts";
 import { AxformerError } from "../host/runtime/index.ts";
