@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { convertHfDir, ConvertError } from "../host/convert/index.ts";
 import { readSafetensorsHeader, readTensorF32 } from "../host/convert/safetensors.ts";
 import type { Model } from "../host/format/model.ts";
+import { absent, skipUnless, SHARED_VOCAB } from "./helpers/needs.ts";
 import {
   encodeSafetensors, encodeSafetensorsRaw, f32ToBf16Bits, f32ToF16Bits, writeHfCheckpoint,
   type HfCheckpoint, type HfCheckpointOptions,
@@ -469,14 +470,9 @@ test("missing or broken config.json", async () => {
   await rejects(convertHfDir(ck.dir), "config.json");
 });
 
-test("the real bert-base-uncased vocab.txt (../shared)", async () => {
-  const vocabPath = join(ROOT, "../shared/models/bert-base-uncased-vocab/vocab.txt");
-  if (!existsSync(vocabPath)) {
-    console.log("  skipped: ../shared/models/bert-base-uncased-vocab/vocab.txt is absent");
-    return;
-  }
+skipUnless(test, absent(SHARED_VOCAB))("the real bert-base-uncased vocab.txt (../shared)", async () => {
   const ck = make({ vocab: ["[PAD]"], vocabSize: 30522, hiddenSize: 4, numHeads: 1, intermediateSize: 4, numLayers: 1 });
-  writeFileSync(join(ck.dir, "vocab.txt"), readFileSync(vocabPath));
+  writeFileSync(join(ck.dir, "vocab.txt"), readFileSync(SHARED_VOCAB));
   const m = await convertHfDir(ck.dir);
   const t = m.config.tokenizer;
   assert.equal([t.padId, t.unkId, t.clsId, t.sepId, t.maskId], [0, 100, 101, 102, 103]);
@@ -568,10 +564,6 @@ function erf(x: number): number {
 
 const PARITY = join(ROOT, "test/fixtures/parity");
 test("torch-made fixtures convert and reproduce torch's logits", async () => {
-  if (!existsSync(PARITY)) {
-    console.log("  skipped: test/fixtures/parity is absent");
-    return;
-  }
   const dirs = readdirSync(PARITY).filter((d) => existsSync(join(PARITY, d, "config.json")));
   assert.ok(dirs.length > 0);
   for (const d of dirs) {
