@@ -484,7 +484,7 @@ skipUnless(test, absent(SHARED_VOCAB))("the real bert-base-uncased vocab.txt (..
 // ---------------------------------------------------------------- torch-made fixtures
 
 // A plain float64 forward pass of the converted model, to hold the converter's
-// mapping against the logits torch computed (in float64) for the same checkpoint:
+// mapping against the logits transformers computed (in float64) for the same checkpoint:
 // any misplaced or mis-widened tensor moves them far beyond the 1e-9 allowed.
 function referenceLogits(m: Model, ids: number[], types: number[]): number[] {
   const c = m.config, H = c.hiddenSize, D = c.headDim, N = ids.length;
@@ -563,7 +563,7 @@ function erf(x: number): number {
 }
 
 const PARITY = join(ROOT, "test/fixtures/parity");
-test("torch-made fixtures convert and reproduce torch's logits", async () => {
+test("the parity fixtures convert and reproduce transformers' logits", async () => {
   const dirs = readdirSync(PARITY).filter((d) => existsSync(join(PARITY, d, "config.json")));
   assert.ok(dirs.length > 0);
   for (const d of dirs) {
@@ -574,7 +574,7 @@ test("torch-made fixtures convert and reproduce torch's logits", async () => {
     for (const g of golden) {
       const got = referenceLogits(m, g.input_ids, g.token_type_ids);
       assert.is(got.length, g.logits.length, d);
-      got.forEach((v, i) => assert.ok(Math.abs(v - g.logits[i]) < 1e-9 * Math.max(1, Math.abs(g.logits[i])), `${d}: logit ${i} is ${v}, torch says ${g.logits[i]}`));
+      got.forEach((v, i) => assert.ok(Math.abs(v - g.logits[i]) < 1e-9 * Math.max(1, Math.abs(g.logits[i])), `${d}: logit ${i} is ${v}, transformers says ${g.logits[i]}`));
     }
   }
 });
