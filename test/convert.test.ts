@@ -9,11 +9,11 @@ import { fileURLToPath } from "node:url";
 import { convertHfDir, ConvertError } from "../host/convert/index.ts";
 import { readSafetensorsHeader, readTensorF32 } from "../host/convert/safetensors.ts";
 import type { Model } from "../host/format/model.ts";
-import { absent, skipUnless, SHARED_VOCAB } from "./helpers/needs.ts";
 import {
   encodeSafetensors, encodeSafetensorsRaw, f32ToBf16Bits, f32ToF16Bits, writeHfCheckpoint,
   type HfCheckpoint, type HfCheckpointOptions,
 } from "./helpers/hf-checkpoint.ts";
+import { absent, skipUnless, SHARED_VOCAB } from "./helpers/needs.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const temps: string[] = [];
