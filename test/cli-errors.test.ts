@@ -202,9 +202,14 @@ test("optimize killed the moment it starts writing: the output is whole or absen
   const c = cli(opt("c.axf"));
   const rc = await c;
   watcher.close();
+  // The kill must have happened, and before the process finished: were the output not
+  // written through a temp file, no kill would come and nothing below would be tested.
+  assert.ok(killedAt, `no .axformer-tmp-c.axf* file appeared while optimize wrote c.axf (exit ${rc.code}): the write is not atomic`);
+  assert.is(rc.signal, "SIGKILL", `optimize finished (exit ${rc.code}) before the SIGKILL sent when ${killedAt} appeared`);
   const after = leftovers("c.axf");
   assert.equal(after.other, []);
   const killedOutput = after.outputs.includes("c.axf") ? readFileSync(p("c.axf")) : null;
+  const killedReport = after.outputs.includes("c.axf.json") ? readFileSync(p("c.axf.json"), "utf8") : null;
   // Two full runs (one of them the restart of the killed one), in parallel.
   const [d, e] = await Promise.all([cli(opt("c.axf")), cli(opt("e.axf"))]);
   assert.is(d.code, 0, d.stderr);
@@ -216,6 +221,9 @@ test("optimize killed the moment it starts writing: the output is whole or absen
   // Whatever the kill hit: the killed run's output, if it got written, was already complete
   // (rename is atomic), and only its temp files may remain, under the documented pattern.
   if (killedOutput) assert.ok(Buffer.compare(killedOutput, eBytes) === 0, `the killed run left a partial c.axf (${rc.signal ?? rc.code}, ${killedAt})`);
+  // Its report, if written, is whole: the rerun's, but for the time the search took.
+  const untimed = (text: string) => ({ ...JSON.parse(text), seconds: 0 });
+  if (killedReport) assert.equal(untimed(killedReport), untimed(readFileSync(p("c.axf.json"), "utf8")), `the killed run left a partial c.axf.json (${killedAt})`);
   for (const t of after.temps) assert.match(t, new RegExp(`^\\.axformer-tmp-c\\.axf(\\.json)?-${c.child.pid}-[0-9a-f]{8}$`));
 });
 

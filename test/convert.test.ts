@@ -13,6 +13,7 @@ import {
   encodeSafetensors, encodeSafetensorsRaw, f32ToBf16Bits, f32ToF16Bits, writeHfCheckpoint,
   type HfCheckpoint, type HfCheckpointOptions,
 } from "./helpers/hf-checkpoint.ts";
+import { absent, skipUnless, SHARED_VOCAB } from "./helpers/needs.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const temps: string[] = [];
@@ -469,14 +470,9 @@ test("missing or broken config.json", async () => {
   await rejects(convertHfDir(ck.dir), "config.json");
 });
 
-test("the real bert-base-uncased vocab.txt (../shared)", async () => {
-  const vocabPath = join(ROOT, "../shared/models/bert-base-uncased-vocab/vocab.txt");
-  if (!existsSync(vocabPath)) {
-    console.log("  skipped: ../shared/models/bert-base-uncased-vocab/vocab.txt is absent");
-    return;
-  }
+skipUnless(test, absent(SHARED_VOCAB))("the real bert-base-uncased vocab.txt (../shared)", async () => {
   const ck = make({ vocab: ["[PAD]"], vocabSize: 30522, hiddenSize: 4, numHeads: 1, intermediateSize: 4, numLayers: 1 });
-  writeFileSync(join(ck.dir, "vocab.txt"), readFileSync(vocabPath));
+  writeFileSync(join(ck.dir, "vocab.txt"), readFileSync(SHARED_VOCAB));
   const m = await convertHfDir(ck.dir);
   const t = m.config.tokenizer;
   assert.equal([t.padId, t.unkId, t.clsId, t.sepId, t.maskId], [0, 100, 101, 102, 103]);
@@ -488,7 +484,7 @@ test("the real bert-base-uncased vocab.txt (../shared)", async () => {
 // ---------------------------------------------------------------- torch-made fixtures
 
 // A plain float64 forward pass of the converted model, to hold the converter's
-// mapping against the logits torch computed (in float64) for the same checkpoint:
+// mapping against the logits transformers computed (in float64) for the same checkpoint:
 // any misplaced or mis-widened tensor moves them far beyond the 1e-9 allowed.
 function referenceLogits(m: Model, ids: number[], types: number[]): number[] {
   const c = m.config, H = c.hiddenSize, D = c.headDim, N = ids.length;
@@ -567,11 +563,7 @@ function erf(x: number): number {
 }
 
 const PARITY = join(ROOT, "test/fixtures/parity");
-test("torch-made fixtures convert and reproduce torch's logits", async () => {
-  if (!existsSync(PARITY)) {
-    console.log("  skipped: test/fixtures/parity is absent");
-    return;
-  }
+test("the parity fixtures convert and reproduce transformers' logits", async () => {
   const dirs = readdirSync(PARITY).filter((d) => existsSync(join(PARITY, d, "config.json")));
   assert.ok(dirs.length > 0);
   for (const d of dirs) {
@@ -582,7 +574,7 @@ test("torch-made fixtures convert and reproduce torch's logits", async () => {
     for (const g of golden) {
       const got = referenceLogits(m, g.input_ids, g.token_type_ids);
       assert.is(got.length, g.logits.length, d);
-      got.forEach((v, i) => assert.ok(Math.abs(v - g.logits[i]) < 1e-9 * Math.max(1, Math.abs(g.logits[i])), `${d}: logit ${i} is ${v}, torch says ${g.logits[i]}`));
+      got.forEach((v, i) => assert.ok(Math.abs(v - g.logits[i]) < 1e-9 * Math.max(1, Math.abs(g.logits[i])), `${d}: logit ${i} is ${v}, transformers says ${g.logits[i]}`));
     }
   }
 });

@@ -2,9 +2,8 @@
 // errors naming file:line) and the metrics, checked against their definitions.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { loadDataset, parseCsv, parseDataset } from "../host/optimize/datasets.ts";
+import { absent, skipUnless, SHARED_DATA } from "./helpers/needs.ts";
 import { accuracy, crossEntropy, f1, matthews, pearson, ranks, scoreRows, spearman } from "../host/optimize/metrics.ts";
 
 const BIN = { labels: ["LABEL_0", "LABEL_1"], problemType: "single_label_classification" as const };
@@ -100,12 +99,8 @@ test("generic columns by index for files without a header", () => {
   assert.equal(d.rows.map((r) => [r.text, r.label]), [["some text", 1]]);
 });
 
-const shared = fileURLToPath(new URL("../../shared/data/", import.meta.url));
-test("the GLUE files in ../shared/data parse (skipped when absent)", () => {
-  if (!existsSync(shared)) {
-    console.log("  (skipped: ../shared/data is absent)");
-    return;
-  }
+const shared = SHARED_DATA + "/";
+skipUnless(test, absent(SHARED_DATA))("the GLUE files in ../shared/data parse", () => {
   const cases: Array<[string, string, typeof BIN, number]> = [
     ["sst2/val.tsv", "sst2", BIN, 6735], ["cola/val.tsv", "cola", BIN, 1301], ["cola/dev.tsv", "cola", BIN, 1043],
     ["rte/val.tsv", "rte", ENT, 363], ["rte/dev.tsv", "rte", ENT, 277], ["wnli/val.tsv", "wnli", BIN, 117],

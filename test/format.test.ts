@@ -435,10 +435,7 @@ test("writeModelFile writes atomically and cleans up on failure", async () => {
 
 test("the shipped runtime (build/axformer.wasm) reads what the writer writes", async () => {
   const path = join(ROOT, "build/axformer.wasm");
-  if (!existsSync(path)) {
-    console.log("  skipped: build/axformer.wasm is not built (npm run asbuild)");
-    return;
-  }
+  assert.ok(existsSync(path), "build/axformer.wasm is not built: run npm run asbuild (npm test does, in pretest)");
   const module = await WebAssembly.compile(readFileSync(path));
   const env: Record<string, WebAssembly.ImportValue> = {};
   for (const i of WebAssembly.Module.imports(module)) {

@@ -1,7 +1,8 @@
-// End-to-end parity with PyTorch: each Hugging Face folder in test/fixtures/parity is
-// converted, written as .axf, loaded into the wasm runtime and run on the golden
-// inputs; the logits must match the float64 references that
-// scripts/parity/make_fixtures.py computed from the stored weights.
+// End-to-end parity with Hugging Face transformers: each folder in test/fixtures/parity
+// is converted, written as .axf, loaded into the wasm runtime and run on the golden
+// inputs; the logits must match the float64 references that transformers'
+// Bert/DistilBertForSequenceClassification computed from the stored weights
+// (scripts/parity/make_fixtures.py, which says how to rerun it).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readdirSync, readFileSync } from "node:fs";
@@ -39,7 +40,7 @@ const dirs = readdirSync(FIXTURES, { withFileTypes: true })
 
 test("the fixture set is present", () => {
   for (const name of ["bert-f32", "bert-f16", "bert-bf16", "bert-sharded", "distilbert-f32", "distilbert-f16"]) {
-    assert.ok(dirs.includes(name), `missing fixture ${name}: run /usr/bin/python3 scripts/parity/make_fixtures.py`);
+    assert.ok(dirs.includes(name), `missing fixture ${name}: see scripts/parity/make_fixtures.py`);
   }
 });
 
@@ -70,7 +71,7 @@ function maxDiff(
 
 for (const name of dirs) {
   const dir = join(FIXTURES, name);
-  test(`${name}: logits match PyTorch (f32 <= ${F32_BOUND}, f16 storage <= ${F16_BOUND})`, async () => {
+  test(`${name}: logits match transformers (f32 <= ${F32_BOUND}, f16 storage <= ${F16_BOUND})`, async () => {
     const cases: GoldenCase[] = JSON.parse(readFileSync(join(dir, "golden.json"), "utf8"));
     assert.ok(cases.length > 0, `${name}: golden.json has no cases`);
     const engine = await loadEngine();

@@ -53,93 +53,96 @@ const PACK = memory.data<u8>([
   return <u32>popcnt(mask);
 }
 
-export function topK(p: usize, n: u32, k: u32, idx: usize, scratch: usize): u32 {
-  let need = k;       // how many of the current candidates are still to be kept
-  let prefix: u32 = 0;
-  let count = n;      // candidates: p on the first pass, scratch after
-  let src = p;
+// Phase 1, the first pass: histogram of the top 8 bits of all n values, split four
+// ways (value j counts in hist[j % 4]).
+@inline function histogramExponents(p: usize, n: u32): void {
+  clear(hist, 4 * 256 << 2);
   const n4 = n & ~3;
-  for (let pass = 0; pass < 7; pass++) {
-    // Digits: bits 23..30 (the sign bit is 0), then 19..22, 15..18, 11..14, 7..10, 3..6, 0..2.
-    const shift: u32 = pass == 0 ? 23 : pass == 6 ? 0 : 23 - 4 * pass;
-    const mask: u32 = pass == 0 ? 0xff : pass == 6 ? 0x7 : 0xf;
-    let c: u32; // how many values fall in bucket d
-    let d: u32 = pass == 0 ? 0x7f : mask, above: u32 = 0;
-    if (pass == 0) {
-      clear(hist, 4 * 256 << 2);
-      let j: u32 = 0;
-      for (; j < n4; j += 4) {
-        const q = p + (<usize>j << 2);
-        const b0 = hist + (<usize>(load<u32>(q) >> 23) << 2);
-        const b1 = hist + (256 << 2) + (<usize>(load<u32>(q, 4) >> 23) << 2);
-        const b2 = hist + (512 << 2) + (<usize>(load<u32>(q, 8) >> 23) << 2);
-        const b3 = hist + (768 << 2) + (<usize>(load<u32>(q, 12) >> 23) << 2);
-        store<u32>(b0, load<u32>(b0) + 1);
-        store<u32>(b1, load<u32>(b1) + 1);
-        store<u32>(b2, load<u32>(b2) + 1);
-        store<u32>(b3, load<u32>(b3) + 1);
-      }
-      for (; j < n; j++) {
-        const b = hist + (<usize>(load<u32>(p + (<usize>j << 2)) >> 23) << 2);
-        store<u32>(b, load<u32>(b) + 1);
-      }
-      // The bucket that holds the need-th largest; all in higher buckets are kept.
-      // (Probabilities are <= 1.0, so the top digit is at most 0x7f.)
-      while (true) {
-        const b = hist + (<usize>d << 2);
-        c = load<u32>(b) + load<u32>(b, 256 << 2) + load<u32>(b, 512 << 2) + load<u32>(b, 768 << 2);
-        if (above + c >= need) break;
-        above += c;
-        d--;
-      }
-    } else {
-      clear(hist, 16 << 2);
-      for (let j: u32 = 0; j < count; j++) {
-        const b = hist + (<usize>((load<u32>(src + (<usize>j << 2)) >> shift) & mask) << 2);
-        store<u32>(b, load<u32>(b) + 1);
-      }
-      while (true) {
-        c = load<u32>(hist + (<usize>d << 2));
-        if (above + c >= need) break;
-        above += c;
-        d--;
-      }
-    }
-    need -= above;
-    prefix |= d << shift;
-    // Done when the digits are exhausted, or when all of bucket d is kept (then
-    // t = prefix with zero low bits selects exactly the kept values below).
-    if (pass == 6 || c == need) break;
-    // Copy the candidates of bucket d (values) to the front of scratch.
-    let m: u32 = 0;
-    if (pass == 0) {
-      const dv = i32x4.splat(d);
-      let j: u32 = 0;
-      for (; j < n4; j += 4) {
-        const v = v128.load(p + (<usize>j << 2));
-        m += pack(scratch + (<usize>m << 2), v, i32x4.bitmask(i32x4.eq(i32x4.shr_u(v, 23), dv)));
-      }
-      for (; j < n; j++) {
-        const v = load<u32>(p + (<usize>j << 2));
-        store<u32>(scratch + (<usize>m << 2), v);
-        m += <u32>((v >> 23) == d);
-      }
-    } else {
-      for (let j: u32 = 0; j < count; j++) {
-        const v = load<u32>(src + (<usize>j << 2));
-        store<u32>(scratch + (<usize>m << 2), v);
-        m += <u32>(((v >> shift) & mask) == d);
-      }
-    }
-    count = m;
-    src = scratch;
+  let j: u32 = 0;
+  for (; j < n4; j += 4) {
+    const q = p + (<usize>j << 2);
+    const b0 = hist + (<usize>(load<u32>(q) >> 23) << 2);
+    const b1 = hist + (256 << 2) + (<usize>(load<u32>(q, 4) >> 23) << 2);
+    const b2 = hist + (512 << 2) + (<usize>(load<u32>(q, 8) >> 23) << 2);
+    const b3 = hist + (768 << 2) + (<usize>(load<u32>(q, 12) >> 23) << 2);
+    store<u32>(b0, load<u32>(b0) + 1);
+    store<u32>(b1, load<u32>(b1) + 1);
+    store<u32>(b2, load<u32>(b2) + 1);
+    store<u32>(b3, load<u32>(b3) + 1);
   }
-  // prefix is the bit pattern of the k-th largest value t; `need` of the values
-  // equal to t are kept, the lowest-indexed ones. (As i32 the bit patterns of
-  // values >= 0 order like the values.)
-  const t = prefix;
+  for (; j < n; j++) {
+    const b = hist + (<usize>(load<u32>(p + (<usize>j << 2)) >> 23) << 2);
+    store<u32>(b, load<u32>(b) + 1);
+  }
+}
+
+// Phase 1, later passes: histogram (in hist[0][0, 16)) of the digit (v >> shift) & mask
+// of the `count` candidates at src.
+@inline function histogramDigits(src: usize, count: u32, shift: u32, mask: u32): void {
+  clear(hist, 16 << 2);
+  for (let j: u32 = 0; j < count; j++) {
+    const b = hist + (<usize>((load<u32>(src + (<usize>j << 2)) >> shift) & mask) << 2);
+    store<u32>(b, load<u32>(b) + 1);
+  }
+}
+
+// How many values fall in bucket d (summed over the four histograms of the first pass).
+@inline function bucketCount(d: u32, split: bool): u32 {
+  const b = hist + (<usize>d << 2);
+  return split ? load<u32>(b) + load<u32>(b, 256 << 2) + load<u32>(b, 512 << 2) + load<u32>(b, 768 << 2) : load<u32>(b);
+}
+
+// Phase 2: the bucket that holds the need-th largest, walking down from bucket `top`;
+// all in higher buckets are kept. Returns the bucket in the low 32 bits and how many
+// values lie above it in the high 32.
+@inline function selectBucket(top: u32, need: u32, split: bool): u64 {
+  let d = top, above: u32 = 0;
+  while (true) {
+    const c = bucketCount(d, split);
+    if (above + c >= need) break;
+    above += c;
+    d--;
+  }
+  return (<u64>above << 32) | d;
+}
+
+// Phase 3, the first pass: copies the values of all n whose top 8 bits are d to the
+// front of scratch; returns how many.
+@inline function copyExponentBucket(p: usize, n: u32, d: u32, scratch: usize): u32 {
+  const n4 = n & ~3;
+  const dv = i32x4.splat(d);
+  let m: u32 = 0;
+  let j: u32 = 0;
+  for (; j < n4; j += 4) {
+    const v = v128.load(p + (<usize>j << 2));
+    m += pack(scratch + (<usize>m << 2), v, i32x4.bitmask(i32x4.eq(i32x4.shr_u(v, 23), dv)));
+  }
+  for (; j < n; j++) {
+    const v = load<u32>(p + (<usize>j << 2));
+    store<u32>(scratch + (<usize>m << 2), v);
+    m += <u32>((v >> 23) == d);
+  }
+  return m;
+}
+
+// Phase 3, later passes: keeps (in place at the front of scratch) the candidates whose
+// digit is d; returns how many.
+@inline function copyDigitBucket(src: usize, count: u32, shift: u32, mask: u32, d: u32, scratch: usize): u32 {
+  let m: u32 = 0;
+  for (let j: u32 = 0; j < count; j++) {
+    const v = load<u32>(src + (<usize>j << 2));
+    store<u32>(scratch + (<usize>m << 2), v);
+    m += <u32>(((v >> shift) & mask) == d);
+  }
+  return m;
+}
+
+// Phase 4: t is the bit pattern of the k-th largest value; writes to idx the index of
+// every value above t and of the lowest-indexed `ties` values equal to it. (As i32 the
+// bit patterns of values >= 0 order like the values.) Returns how many (k).
+@inline function writeKept(p: usize, n: u32, t: u32, ties: u32, idx: usize): u32 {
+  const n4 = n & ~3;
   const tv = i32x4.splat(t);
-  let ties = need;
   let m: u32 = 0;
   let j: u32 = 0;
   let lanes = i32x4(0, 1, 2, 3);
@@ -163,4 +166,31 @@ export function topK(p: usize, n: u32, k: u32, idx: usize, scratch: usize): u32 
     ties -= eq;
   }
   return m;
+}
+
+export function topK(p: usize, n: u32, k: u32, idx: usize, scratch: usize): u32 {
+  let need = k;       // how many of the current candidates are still to be kept
+  let prefix: u32 = 0;
+  let count = n;      // candidates: p on the first pass, scratch after
+  let src = p;
+  for (let pass = 0; pass < 7; pass++) {
+    // Digits: bits 23..30 (the sign bit is 0), then 19..22, 15..18, 11..14, 7..10, 3..6, 0..2.
+    const shift: u32 = pass == 0 ? 23 : pass == 6 ? 0 : 23 - 4 * pass;
+    const mask: u32 = pass == 0 ? 0xff : pass == 6 ? 0x7 : 0xf;
+    const split = pass == 0;
+    if (split) histogramExponents(p, n);
+    else histogramDigits(src, count, shift, mask);
+    // (Probabilities are <= 1.0, so the top digit is at most 0x7f.)
+    const picked = selectBucket(split ? 0x7f : mask, need, split);
+    const d = <u32>picked;
+    need -= <u32>(picked >> 32);
+    prefix |= d << shift;
+    // Done when the digits are exhausted, or when all of bucket d is kept (then
+    // t = prefix with zero low bits selects exactly the kept values below).
+    if (pass == 6 || bucketCount(d, split) == need) break;
+    count = split ? copyExponentBucket(p, n, d, scratch) : copyDigitBucket(src, count, shift, mask, d, scratch);
+    src = scratch;
+  }
+  // prefix is the bit pattern of the k-th largest value; `need` of its equals are kept.
+  return writeKept(p, n, prefix, need, idx);
 }

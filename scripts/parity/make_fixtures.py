@@ -1,9 +1,23 @@
 """Golden parity fixtures: tiny random-weight BERT / DistilBERT sequence classifiers in the
-exact Hugging Face folder layout, plus reference logits computed in float64 by PyTorch.
+exact Hugging Face folder layout, plus reference logits computed in float64 by Hugging Face
+`transformers` itself.
 
-Usage (from the project root; needs PyTorch, not `transformers`):
+Needs a Python with torch, transformers and safetensors. The committed goldens were made
+with torch 2.13.0+cpu and transformers 5.18.0 (4.57.6 works the same way, but its
+huggingface-hub<1.0 is not in this machine's wheel cache), installed offline with
+`python3.11 -m venv V && V/bin/pip install --index-url file:///opt/pypi/simple
+--extra-index-url file:///opt/pypi-more/simple "torch==2.13.0+cpu" "transformers==5.18.0" safetensors`.
+From the project root (V/bin/python for /work/venv/bin/python if that is where they are):
 
-    /usr/bin/python3 scripts/parity/make_fixtures.py
+    /work/venv/bin/python scripts/parity/make_fixtures.py --goldens   # the usual rerun
+    /work/venv/bin/python scripts/parity/make_fixtures.py             # rebuild everything
+    ... [--out DIR]                                                    # elsewhere than test/fixtures/parity
+
+`--goldens` keeps the committed checkpoints and inputs byte for byte and recomputes only
+the logits of golden.json from them. A full rebuild also writes the checkpoints anew from
+fixed seeds; whether its bytes match the committed ones depends on torch's random
+generator staying the same across versions (torch 1.13 and 2.13 agree), so check
+`git status` after it.
 
 Output: test/fixtures/parity/<name>/ for each variant in VARIANTS below, holding
     config.json                 as transformers writes it
@@ -11,14 +25,16 @@ Output: test/fixtures/parity/<name>/ for each variant in VARIANTS below, holding
     vocab.txt                   a compact WordPiece vocabulary (the same for all)
     tokenizer_config.json       (+ special_tokens_map.json)
     golden.json                 [{input_ids, token_type_ids, logits}, ...]
-Run time: about 1 s on 2 cores (up to 10 s when the machine is busy). The output is
-deterministic (fixed seeds), so a rerun rewrites identical bytes; the whole tree stays
-under 1.5 MB (about 950 KiB).
+Run time: a few seconds. The whole tree stays under 1.5 MB (about 950 KiB).
 
-The goldens come from a plain-torch forward pass over the STORED weights (after their
-f16/bf16 rounding), in float64, so they are exact references for any f32 runtime.
-The forward pass is checked on every case against a second, independent formulation
-(all heads at once with einsum, torch's own layer_norm/softmax) before anything is written.
+The goldens are the logits of BertForSequenceClassification /
+DistilBertForSequenceClassification.from_pretrained(<fixture folder>) in float64
+(`model.double()`, eager attention) over the STORED weights (after their f16/bf16
+rounding), so they are exact references for any f32 runtime, and a misreading of Hugging
+Face's model shared by this script and the runtime cannot hide in them. Two plain-torch
+forward passes written here from the stored tensors (one head at a time, and all heads
+at once with einsum) must agree with transformers to 1e-10 on every case before anything
+is written: a cross-check of the loading (every tensor used, none left to random init).
 Stored f16/bf16 values are exactly representable in f32, so one bound (1e-4) holds for
 every fixture; the script also prints how far logits move when the converter rounds the
 weight matrices to f16 itself (the parity test's looser f16 bound).
@@ -34,8 +50,12 @@ import time
 
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
+from transformers import BertForSequenceClassification, DistilBertForSequenceClassification
+from transformers.utils import logging as hf_logging
 
-torch.set_num_threads(2)
+torch.set_num_threads(1)  # the machine is shared
+hf_logging.disable_progress_bar()
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(ROOT, "test", "fixtures", "parity")
@@ -481,15 +501,54 @@ def build(v, seed):
         write_json(os.path.join(d, "model.safetensors.index.json"),
                    {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))})
 
-    cases, worst_f16, spread = [], 0.0, 0.0
+    write_goldens(v, d, make_cases(gen))
+    return folder_size(d)
+
+
+# ---------------------------------------------------------------------------------------
+# Goldens: transformers' logits, cross-checked against the two forward passes above.
+
+
+def hf_model(v, d):
+    """The fixture folder as transformers loads it, in float64."""
+    cls = BertForSequenceClassification if v["arch"] == "bert" else DistilBertForSequenceClassification
+    model, info = cls.from_pretrained(d, attn_implementation="eager", output_loading_info=True)
+    # A tensor transformers did not find would be randomly initialised, not read.
+    assert not info["missing_keys"] and not info["mismatched_keys"], f"{v['name']}: {info}"
+    return model.double().eval()
+
+
+def hf_logits(v, model, ids, tts):
+    """logits [C] (float64) of one sequence, no padding."""
+    kwargs = dict(input_ids=torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long))
+    if v["arch"] == "bert":
+        kwargs["token_type_ids"] = torch.tensor([tts])
+    with torch.no_grad():
+        return model(**kwargs).logits[0]
+
+
+def stored_weights(d):
+    """{hf_name: float64 tensor} read from the folder's safetensors file(s)."""
+    w = {}
+    for f in sorted(os.listdir(d)):
+        if f.endswith(".safetensors"):
+            w.update({k: t.to(torch.float64) for k, t in load_file(os.path.join(d, f)).items() if t.is_floating_point()})
+    return w
+
+
+def write_goldens(v, d, cases_in):
+    model, w = hf_model(v, d), stored_weights(d)
+    cases, worst_f16, worst_own = [], 0.0, 0.0
     w16 = f16_storage(w, v["arch"])
-    for ids, tts in make_cases(gen):
+    for ids, tts in cases_in:
         if v["arch"] == "distilbert":
             tts = [0] * len(ids)
-        logits = forward(v, w, ids, tts)
-        check = forward_einsum(v, w, ids, tts)
-        gap = (logits - check).abs().max().item()
-        assert gap < 1e-10, f"{v['name']}: the two forward formulations disagree by {gap} at n={len(ids)}"
+        logits = hf_logits(v, model, ids, tts)
+        own = forward(v, w, ids, tts)
+        for name, other in (("forward", own), ("forward_einsum", forward_einsum(v, w, ids, tts))):
+            gap = (logits - other).abs().max().item()
+            assert gap < 1e-10, f"{v['name']}: transformers and {name} disagree by {gap} at n={len(ids)}"
+            worst_own = max(worst_own, gap)
         worst_f16 = max(worst_f16, (forward(v, w16, ids, tts) - logits).abs().max().item())
         cases.append({"input_ids": ids, "token_type_ids": tts, "logits": [float(x) for x in logits]})
     all_logits = torch.tensor([c["logits"] for c in cases])
@@ -497,18 +556,34 @@ def build(v, seed):
     assert spread > 0.1, f"{v['name']}: logits barely depend on the input ({spread})"
     # One case per line keeps the file small and its diffs readable.
     write_file(os.path.join(d, "golden.json"), "[\n" + ",\n".join(json.dumps(c, separators=(",", ":")) for c in cases) + "\n]\n")
-    size = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
-    print(f"{v['name']:22s} {size / 1024:7.1f} KiB  {len(cases)} cases  |logits - mean| max {spread:.3f}"
-          f"  max |logits(f16 matrices) - golden| {worst_f16:.2e}")
-    return size
+    print(f"{v['name']:22s} {folder_size(d) / 1024:7.1f} KiB  {len(cases)} cases  |logits - mean| max {spread:.3f}"
+          f"  max |own forward - transformers| {worst_own:.1e}  max |logits(f16 matrices) - golden| {worst_f16:.2e}")
+
+
+def folder_size(d):
+    return sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
+
+
+def rewrite_goldens(v):
+    """--goldens: the committed checkpoint and inputs, new logits."""
+    d = os.path.join(OUT, v["name"])
+    with open(os.path.join(d, "golden.json")) as f:
+        cases = [(c["input_ids"], c["token_type_ids"]) for c in json.load(f)]
+    write_goldens(v, d, cases)
+    return folder_size(d)
 
 
 def main():
+    global OUT
+    args = sys.argv[1:]
+    if "--out" in args:
+        OUT = os.path.abspath(args[args.index("--out") + 1])
+    goldens_only = "--goldens" in args
     t0 = time.time()
     os.makedirs(OUT, exist_ok=True)
     total = 0
     for j, v in enumerate(VARIANTS):
-        total += build(v, seed=1000 + j)
+        total += rewrite_goldens(v) if goldens_only else build(v, seed=1000 + j)
     print(f"total {total / 1024:.1f} KiB in {OUT}  ({time.time() - t0:.1f} s)")
     if total > 1.5 * 1024 * 1024:
         sys.exit("fixtures exceed the 1.5 MB budget")
