@@ -18,6 +18,7 @@ import { loadEngine } from "../host/runtime/node.ts";
 import type { LoadedModel } from "../host/runtime/index.ts";
 import { buildDemoPage } from "../host/demo/build.ts";
 import { startDemoServer } from "../host/demo/server.ts";
+import { readModelFileInfo } from "../host/demo/model-file.ts";
 import { CHROMIUM, hasChromium, launchChromium, serveFiles, watchPage } from "./helpers/browser.ts";
 import { probe, type Input, type Task } from "./helpers/probe.ts";
 import { DEFAULT_WORDS, prng, randomModel } from "./helpers/random-model.ts";
@@ -78,6 +79,8 @@ test.before(async () => {
   tmp = mkdtempSync(join(tmpdir(), "axformer-browser-"));
   mkdirSync(OUT, { recursive: true });
   console.log(`  browser screenshots: ${OUT}`);
+  // The CLI runs (convert, optimize) go on while Chromium starts; their errors surface in the tests that await them.
+  for (const p of [MODELS[0].bytes(), optimizeRun()]) p.catch(() => {});
   browser = await launchChromium();
   context = browser.context;
 });
@@ -330,6 +333,59 @@ t("the optimizer's HTML report renders in Chromium without errors (screenshot in
     assert.equal(outside, [], "the report loads nothing");
   } finally {
     await page.close();
+  }
+});
+
+// ---- without a browser ----
+
+test("the page reader gives the file's vocabulary, META and sections, and names a bad file", () => {
+  const m = randomModel({ seed: 9 });
+  const bytes = writeModel(m);
+  const info = readModelFileInfo(bytes);
+  assert.equal(info.vocab, m.vocab);
+  assert.is(info.meta?.source, "randomModel");
+  assert.is(info.fileBytes, bytes.length);
+  assert.is(info.config[2], m.config.hiddenSize, "CONFIG word 2 is hidden_size");
+  assert.equal(info.sections.map((x) => x.name).sort(), ["CONFIG", "DATA", "LABELS", "LAYERS", "META", "TENSORS", "VOCAB"]);
+  assert.throws(() => readModelFileInfo(new TextEncoder().encode("hello, not a model at all, but long enough to hold a header.......")), /not an \.axf model file/);
+  assert.throws(() => readModelFileInfo(bytes.subarray(0, 200)), /past the end of the file/);
+});
+
+test("axformer demo names a bad port and a bad model file; --out writes a self-contained page and the model", async () => {
+  const err = (args: string[]) => cli(...args).then(() => "", (e: { stderr: string }) => e.stderr);
+  assert.match(await err(["demo", join(ROOT, "README.md"), "--port", "0"]), /README\.md: .*magic/);
+  assert.match(await err(["demo", join(ROOT, "no-such.axf")]), /model file not found/);
+  const dir = mkdtempSync(join(tmpdir(), "axformer-demo-"));
+  try {
+    const model = join(dir, "m.axf");
+    writeFileSync(model, writeModel(randomModel({ seed: 2 })));
+    assert.match(await err(["demo", model, "--port", "80x"]), /--port must be an integer in 0\.\.65535/);
+    await cli("demo", model, "--out", join(dir, "site"));
+    assert.equal(readFileSync(join(dir, "site", "model.axf")), readFileSync(model));
+    const html = readFileSync(join(dir, "site", "index.html"), "utf8");
+    assert.match(html, /data-model-url="model\.axf"/);
+    assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
+    assert.not.match(html, /(src|href)\s*=\s*["']?(https?:)?\/\//i, "nothing loaded from elsewhere");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the demo server answers GET for the page and the model only, on 127.0.0.1, with a CSP", async () => {
+  const bytes = writeModel(randomModel({ seed: 2 }));
+  const server = await startDemoServer("m.axf", bytes, { port: 0 });
+  try {
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const page = await fetch(server.url);
+    assert.is(page.status, 200);
+    assert.match(page.headers.get("content-security-policy") ?? "", /default-src 'none'/);
+    assert.match(await page.text(), /data-model-name="m\.axf"/);
+    assert.equal(new Uint8Array(await (await fetch(server.url + "model.axf")).arrayBuffer()), bytes);
+    assert.is((await fetch(server.url + "../etc/passwd")).status, 404);
+    assert.is((await fetch(server.url + "build/axformer.wasm")).status, 404);
+    assert.is((await fetch(server.url, { method: "POST", body: "x" })).status, 405);
+  } finally {
+    await server.close();
   }
 });
 

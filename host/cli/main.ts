@@ -150,7 +150,7 @@ program
   .command("demo")
   .description("serve a page on localhost that runs the model in the browser (or write it to a folder with --out)")
   .argument("<model-file>")
-  .option("--port <n>", "port on 127.0.0.1 (0: any free port)", Number, 8000)
+  .option("--port <n>", "port on 127.0.0.1 (0: any free port)", "8000")
   .option("--out <dir>", "write index.html and model.axf to this folder instead of serving")
   .action(async (model: string, opts) => {
     const { demoCommand } = await import("./demo.ts");
