@@ -19,6 +19,7 @@ import type { LoadedModel } from "../host/runtime/index.ts";
 import { buildDemoPage } from "../host/demo/build.ts";
 import { startDemoServer } from "../host/demo/server.ts";
 import { readModelFileInfo } from "../host/demo/model-file.ts";
+import { demoCommand } from "../host/cli/demo.ts";
 import { CHROMIUM, hasChromium, launchChromium, serveFiles, watchPage } from "./helpers/browser.ts";
 import { probe, type Input, type Task } from "./helpers/probe.ts";
 import { DEFAULT_WORDS, prng, randomModel } from "./helpers/random-model.ts";
@@ -84,6 +85,10 @@ test.before(async () => {
   browser = await launchChromium();
   context = browser.context;
 });
+
+let started = 0;
+test.before.each(() => { started = Date.now(); });
+test.after.each((ctx) => { if (process.env.AXFORMER_TIMES) console.log(`  ${((Date.now() - started) / 1000).toFixed(1)} s: ${ctx.__test__}`); });
 
 test.after(async () => {
   await browser?.close();
@@ -267,7 +272,7 @@ function optimizeRun() {
     writeFileSync(join(dir, "val.jsonl"), rows.join("\n") + "\n");
     const out = join(dir, "optimized.axf"), report = join(dir, "report.html"), json = join(dir, "summary.json");
     await cli("optimize", model, "--task", "generic", "--text-col", "text", "--label-col", "label", "--val", join(dir, "val.jsonl"),
-      "-o", out, "--report", report, "--json", json, "--hard-k", "4", "--max-drop", "20", "--workers", "1");
+      "-o", out, "--report", report, "--json", json, "--hard-k", "4", "--workers", "1"); // the strict test: a mix of heads, groups and blocks removed
     return { model: out, report, summary: JSON.parse(readFileSync(json, "utf8")) };
   })();
   return optimized;
@@ -286,10 +291,22 @@ t("the demo page from file://: a model chosen with the file input or dropped on 
     const node = await nodeModel(new Uint8Array(readFileSync(run.model)));
     const layers = run.summary.decisions.hard_attention.length;
     assert.is(await page.locator("#decisions tbody tr").count(), layers, "one row per layer");
-    const firstRow = await page.$$eval("#decisions tbody tr:first-child td", (els) => els.map((e) => e.textContent));
-    const d = run.summary.decisions as unknown as { hard_attention: boolean[]; hard_attention_k: number[]; attention_block_removed: boolean[] };
-    if (d.attention_block_removed[0]) assert.equal(firstRow.slice(0, 2), ["block removed", "n/a"]);
-    else assert.is(firstRow[1], d.hard_attention[0] ? `top-${d.hard_attention_k[0]}` : "no");
+    const rows = await page.$$eval("#decisions tbody tr", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((e) => e.textContent!)));
+    const d = run.summary.decisions as unknown as {
+      hard_attention: boolean[]; hard_attention_k: number[]; attention_block_removed: boolean[]; heads_removed: number[][];
+      ffn_block_removed: boolean[]; ffn_groups_removed: number[][];
+    };
+    const numbers = (s: string) => (s.match(/\d+/g) ?? []).map(Number);
+    rows.forEach(([attention, hard, ffn], i) => {
+      if (d.attention_block_removed[i]) assert.equal([attention, hard], ["block removed", "n/a"], `layer ${i}`);
+      else {
+        assert.equal(numbers(attention), d.heads_removed[i], `layer ${i} heads removed`);
+        assert.is(hard, d.hard_attention[i] ? `top-${d.hard_attention_k[i]}` : "no", `layer ${i}`);
+      }
+      if (d.ffn_block_removed[i]) assert.is(ffn, "block removed", `layer ${i}`);
+      else assert.equal(numbers(ffn.replace(/ of 12 removed$/, "")), d.ffn_groups_removed[i], `layer ${i} FFN groups removed`);
+    });
+    assert.ok(rows.some(([a]) => /^heads /.test(a)) && rows.some(([a]) => a === "block removed"), "the run removed heads in one layer and a block in another");
     await page.fill("#text-a", "this movie is not very good");
     await page.click("#classify-button");
     await page.waitForFunction((l) => document.querySelector("#label")?.textContent === l, node.classify("this movie is not very good").label);
@@ -352,15 +369,16 @@ test("the page reader gives the file's vocabulary, META and sections, and names 
 });
 
 test("axformer demo names a bad port and a bad model file; --out writes a self-contained page and the model", async () => {
-  const err = (args: string[]) => cli(...args).then(() => "", (e: { stderr: string }) => e.stderr);
-  assert.match(await err(["demo", join(ROOT, "README.md"), "--port", "0"]), /README\.md: .*magic/);
-  assert.match(await err(["demo", join(ROOT, "no-such.axf")]), /model file not found/);
+  const err = (model: string, opts: { port?: string }) => demoCommand(model, opts).then(() => "", (e: Error) => e.message);
   const dir = mkdtempSync(join(tmpdir(), "axformer-demo-"));
   try {
     const model = join(dir, "m.axf");
     writeFileSync(model, writeModel(randomModel({ seed: 2 })));
-    assert.match(await err(["demo", model, "--port", "80x"]), /--port must be an integer in 0\.\.65535/);
-    await cli("demo", model, "--out", join(dir, "site"));
+    assert.match(await err(join(ROOT, "README.md"), { port: "0" }), /README\.md: .*magic/);
+    assert.match(await err(join(ROOT, "no-such.axf"), {}), /model file not found/);
+    assert.match(await err(model, { port: "80x" }), /--port must be an integer in 0\.\.65535/);
+    assert.match(await err(model, { port: "65536" }), /--port must be an integer in 0\.\.65535/);
+    await cli("demo", model, "--out", join(dir, "site")); // through the command line once
     assert.equal(readFileSync(join(dir, "site", "model.axf")), readFileSync(model));
     const html = readFileSync(join(dir, "site", "index.html"), "utf8");
     assert.match(html, /data-model-url="model\.axf"/);
