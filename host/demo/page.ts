@@ -88,15 +88,16 @@ function decisionsView(meta: Record<string, unknown> | null): HTMLElement {
   table.append(el("thead", {}, el("tr", {}, ...["layer", "attention", "hard attention", "FFN", "weights"].map((h) => el("th", { scope: "col", text: h })))));
   const body = el("tbody");
   d.hard_attention.forEach((_, i) => {
-    const attention = d.attention_block_removed[i] ? "block removed" : d.heads_removed[i]?.length ? `heads ${d.heads_removed[i].join(", ")} removed` : "all heads kept";
+    const attention = d.attention_block_removed[i] ? "block removed" : d.heads_removed[i]?.length ? `${plural(d.heads_removed[i], "head")} removed` : "all heads kept";
     const hard = d.attention_block_removed[i] ? "n/a" : d.hard_attention[i] ? `top-${d.hard_attention_k[i]}` : "no";
-    const ffn = d.ffn_block_removed[i] ? "block removed" : d.ffn_groups_removed[i]?.length ? `groups ${d.ffn_groups_removed[i].join(", ")} of 12 removed` : "all groups kept";
+    const ffn = d.ffn_block_removed[i] ? "block removed" : d.ffn_groups_removed[i]?.length ? `${plural(d.ffn_groups_removed[i], "group")} of 12 removed` : "all groups kept";
     body.append(el("tr", {}, el("th", { scope: "row", text: String(i) }), el("td", { text: attention }), el("td", { text: hard }), el("td", { text: ffn }), el("td", { text: d.int8_layers?.[i] ? "int8" : "as stored" })));
   });
   table.append(body);
   return table;
 }
 
+const plural = (xs: number[], noun: string) => `${noun}${xs.length > 1 ? "s" : ""} ${xs.join(", ")}`;
 const num = (x: unknown) => (typeof x === "number" && Number.isFinite(x) ? x.toFixed(4) : "n/a");
 
 // ---- the tokens view, shared by every task ----
