@@ -49,16 +49,16 @@
 //   memory_bytes(): u32                 current size of the wasm memory
 //
 //   Introspection for the host-side model loader (host/format/read.ts), so the file
-//   has a single parser: see assembly/format_exports.ts.
+//   has a single parser: see assembly/format/exports.ts.
 import { fail, errorPtr, errorLen } from "./errors";
-import { loadModel as parseModel, unloadModel as dropModel, config, weights, labels, vocab } from "./format";
-import { Tokenizer } from "./tokenizer";
-import { RunState } from "./model";
-import { allocRunState, freeRunState } from "./state";
-import { embed as embedTokens, runLayers, runHead, forward as runForward } from "./encoder";
-import { ARCH_DISTILBERT } from "./format_constants";
+import { loadModel as parseModel, unloadModel as dropModel, config, weights, labels, vocab } from "./format/reader";
+import { Tokenizer } from "./tokenizer/wordpiece";
+import { RunState } from "./model/model";
+import { allocRunState } from "./model/state";
+import { embed as embedTokens, runLayers, runHead, forward as runForward } from "./encoder/forward";
+import { ARCH_DISTILBERT } from "./format/constants";
 
-export * from "./format_exports";
+export * from "./format/exports";
 
 const MAX_MODEL_BYTES: u32 = (1 << 30) - 64;
 
@@ -78,8 +78,7 @@ function unload(): void {
   loaded = false;
   if (tokenizer) tokenizer!.dispose();
   tokenizer = null;
-  if (state) freeRunState(state!);
-  state = null;
+  state = null; // its memory region stays for the next model (model/state.ts)
 }
 
 export function alloc_model(size: u32): usize {
@@ -95,7 +94,7 @@ export function alloc_model(size: u32): usize {
   // request), so a heap block would cost up to twice the file. What the heap needs
   // after the file (tokenizer tables, about 16 bytes per vocabulary entry, small
   // things) is reserved before it, while memory is still small; the activations
-  // have their own region too (state.ts). A larger model loaded later gets a new
+  // have their own region too (model/state.ts). A larger model loaded later gets a new
   // region; the old one is given up (wasm memory cannot shrink).
   const reserve = heap.alloc((1 << 20) + (<usize>size >> 6));
   heap.free(reserve);

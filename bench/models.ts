@@ -1,6 +1,6 @@
 // The three model shapes of the bench, their random weights, their inputs and
 // their forward-pass FLOPs.
-import type { Model } from "../host/format/model.ts";
+import type { Model } from "../host/model/model.ts";
 import { randomModel } from "../test/helpers/random-model.ts";
 
 export interface Shape {

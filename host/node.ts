@@ -8,11 +8,11 @@
 export * from "./runtime/index.ts";
 export { WASM_URL, compileRuntime, loadEngine, loadModelFile } from "./runtime/node.ts";
 export { convertHfDir, ConvertError, type ConvertOptions } from "./convert/index.ts";
-export type { Model, ModelConfig, LayerState, Tensor, Arch, HiddenAct, TokenizerConfig } from "./format/model.ts";
+export type { Model, ModelConfig, LayerState, Tensor, Arch, HiddenAct, TokenizerConfig } from "./model/model.ts";
 export { readModel } from "./format/read.ts";
 export { writeModel, validateModel } from "./format/writer.ts";
 export { writeModelFile } from "./format/write-file.ts";
-export { readModelFile } from "./optimize/commands.ts";
+export { readModelFile } from "./format/read.ts";
 export { optimize, evaluate, type OptimizeOptions, type EvaluateOptions, type EvaluateResult, type Summary } from "./optimize/index.ts";
 export { loadDataset, parseDataset, TASKS, type Row, type Dataset, type DatasetOptions, type TaskPreset, type MetricName } from "./optimize/datasets.ts";
 export { serve, type ServeOptions, type RunningServer } from "./deploy/server.ts";

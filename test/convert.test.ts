@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { convertHfDir, ConvertError } from "../host/convert/index.ts";
 import { readSafetensorsHeader, readTensorF32 } from "../host/convert/safetensors.ts";
-import type { Model } from "../host/format/model.ts";
+import type { Model } from "../host/model/model.ts";
 import {
   encodeSafetensors, encodeSafetensorsRaw, f32ToBf16Bits, f32ToF16Bits, writeHfCheckpoint,
   type HfCheckpoint, type HfCheckpointOptions,

@@ -1,5 +1,5 @@
 // The .axf writer (host/format/writer.ts) against the only reader
-// (assembly/format.ts, compiled here with a small test entry), both ways:
+// (assembly/format/reader.ts, compiled here with a small test entry), both ways:
 // round trips that compare every field and tensor, and damaged files the
 // reader must reject with a message naming the problem.
 
@@ -12,13 +12,14 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { crc32 as zlibCrc32 } from "node:zlib";
 import asc from "assemblyscript/asc";
-import * as F from "../assembly/format_constants.ts";
-import { expectedTensors, storedAs, writeModel, writeModelUnchecked, compactRanges } from "../host/format/writer.ts";
+import * as F from "../assembly/format/constants.ts";
+import { storedAs, writeModel, writeModelUnchecked, compactRanges } from "../host/format/writer.ts";
+import { expectedTensors } from "../host/model/tensors.ts";
 import { panelIndex, panelPermutation } from "../host/format/layout.ts";
 import { writeModelFile } from "../host/format/write-file.ts";
 import { readModel, loadIntoWasm, parseRanges, type FormatExports } from "../host/format/read.ts";
 import { crc32 } from "../host/format/crc32.ts";
-import type { Model, Storage } from "../host/format/model.ts";
+import type { Model, Storage } from "../host/model/model.ts";
 import { randomModel, prng, type RandomModelOptions } from "./helpers/random-model.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -27,10 +28,11 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 // load_model, errors, labels), and a peek at the Weights the engine will use.
 const ENTRY = "test/wasm/format_entry.ts";
 const ENTRY_SOURCE = `
-import { loadModel, unloadModel, labels, weights, stringPtr, stringLen } from "../../assembly/format";
+import { loadModel, unloadModel, labels, weights, stringPtr, stringLen } from "../../assembly/format/reader";
 import { errorPtr, errorLen } from "../../assembly/errors";
-import { Matrix } from "../../assembly/model";
-export * from "../../assembly/format_exports";
+import { Matrix } from "../../assembly/model/model";
+import { DTYPE_F16 } from "../../assembly/format/constants";
+export * from "../../assembly/format/exports";
 
 let buf: usize = 0;
 export function alloc_model(size: u32): usize {
@@ -50,16 +52,17 @@ export function label_len(i: u32): u32 { return i < labels.count ? stringLen(lab
 // f: 0 rows, 1 cols, 2 dtype, 3 data, 4 scales.
 export function test_matrix(layer: i32, k: u32, f: u32): usize {
   let m: Matrix;
-  if (layer < 0) m = k == 0 ? weights.word_embeddings : k == 1 ? weights.pooler : k == 2 ? weights.pre_classifier : weights.classifier;
+  if (layer < 0) m = k == 0 ? weights.embeddings.word_embeddings : k == 1 ? weights.pooler.weight : k == 2 ? weights.pre_classifier.weight : weights.classifier.weight;
   else {
     let l = weights.layers[layer];
-    m = k == 0 ? l.query : k == 1 ? l.key : k == 2 ? l.value : k == 3 ? l.attn_out : k == 4 ? l.intermediate : l.output;
+    let a = l.attention.self;
+    m = k == 0 ? a.query.weight : k == 1 ? a.key.weight : k == 2 ? a.value.weight : k == 3 ? l.attention.output.dense.weight : k == 4 ? l.intermediate.dense.weight : l.output.dense.weight;
   }
   return f == 0 ? <usize>m.rows : f == 1 ? <usize>m.cols : f == 2 ? <usize>m.dtype : f == 3 ? m.data : m.scales;
 }
-export function test_word_embeddings_f16(): bool { return weights.word_embeddings_f16; }
-export function test_query_bias(layer: u32): usize { return weights.layers[layer].query_bias; }
-export function test_ffn_ln_weight(layer: u32): usize { return weights.layers[layer].ffn_ln_weight; }
+export function test_word_embeddings_f16(): bool { return weights.embeddings.word_embeddings.dtype == DTYPE_F16; }
+export function test_query_bias(layer: u32): usize { return weights.layers[layer].attention.self.query.bias; }
+export function test_ffn_ln_weight(layer: u32): usize { return weights.layers[layer].output.LayerNorm.weight; }
 `;
 
 type TestExports = FormatExports & {
@@ -181,9 +184,9 @@ interface SectionEntry { at: number; kind: number; offset: number; size: number 
 
 function sectionTable(bytes: Uint8Array): SectionEntry[] {
   const v = new DataView(bytes.buffer, bytes.byteOffset);
-  return Array.from({ length: v.getUint32(12, true) }, (_, i) => {
+  return Array.from({ length: v.getUint32(F.HDR_SECTION_COUNT, true) }, (_, i) => {
     const at = F.HEADER_SIZE + i * F.SECTION_ENTRY_SIZE;
-    return { at, kind: v.getUint32(at, true), offset: v.getUint32(at + 4, true), size: v.getUint32(at + 8, true) };
+    return { at, kind: v.getUint32(at + F.SEC_KIND, true), offset: v.getUint32(at + F.SEC_OFFSET, true), size: v.getUint32(at + F.SEC_SIZE, true) };
   });
 }
 
@@ -197,10 +200,10 @@ function fixCrcs(bytes: Uint8Array): Uint8Array {
   const v = new DataView(bytes.buffer, bytes.byteOffset);
   const table = sectionTable(bytes);
   for (const s of table) {
-    if (s.offset + s.size <= bytes.length) v.setUint32(s.at + 12, crc32(bytes.subarray(s.offset, s.offset + s.size)), true);
+    if (s.offset + s.size <= bytes.length) v.setUint32(s.at + F.SEC_CRC, crc32(bytes.subarray(s.offset, s.offset + s.size)), true);
   }
-  v.setUint32(16, 0, true);
-  v.setUint32(16, crc32(bytes.subarray(0, F.HEADER_SIZE + table.length * F.SECTION_ENTRY_SIZE)), true);
+  v.setUint32(F.HDR_CRC, 0, true);
+  v.setUint32(F.HDR_CRC, crc32(bytes.subarray(0, F.HEADER_SIZE + table.length * F.SECTION_ENTRY_SIZE)), true);
   return bytes;
 }
 
@@ -215,10 +218,10 @@ function tensorEntry(bytes: Uint8Array, name: string): number {
   const s = section(bytes, F.SECTION_TENSORS);
   const v = new DataView(bytes.buffer, bytes.byteOffset);
   const count = v.getUint32(s.offset, true);
-  const names = s.offset + 4 + count * F.TENSOR_ENTRY_SIZE;
+  const names = s.offset + F.TENSOR_COUNT_SIZE + count * F.TENSOR_ENTRY_SIZE;
   for (let i = 0; i < count; i++) {
-    const e = s.offset + 4 + i * F.TENSOR_ENTRY_SIZE;
-    const n = new TextDecoder().decode(bytes.subarray(names + v.getUint32(e, true), names + v.getUint32(e, true) + v.getUint32(e + 4, true)));
+    const e = s.offset + F.TENSOR_COUNT_SIZE + i * F.TENSOR_ENTRY_SIZE;
+    const n = new TextDecoder().decode(bytes.subarray(names + v.getUint32(e + F.TE_NAME_OFFSET, true), names + v.getUint32(e + F.TE_NAME_OFFSET, true) + v.getUint32(e + F.TE_NAME_LEN, true)));
     if (n === name) return e;
   }
   throw new Error(`no tensor ${name}`);
@@ -530,20 +533,20 @@ test("panels in the file: the stored bytes follow the layout, the runtime uses t
 
 test("version 1 files (every tensor row-major) still load; a layout word in one is rejected", () => {
   const model = randomModel(panelCase("int8", 10));
-  const v1 = fixCrcs(patch(writeModel(model, { layout: "rows" }), 4, 1));
+  const v1 = fixCrcs(patch(writeModel(model, { layout: "rows" }), F.HDR_VERSION, 1));
   assertRoundTrip(model, readModel(v1, wasm));
   const e = tensorEntry(v1, "encoder.layer.0.attention.self.query.weight");
-  expectReject(fixCrcs(patch(v1, e + 48, 1)), /'encoder\.layer\.0\.attention\.self\.query\.weight': layout 1 in a version 1 file/);
+  expectReject(fixCrcs(patch(v1, e + F.TE_LAYOUT, 1)), /'encoder\.layer\.0\.attention\.self\.query\.weight': layout 1 in a version 1 file/);
 });
 
 test("rejects: unknown layout, panels on an embedding or a vector, reserved word", () => {
   const b = base();
   const q = tensorEntry(b, "encoder.layer.0.attention.self.query.weight");
-  expectReject(fixCrcs(patch(b, q + 48, 2)), /'encoder\.layer\.0\.attention\.self\.query\.weight': layout 2 is not 0 \(rows\) or 1 \(panels\)/);
-  expectReject(fixCrcs(patch(b, q + 52, 1)), /'encoder\.layer\.0\.attention\.self\.query\.weight': reserved is not 0/);
-  expectReject(fixCrcs(patch(b, tensorEntry(b, "embeddings.word_embeddings.weight") + 48, 1)), /'embeddings\.word_embeddings\.weight' must be in layout 0/);
-  expectReject(fixCrcs(patch(b, tensorEntry(b, "embeddings.position_embeddings.weight") + 48, 1)), /'embeddings\.position_embeddings\.weight' must be in layout 0/);
-  expectReject(fixCrcs(patch(b, tensorEntry(b, "classifier.bias") + 48, 1)), /'classifier\.bias': layout 1 \(panels\) on a vector/);
+  expectReject(fixCrcs(patch(b, q + F.TE_LAYOUT, 2)), /'encoder\.layer\.0\.attention\.self\.query\.weight': layout 2 is not 0 \(rows\) or 1 \(panels\)/);
+  expectReject(fixCrcs(patch(b, q + F.TE_RESERVED, 1)), /'encoder\.layer\.0\.attention\.self\.query\.weight': reserved is not 0/);
+  expectReject(fixCrcs(patch(b, tensorEntry(b, "embeddings.word_embeddings.weight") + F.TE_LAYOUT, 1)), /'embeddings\.word_embeddings\.weight' must be in layout 0/);
+  expectReject(fixCrcs(patch(b, tensorEntry(b, "embeddings.position_embeddings.weight") + F.TE_LAYOUT, 1)), /'embeddings\.position_embeddings\.weight' must be in layout 0/);
+  expectReject(fixCrcs(patch(b, tensorEntry(b, "classifier.bias") + F.TE_LAYOUT, 1)), /'classifier\.bias': layout 1 \(panels\) on a vector/);
 });
 
 // ---- rejections -------------------------------------------------------------------
@@ -551,14 +554,14 @@ test("rejects: unknown layout, panels on an embedding or a vector, reserved word
 test("rejects: too short, bad magic, version, file size, section count, header CRC", () => {
   const b = base();
   expectReject(b.slice(0, 40), /40 bytes, shorter than the 64-byte header/);
-  expectReject(fixCrcs(patch(b, 0, 0x4d465842)), /bad magic/);
-  expectReject(fixCrcs(patch(b, 4, 3)), /version 3/);
-  expectReject(fixCrcs(patch(b, 4, 0)), /version 0/);
+  expectReject(fixCrcs(patch(b, F.HDR_MAGIC, 0x4d465842)), /bad magic/);
+  expectReject(fixCrcs(patch(b, F.HDR_VERSION, 3)), /version 3/);
+  expectReject(fixCrcs(patch(b, F.HDR_VERSION, 0)), /version 0/);
   expectReject(b.slice(0, b.length - 16), /file_size is \d+ but \d+ bytes were loaded/);
   expectReject(new Uint8Array([...b, ...new Uint8Array(16)]), /file_size/);
-  expectReject(patch(b, 12, 0), /section_count 0 out of range/);
-  expectReject(patch(b, 12, 33), /section_count 33 out of range/);
-  expectReject(patch(b, 12, 0x10000000), /section_count 268435456 out of range/);
+  expectReject(patch(b, F.HDR_SECTION_COUNT, 0), /section_count 0 out of range/);
+  expectReject(patch(b, F.HDR_SECTION_COUNT, 33), /section_count 33 out of range/);
+  expectReject(patch(b, F.HDR_SECTION_COUNT, 0x10000000), /section_count 268435456 out of range/);
   const flipped = b.slice();
   flipped[30] ^= 1;
   expectReject(flipped, /header CRC mismatch/);
@@ -579,12 +582,12 @@ test("rejects: corrupted bytes in DATA and VOCAB (CRC)", () => {
 test("rejects: sections out of bounds, misaligned, overlapping, duplicated, missing", () => {
   const b = base();
   const d = section(b, F.SECTION_DATA), v = section(b, F.SECTION_VOCAB), l = section(b, F.SECTION_LABELS);
-  expectReject(fixCrcs(patch(b, d.at + 8, d.size + 1000)), /DATA: bytes \[\d+, \d+\) lie outside/);
-  expectReject(fixCrcs(patch(b, d.at + 4, 0xfffffff0)), /DATA: bytes \[4294967280, \d+\) lie outside/);
-  expectReject(fixCrcs(patch(b, d.at + 8, 0xffffffff)), /DATA: bytes .* lie outside/);
-  expectReject(fixCrcs(patch(b, v.at + 4, 0)), /VOCAB: bytes \[0, \d+\) lie outside/); // over the header
-  expectReject(fixCrcs(patch(b, v.at + 4, v.offset + 4)), /VOCAB: offset \d+ is not a multiple of 16/);
-  expectReject(fixCrcs(patch(b, l.at + 4, v.offset)), /LABELS overlaps section \d/);
+  expectReject(fixCrcs(patch(b, d.at + F.SEC_SIZE, d.size + 1000)), /DATA: bytes \[\d+, \d+\) lie outside/);
+  expectReject(fixCrcs(patch(b, d.at + F.SEC_OFFSET, 0xfffffff0)), /DATA: bytes \[4294967280, \d+\) lie outside/);
+  expectReject(fixCrcs(patch(b, d.at + F.SEC_SIZE, 0xffffffff)), /DATA: bytes .* lie outside/);
+  expectReject(fixCrcs(patch(b, v.at + F.SEC_OFFSET, 0)), /VOCAB: bytes \[0, \d+\) lie outside/); // over the header
+  expectReject(fixCrcs(patch(b, v.at + F.SEC_OFFSET, v.offset + 4)), /VOCAB: offset \d+ is not a multiple of 16/);
+  expectReject(fixCrcs(patch(b, l.at + F.SEC_OFFSET, v.offset)), /LABELS overlaps section \d/);
   expectReject(fixCrcs(patch(b, section(b, F.SECTION_META).at, F.SECTION_VOCAB)), /VOCAB: the section appears twice/);
   expectReject(fixCrcs(patch(b, l.at, 99)), /required section LABELS is missing/);
 });
@@ -604,9 +607,9 @@ test("rejects: CONFIG, LAYERS and string lists out of range", () => {
   expectReject(fixCrcs(patch(b, word(F.CFG_NUM_LAYERS), 3)), /LAYERS: 32 bytes for 3 layers/);
 
   const L = section(b, F.SECTION_LAYERS).offset;
-  expectReject(fixCrcs(patch(b, L + 16, 0x00030101)), /LAYERS\[1\]\.num_heads = 3 is out of range/);
-  expectReject(fixCrcs(patch(b, L + 4, 33)), /LAYERS\[0\]\.ffn_width = 33/);
-  expectReject(fixCrcs(patch(b, L + 16, 0x00000101)), /LAYERS\[1\]\.num_heads = 0/);
+  expectReject(fixCrcs(patch(b, L + F.LAYER_RECORD_SIZE, 0x00030101)), /LAYERS\[1\]\.num_heads = 3 is out of range/);
+  expectReject(fixCrcs(patch(b, L + F.LR_FFN_WIDTH, 33)), /LAYERS\[0\]\.ffn_width = 33/);
+  expectReject(fixCrcs(patch(b, L + F.LAYER_RECORD_SIZE, 0x00000101)), /LAYERS\[1\]\.num_heads = 0/);
 
   const V = section(b, F.SECTION_VOCAB).offset;
   const count = new DataView(b.buffer).getUint32(V, true);
@@ -629,19 +632,19 @@ test("rejects: tensor table entries out of bounds or inconsistent", () => {
   expectReject(fixCrcs(patch(b, T, 0x10000000)), /TENSORS\.count = 268435456: the table runs past the end/);
   expectReject(fixCrcs(patch(b, T, 0xffffffff)), /TENSORS\.count = 4294967295/);
   const e = tensorEntry(b, "pooler.dense.weight");
-  expectReject(fixCrcs(patch(b, e + 32, 0xfffffff0)), /tensor 'pooler\.dense\.weight': data lies outside the DATA section/);
-  expectReject(fixCrcs(patch(b, e + 32, 8)), /'pooler\.dense\.weight': data_offset 8 is not a multiple of 16/);
-  expectReject(fixCrcs(patch(b, e + 36, 1020)), /'pooler\.dense\.weight': data_size 1020 does not match/);
-  expectReject(fixCrcs(patch(b, e + 8, 9)), /'pooler\.dense\.weight': unknown dtype 9/);
-  expectReject(fixCrcs(patch(b, e + 16, 0x40000000)), /'pooler\.dense\.weight': data_size/); // dims product past 2^32
-  const wrap = patch(patch(patch(b, e + 16, 0x80000000), e + 20, 0x80000000), e + 36, 0); // 2^62 f32 = 2^64 bytes
+  expectReject(fixCrcs(patch(b, e + F.TE_DATA_OFFSET, 0xfffffff0)), /tensor 'pooler\.dense\.weight': data lies outside the DATA section/);
+  expectReject(fixCrcs(patch(b, e + F.TE_DATA_OFFSET, 8)), /'pooler\.dense\.weight': data_offset 8 is not a multiple of 16/);
+  expectReject(fixCrcs(patch(b, e + F.TE_DATA_SIZE, 1020)), /'pooler\.dense\.weight': data_size 1020 does not match/);
+  expectReject(fixCrcs(patch(b, e + F.TE_DTYPE, 9)), /'pooler\.dense\.weight': unknown dtype 9/);
+  expectReject(fixCrcs(patch(b, e + F.TE_DIMS, 0x40000000)), /'pooler\.dense\.weight': data_size/); // dims product past 2^32
+  const wrap = patch(patch(patch(b, e + F.TE_DIMS, 0x80000000), e + F.TE_DIMS + 4, 0x80000000), e + F.TE_DATA_SIZE, 0); // 2^62 f32 = 2^64 bytes
   expectReject(fixCrcs(wrap), /'pooler\.dense\.weight': data_size 0 does not match/);
-  expectReject(fixCrcs(patch(b, e, 0xfffffff0)), /TENSORS entry \d+: name lies outside the section/);
-  expectReject(fixCrcs(patch(b, e + 40, 16)), /scale_offset\/scale_size must be 0 unless int8/);
+  expectReject(fixCrcs(patch(b, e + F.TE_NAME_OFFSET, 0xfffffff0)), /TENSORS entry \d+: name lies outside the section/);
+  expectReject(fixCrcs(patch(b, e + F.TE_SCALE_OFFSET, 16)), /scale_offset\/scale_size must be 0 unless int8/);
   const q = writeModel(randomModel({ seed: 5, storage: "int8" }));
   const qe = tensorEntry(q, "pooler.dense.weight");
-  expectReject(fixCrcs(patch(q, qe + 40, 0xfffffff0)), /'pooler\.dense\.weight': scales lie outside the DATA section/);
-  expectReject(fixCrcs(patch(q, qe + 44, 60)), /'pooler\.dense\.weight': scale_size 60 is not 4 x rows/);
+  expectReject(fixCrcs(patch(q, qe + F.TE_SCALE_OFFSET, 0xfffffff0)), /'pooler\.dense\.weight': scales lie outside the DATA section/);
+  expectReject(fixCrcs(patch(q, qe + F.TE_SCALE_SIZE, 60)), /'pooler\.dense\.weight': scale_size 60 is not 4 x rows/);
 });
 
 test("rejects: missing, unexpected, misshapen, non-f32 and non-finite tensors", () => {
@@ -665,12 +668,12 @@ test("rejects: missing, unexpected, misshapen, non-f32 and non-finite tensors", 
     /'embeddings\.LayerNorm\.bias' holds NaN or Inf/);
   const f16Inf = writeModel(randomModel({ seed: 5, storage: "f16" }));
   const fe = tensorEntry(f16Inf, "classifier.weight");
-  const at = section(f16Inf, F.SECTION_DATA).offset + new DataView(f16Inf.buffer).getUint32(fe + 32, true);
+  const at = section(f16Inf, F.SECTION_DATA).offset + new DataView(f16Inf.buffer).getUint32(fe + F.TE_DATA_OFFSET, true);
   new DataView(f16Inf.buffer).setUint16(at + 6, 0x7c00, true);
   expectReject(fixCrcs(f16Inf), /'classifier\.weight' holds NaN or Inf/);
   const i8 = writeModel(randomModel({ seed: 5, storage: "int8" }));
   const ie = tensorEntry(i8, "classifier.weight");
-  const sat = section(i8, F.SECTION_DATA).offset + new DataView(i8.buffer).getUint32(ie + 40, true);
+  const sat = section(i8, F.SECTION_DATA).offset + new DataView(i8.buffer).getUint32(ie + F.TE_SCALE_OFFSET, true);
   new DataView(i8.buffer).setFloat32(sat, NaN, true);
   expectReject(fixCrcs(i8), /'classifier\.weight' holds NaN or Inf/);
 });

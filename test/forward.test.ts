@@ -6,7 +6,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { writeModel } from "../host/format/writer.ts";
 import { readModel, type FormatExports } from "../host/format/read.ts";
-import type { Model } from "../host/format/model.ts";
+import type { Model } from "../host/model/model.ts";
 import { loadEngine } from "../host/runtime/node.ts";
 import { AxformerError, type LoadedModel } from "../host/runtime/index.ts";
 import { prng, randomModel, type RandomModelOptions } from "./helpers/random-model.ts";

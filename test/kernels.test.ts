@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import asc from "assemblyscript/asc";
 import { erf, gelu, geluTanh, hardTopK } from "./helpers/reference-forward.ts";
 import { panelPermutation } from "../host/format/layout.ts";
-import * as F from "../assembly/format_constants.ts";
+import * as F from "../assembly/format/constants.ts";
 
 interface Kernels {
   memory: WebAssembly.Memory;
@@ -21,7 +21,7 @@ interface Kernels {
   gelu(x: number, n: number): void;
   gelu_tanh(x: number, n: number): void;
   relu(x: number, n: number): void;
-  softmax(x: number, n: number): void;
+  exp_scaled(x: number, n: number, div: number): number;
   exp(x: number): number;
   top_k(p: number, n: number, k: number, idx: number, scratch: number): number;
   attention(c: number, q: number, k: number, v: number, n: number, h: number, d: number, hardK: number, s: number, kt: number, vt: number, idx: number): void;
@@ -233,22 +233,36 @@ test("exp (x <= 0) is within 2 ulp, and exactly 0 below the normal range", () =>
   for (const x of [-87.34, -100, -1e30, -Infinity]) assert.is(K.exp(x), 0, `exp(${x})`);
 });
 
-test("softmax matches f64, including large scores", () => {
+// Attention's softmax: expScaled leaves exp(x / div - max / div) in place and
+// returns 1 / sum, the factor that normalises.
+function softmax(p: number, len: number, div = 1): Float32Array {
+  const inv = K.exp_scaled(p, len, div);
+  return f32(p, len).map((v) => v * inv);
+}
+
+test("softmax (exp and its normalising factor) matches f64, including large scores", () => {
   for (const len of [1, 2, 5, 33, 512]) {
     const x = randArray(len, 30).map((v) => v + 50);
     const p = put(x);
-    K.softmax(p, len);
-    const y = f32(p, len);
+    const y = softmax(p, len);
     const m = Math.max(...x);
     const e = Array.from(x, (v) => Math.exp(v - m));
     const s = e.reduce((a, v) => a + v, 0);
     for (let i = 0; i < len; i++) assert.ok(Math.abs(y[i] - e[i] / s) <= 1e-6 * (e[i] / s) + 1e-9, `softmax[${i}]`);
     K.free(p);
   }
+  // Divided by sqrt(D) as attention does.
+  const x = Float32Array.from({ length: 64 }, (_, i) => Math.fround(Math.sin(i * 1.7) * 30));
+  const p8 = put(x);
+  const y8 = softmax(p8, 64, 8);
+  const m8 = Math.max(...x) / 8;
+  const e8 = Array.from(x, (v) => Math.exp(v / 8 - m8));
+  const s8 = e8.reduce((a, v) => a + v, 0);
+  for (let i = 0; i < 64; i++) assert.ok(Math.abs(y8[i] - e8[i] / s8) <= 1e-6 * (e8[i] / s8) + 1e-9, `softmax / 8 [${i}]`);
+  K.free(p8);
   // A spread wider than f32's range: the far-below entries are exactly 0.
   const p = put(Float32Array.from([0, -200, 5, -1e30, 4.5]));
-  K.softmax(p, 5);
-  const y = f32(p, 5);
+  const y = softmax(p, 5);
   const e0 = Math.exp(-5), e2 = 1, e4 = Math.exp(-0.5), s = e0 + e2 + e4;
   assert.ok(Math.abs(y[0] - e0 / s) < 1e-7 && Math.abs(y[2] - e2 / s) < 1e-7 && Math.abs(y[4] - e4 / s) < 1e-7);
   assert.is(y[1], 0);

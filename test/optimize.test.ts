@@ -4,7 +4,7 @@
 // runtime with one and two workers.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { layerPrefix, type Model, type Tensor } from "../host/format/model.ts";
+import { layerPrefix, type Model, type Tensor } from "../host/model/model.ts";
 import { writeModel } from "../host/format/writer.ts";
 import { loadEngine } from "../host/runtime/node.ts";
 import type { Row } from "../host/optimize/datasets.ts";

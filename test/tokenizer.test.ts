@@ -1,4 +1,4 @@
-// The wasm WordPiece tokenizer (assembly/tokenizer.ts) against Hugging Face.
+// The wasm WordPiece tokenizer (assembly/tokenizer/wordpiece.ts) against Hugging Face.
 //
 // Reference: transformers.js' BertTokenizer, loaded offline from a tokenizer.json and
 // tokenizer_config.json written to a temp dir, with its documented deviations from
@@ -478,14 +478,14 @@ test("Unicode tables agree with ICU on every code point", () => {
 
 test("the committed Unicode tables are what the generator makes from this ICU", async () => {
   const { render } = await import("../scripts/gen-unicode-tables.ts");
-  const committed = readFileSync(join(ROOT, "assembly", "unicode_tables.ts"), "utf8");
+  const committed = readFileSync(join(ROOT, "assembly", "tokenizer", "unicode_tables.ts"), "utf8");
   const version = /Unicode (\d+\.\d+)\./.exec(committed)?.[1];
   if (version !== process.versions.unicode) {
     console.log(`tokenizer.test: tables made for Unicode ${version}, this Node has ${process.versions.unicode}: not regenerating`);
     return;
   }
   const body = (s: string) => s.split("\n").slice(2).join("\n"); // the first two lines name the Node version
-  assert.ok(body(render()) === body(committed), "assembly/unicode_tables.ts is stale: run scripts/gen-unicode-tables.ts");
+  assert.ok(body(render()) === body(committed), "assembly/tokenizer/unicode_tables.ts is stale: run scripts/gen-unicode-tables.ts");
 });
 
 test("UTF-8 decoding replaces invalid bytes like Python's errors='replace'", () => {

@@ -17,7 +17,7 @@
 //
 // In both, a token's output does not depend on n or on where the token sits in a
 // block, and no shape needs padding.
-import { LAYOUT_PANELS, PANEL_ROWS_F32 } from "../format_constants";
+import { LAYOUT_PANELS, PANEL_ROWS_F32 } from "../format/constants";
 
 const P: u32 = PANEL_ROWS_F32; // 16: the block code below is written for it
 

@@ -13,7 +13,7 @@
 //
 // Overflow cannot happen: a sum has `in` products of at most qmax * 128, and
 // quantMax(in) keeps in * qmax * 128 below 2^31.
-import { LAYOUT_PANELS, PANEL_ROWS_INT8 } from "../format_constants";
+import { LAYOUT_PANELS, PANEL_ROWS_INT8 } from "../format/constants";
 
 const P: u32 = PANEL_ROWS_INT8; // 8: the block code below is written for it
 

@@ -1,7 +1,7 @@
-// Softmax in place over one row of len scores (one head, one query), as PyTorch
-// computes it: exp(x - max) / sum. exp runs 4 lanes at a time (exp4), the sum is
-// accumulated in f64. Two passes: the max, then exp and the sum (and a third to
-// normalise, which dense attention folds into its output).
+// Softmax over one row of len scores (one head, one query), as PyTorch computes
+// it: exp(x - max) / sum. exp runs 4 lanes at a time (exp4), the sum is
+// accumulated in f64. Two passes: the max, then exp and the sum; attention
+// normalises by 1 / sum itself (folded into its output).
 
 // e^x for 4 lanes, Cephes' expf: x = n ln2 + r with |r| <= ln2 / 2 (ln2 split in
 // two constants so r is exact), e^r by a degree-7 polynomial, 2^n through the
@@ -29,19 +29,6 @@
   const scale = i32x4.shl(i32x4.add(t, i32x4.splat(127 - 0x4b400000)), 23);
   const e = f32x4.mul(p, scale);
   return v128.andnot(e, f32x4.lt(x0, f32x4.splat(-87.3365447505531)));
-}
-
-export function softmax(x: usize, len: u32): void {
-  softmaxScaled(x, len, 1);
-}
-
-// Softmax of x[i] / div in place (attention divides its scores by sqrt(D)).
-export function softmaxScaled(x: usize, len: u32, div: f32): void {
-  const inv = expScaled(x, len, div);
-  const iv = f32x4.splat(inv);
-  const end4 = x + (<usize>(len & ~3) << 2);
-  for (let p = x; p < end4; p += 16) v128.store(p, f32x4.mul(v128.load(p), iv));
-  for (let p = end4, e = x + (<usize>len << 2); p < e; p += 4) store<f32>(p, load<f32>(p) * inv);
 }
 
 // The unnormalised softmax: x[i] = exp(x[i] / div - max / div) in place; returns

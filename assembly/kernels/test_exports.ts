@@ -4,7 +4,7 @@ import { matmul } from "./matmul";
 import { matmulI8, quantizeRows, quantMax } from "./matmul_i8";
 import { addLayerNorm } from "./layernorm";
 import { erf as erf1, gelu as gelu1, geluTanh as geluTanh1, relu as relu1 } from "./gelu";
-import { softmax as softmax1, exp4 } from "./softmax";
+import { expScaled, exp4 } from "./softmax";
 import { topK } from "./topk";
 import { attention as attention1 } from "./attention";
 
@@ -22,7 +22,7 @@ export function erf(x: f32): f32 { return erf1(x); }
 export function gelu(x: usize, n: u32): void { gelu1(x, n); }
 export function gelu_tanh(x: usize, n: u32): void { geluTanh1(x, n); }
 export function relu(x: usize, n: u32): void { relu1(x, n); }
-export function softmax(x: usize, n: u32): void { softmax1(x, n); }
+export function exp_scaled(x: usize, n: u32, div: f32): f32 { return expScaled(x, n, div); }
 export function exp(x: f32): f32 { return f32x4.extract_lane(exp4(f32x4.splat(x)), 0); }
 export function top_k(p: usize, n: u32, k: u32, idx: usize, scratch: usize): u32 { return topK(p, n, k, idx, scratch); }
 // s: f32[QUERY_BLOCK * n], kt and vt: f32[d * n], idx: u32[n]

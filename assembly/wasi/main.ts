@@ -14,7 +14,7 @@ import {
   alloc_model, load_model, error_ptr, error_len, num_labels, problem_type,
   label_ptr, label_len, text_buffer, tokenize, forward, logits_ptr
 } from "../index";
-import { PROBLEM_REGRESSION, PROBLEM_MULTI_LABEL } from "../format_constants";
+import { PROBLEM_REGRESSION, PROBLEM_MULTI_LABEL } from "../format/constants";
 import { openForReading, fileSize, readExactly, readSome, closeFd, ioError } from "./io";
 
 const USAGE = "usage: axformer-wasi <model.axf> [--pair] [text ...]   (no texts: one per stdin line)\n";

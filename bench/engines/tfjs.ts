@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { setThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import type { Model } from "../../host/format/model.ts";
+import type { Model } from "../../host/model/model.ts";
 import type { Engine } from "./engine.ts";
 
 const require = createRequire(import.meta.url);

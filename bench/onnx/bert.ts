@@ -9,7 +9,7 @@
 // Linear weights are stored transposed, [in, out], as MatMul wants them.
 // Dense BERT only (every layer with all its heads and FFN neurons).
 
-import type { Model, Tensor } from "../../host/format/model.ts";
+import type { Model, Tensor } from "../../host/model/model.ts";
 import { Msg } from "./proto.ts";
 
 const FLOAT = 1, INT64 = 7;                 // TensorProto.DataType

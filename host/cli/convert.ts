@@ -1,7 +1,7 @@
 // `axformer convert`: Hugging Face folder -> .axf file, written atomically.
 import { convertHfDir } from "../convert/index.ts";
 import { writeModelFile } from "../format/write-file.ts";
-import type { Storage } from "../format/model.ts";
+import type { Storage } from "../model/model.ts";
 import { printJson } from "./util.ts";
 
 interface ConvertOptions { out: string; f16?: boolean; int8?: boolean; json?: boolean }

@@ -1,6 +1,6 @@
 // `axformer optimize` and `axformer eval`: thin wrappers over host/optimize/commands.ts.
-import { readdirSync, rmSync, statSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { statSync } from "node:fs";
+import { removeOwnTempFiles } from "../format/write-file.ts";
 import { runEvalCommand, runOptimizeCommand } from "../optimize/commands.ts";
 
 interface DataFlags { task: string; textCol?: string; pairCol?: string; labelCol?: string; maxLen?: number; workers?: number }
@@ -50,15 +50,6 @@ function explainInterrupt(outputs: string[]): () => void {
     process.off("SIGINT", handler);
     process.off("SIGTERM", handler);
   };
-}
-
-function removeOwnTempFiles(path: string): void {
-  const prefix = `.axformer-tmp-${basename(path)}-${process.pid}-`;
-  try {
-    for (const f of readdirSync(dirname(path))) if (f.startsWith(prefix)) rmSync(join(dirname(path), f), { force: true });
-  } catch {
-    // the folder is gone or unreadable: nothing of ours to remove
-  }
 }
 
 function shellQuote(s: string): string {

@@ -4,7 +4,7 @@
 // as from_pretrained would; present fields must have the right type. The tensor
 // shapes are checked against these numbers later (weights.ts), so a config that
 // disagrees with its checkpoint is caught there.
-import type { Arch, HiddenAct, ModelConfig, ProblemType } from "../format/model.ts";
+import { PROBLEM_TYPES, type Arch, type HiddenAct, type ModelConfig, type ProblemType } from "../model/model.ts";
 import { ConvertError } from "./errors.ts";
 
 export type HfModelConfig = Omit<ModelConfig, "tokenizer">;
@@ -16,11 +16,6 @@ export interface HfConfigInfo {
   labels: string[];       // id2label in id order
 }
 
-const ARCHITECTURES: Record<string, { arch: Arch; modelType: string }> = {
-  BertForSequenceClassification: { arch: "bert", modelType: "bert" },
-  DistilBertForSequenceClassification: { arch: "distilbert", modelType: "distilbert" },
-};
-
 // transformers' ACT2FN names that the runtime implements. gelu_fast is the same
 // tanh formula as gelu_new, written differently.
 const ACTIVATIONS: Record<string, HiddenAct> = {
@@ -31,106 +26,146 @@ const ACTIVATIONS: Record<string, HiddenAct> = {
   gelu_fast: "gelu_tanh",
 };
 
-const PROBLEM_TYPES: ProblemType[] = ["single_label_classification", "regression", "multi_label_classification"];
-
 // DistilBERT hard-codes nn.LayerNorm(eps=1e-12) and has no config field for it.
 const DISTILBERT_LAYER_NORM_EPS = 1e-12;
 
+// The fields of config.json, read with a default, each error naming its field.
+class Fields {
+  constructor(readonly c: Record<string, unknown>, readonly file: string) {}
+  bad(field: string, why: string): never {
+    throw new ConvertError(`${this.file}: field ${field} ${why}`);
+  }
+  int(field: string, dflt: number): number {
+    const v = this.c[field] ?? dflt;
+    if (!Number.isSafeInteger(v) || (v as number) <= 0) this.bad(field, `must be a positive integer, got ${JSON.stringify(v)}`);
+    return v as number;
+  }
+  // DistilBertConfig.attribute_map: the BERT name, when present, overrides the DistilBERT one.
+  aliased(bertName: string, ownName: string, dflt: number): number {
+    return this.c[bertName] !== undefined ? this.int(bertName, dflt) : this.int(ownName, dflt);
+  }
+}
+
+// What a family's config says about the encoder's shape, under its own field names.
+interface EncoderDims {
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  headsField: string;  // the field numHeads came from, for errors
+  intermediateSize: number;
+  typeVocabSize: number;
+  layerNormEps: number;
+  actField: string;    // the field naming the activation
+}
+
+// BertConfig's fields and defaults.
+function bertDims(f: Fields): EncoderDims {
+  const d: EncoderDims = {
+    hiddenSize: f.int("hidden_size", 768),
+    numLayers: f.int("num_hidden_layers", 12),
+    numHeads: f.int("num_attention_heads", 12),
+    headsField: "num_attention_heads",
+    intermediateSize: f.int("intermediate_size", 3072),
+    typeVocabSize: f.int("type_vocab_size", 2),
+    layerNormEps: 0,
+    actField: "hidden_act",
+  };
+  const eps = f.c.layer_norm_eps ?? 1e-12;
+  if (typeof eps !== "number" || !(eps > 0) || !Number.isFinite(eps))
+    f.bad("layer_norm_eps", `must be a positive number, got ${JSON.stringify(eps)}`);
+  d.layerNormEps = eps as number;
+  const pos = f.c.position_embedding_type ?? "absolute";
+  if (pos !== "absolute")
+    f.bad("position_embedding_type", `is ${JSON.stringify(pos)}; only "absolute" position embeddings are supported`);
+  if (f.c.is_decoder === true) f.bad("is_decoder", "is true; only encoder (bidirectional) models are supported");
+  if (f.c.add_cross_attention === true) f.bad("add_cross_attention", "is true; cross-attention is not supported");
+  return d;
+}
+
+// DistilBertConfig's fields and defaults. sinusoidal_pos_embds is fine: the
+// sinusoids are written into the stored position_embeddings.
+function distilbertDims(f: Fields): EncoderDims {
+  return {
+    hiddenSize: f.aliased("hidden_size", "dim", 768),
+    numLayers: f.aliased("num_hidden_layers", "n_layers", 6),
+    numHeads: f.aliased("num_attention_heads", "n_heads", 12),
+    headsField: "n_heads",
+    intermediateSize: f.int("hidden_dim", 4 * 768),
+    typeVocabSize: 0,
+    layerNormEps: DISTILBERT_LAYER_NORM_EPS,
+    actField: "activation",
+  };
+}
+
+// The supported model classes: one entry per family (and head).
+const ARCHITECTURES: Record<string, { arch: Arch; modelType: string; dims: (f: Fields) => EncoderDims }> = {
+  BertForSequenceClassification: { arch: "bert", modelType: "bert", dims: bertDims },
+  DistilBertForSequenceClassification: { arch: "distilbert", modelType: "distilbert", dims: distilbertDims },
+};
+
 export function parseHfConfig(raw: unknown, file = "config.json"): HfConfigInfo {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new ConvertError(`${file}: not a JSON object`);
-  const c = raw as Record<string, unknown>;
-  const bad = (field: string, why: string): never => {
-    throw new ConvertError(`${file}: field ${field} ${why}`);
-  };
-  const int = (field: string, dflt: number): number => {
-    const v = c[field] ?? dflt;
-    if (!Number.isSafeInteger(v) || (v as number) <= 0) bad(field, `must be a positive integer, got ${JSON.stringify(v)}`);
-    return v as number;
-  };
-  // DistilBertConfig.attribute_map: the BERT name, when present, overrides the DistilBERT one.
-  const aliased = (bertName: string, ownName: string, dflt: number): number =>
-    c[bertName] !== undefined ? int(bertName, dflt) : int(ownName, dflt);
-
-  const archs = c.architectures;
-  if (!Array.isArray(archs) || archs.length === 0 || typeof archs[0] !== "string")
-    bad("architectures", `must list the model class, e.g. ["BertForSequenceClassification"]; got ${JSON.stringify(archs)}`);
-  const architecture = (archs as string[])[0];
-  const known = ARCHITECTURES[architecture];
-  if (!known)
-    bad("architectures", `is ${JSON.stringify(architecture)}; supported: ${Object.keys(ARCHITECTURES).join(", ")}`);
-  const modelType = c.model_type ?? known.modelType;
-  if (modelType !== known.modelType)
-    bad("model_type", `is ${JSON.stringify(modelType)} but ${architecture} needs ${JSON.stringify(known.modelType)}`);
+  const f = new Fields(raw as Record<string, unknown>, file);
+  const { architecture, known } = modelClass(f);
   const arch = known.arch;
+  const d = known.dims(f);
+  if (d.hiddenSize % d.numHeads !== 0)
+    f.bad(d.headsField, `(${d.numHeads}) does not divide the hidden size ${d.hiddenSize}`);
 
-  let hiddenSize: number, numLayers: number, numHeads: number, intermediateSize: number;
-  let typeVocabSize: number, layerNormEps: number, actField: string;
-  if (arch === "bert") {
-    hiddenSize = int("hidden_size", 768);
-    numLayers = int("num_hidden_layers", 12);
-    numHeads = int("num_attention_heads", 12);
-    intermediateSize = int("intermediate_size", 3072);
-    typeVocabSize = int("type_vocab_size", 2);
-    actField = "hidden_act";
-    const eps = c.layer_norm_eps ?? 1e-12;
-    if (typeof eps !== "number" || !(eps > 0) || !Number.isFinite(eps))
-      bad("layer_norm_eps", `must be a positive number, got ${JSON.stringify(eps)}`);
-    layerNormEps = eps as number;
-    const pos = c.position_embedding_type ?? "absolute";
-    if (pos !== "absolute")
-      bad("position_embedding_type", `is ${JSON.stringify(pos)}; only "absolute" position embeddings are supported`);
-    if (c.is_decoder === true) bad("is_decoder", "is true; only encoder (bidirectional) models are supported");
-    if (c.add_cross_attention === true) bad("add_cross_attention", "is true; cross-attention is not supported");
-  } else {
-    hiddenSize = aliased("hidden_size", "dim", 768);
-    numLayers = aliased("num_hidden_layers", "n_layers", 6);
-    numHeads = aliased("num_attention_heads", "n_heads", 12);
-    intermediateSize = int("hidden_dim", 4 * 768);
-    typeVocabSize = 0;
-    actField = "activation";
-    layerNormEps = DISTILBERT_LAYER_NORM_EPS;
-    // sinusoidal_pos_embds is fine: the sinusoids are written into the stored position_embeddings.
-  }
-  if (hiddenSize % numHeads !== 0)
-    bad(arch === "bert" ? "num_attention_heads" : "n_heads", `(${numHeads}) does not divide the hidden size ${hiddenSize}`);
-
-  const act = c[actField] ?? "gelu";
+  const act = f.c[d.actField] ?? "gelu";
   const hiddenAct = typeof act === "string" ? ACTIVATIONS[act] : undefined;
   if (!hiddenAct)
-    bad(actField, `is ${JSON.stringify(act)}; supported: ${Object.keys(ACTIVATIONS).join(", ")}`);
+    f.bad(d.actField, `is ${JSON.stringify(act)}; supported: ${Object.keys(ACTIVATIONS).join(", ")}`);
 
-  const labels = parseLabels(c, bad);
-  const numLabels = labels.length;
-
-  // As transformers' forward: no problem_type and one label means regression.
-  const pt = c.problem_type ?? (numLabels === 1 ? "regression" : "single_label_classification");
-  if (!PROBLEM_TYPES.includes(pt as ProblemType))
-    bad("problem_type", `is ${JSON.stringify(pt)}; supported: ${PROBLEM_TYPES.join(", ")}`);
-  if (pt === "regression" && numLabels !== 1)
-    bad("problem_type", `is "regression" with ${numLabels} labels; the format supports single-output regression only`);
-
+  const labels = parseLabels(f.c, (field, why) => f.bad(field, why));
+  const problemType = parseProblemType(f, labels.length);
   return {
     architecture,
     modelType: known.modelType,
     labels,
     config: {
       arch,
-      vocabSize: int("vocab_size", 30522),
-      hiddenSize,
-      numLayers,
-      numHeads,
-      headDim: hiddenSize / numHeads,
-      intermediateSize,
-      maxPosition: int("max_position_embeddings", 512),
-      typeVocabSize,
-      numLabels,
-      problemType: pt as ProblemType,
+      vocabSize: f.int("vocab_size", 30522),
+      hiddenSize: d.hiddenSize,
+      numLayers: d.numLayers,
+      numHeads: d.numHeads,
+      headDim: d.hiddenSize / d.numHeads,
+      intermediateSize: d.intermediateSize,
+      maxPosition: f.int("max_position_embeddings", 512),
+      typeVocabSize: d.typeVocabSize,
+      numLabels: labels.length,
+      problemType,
       hiddenAct: hiddenAct!,
-      layerNormEps,
+      layerNormEps: d.layerNormEps,
       hasPooler: arch === "bert",
       hasPreClassifier: arch === "distilbert",
     },
   };
+}
+
+// architectures[0] must be a supported class, and model_type (when given) its family.
+function modelClass(f: Fields) {
+  const archs = f.c.architectures;
+  if (!Array.isArray(archs) || archs.length === 0 || typeof archs[0] !== "string")
+    f.bad("architectures", `must list the model class, e.g. ["BertForSequenceClassification"]; got ${JSON.stringify(archs)}`);
+  const architecture = (archs as string[])[0];
+  const known = ARCHITECTURES[architecture];
+  if (!known)
+    f.bad("architectures", `is ${JSON.stringify(architecture)}; supported: ${Object.keys(ARCHITECTURES).join(", ")}`);
+  const modelType = f.c.model_type ?? known.modelType;
+  if (modelType !== known.modelType)
+    f.bad("model_type", `is ${JSON.stringify(modelType)} but ${architecture} needs ${JSON.stringify(known.modelType)}`);
+  return { architecture, known };
+}
+
+// As transformers' forward: no problem_type and one label means regression.
+function parseProblemType(f: Fields, numLabels: number): ProblemType {
+  const pt = f.c.problem_type ?? (numLabels === 1 ? "regression" : "single_label_classification");
+  if (!PROBLEM_TYPES.includes(pt as ProblemType))
+    f.bad("problem_type", `is ${JSON.stringify(pt)}; supported: ${PROBLEM_TYPES.join(", ")}`);
+  if (pt === "regression" && numLabels !== 1)
+    f.bad("problem_type", `is "regression" with ${numLabels} labels; the format supports single-output regression only`);
+  return pt as ProblemType;
 }
 
 // PretrainedConfig: id2label wins when present, over num_labels too (its keys are

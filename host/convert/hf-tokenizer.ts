@@ -19,7 +19,7 @@
 // brackets are punctuation to BERT's pre-tokenizer, so no word ever matches one.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { TokenizerConfig } from "../format/model.ts";
+import type { TokenizerConfig } from "../model/model.ts";
 import { ConvertError } from "./errors.ts";
 
 export interface HfTokenizer {
@@ -43,11 +43,32 @@ const NO_MAX_LENGTH = 1e15;
 // BertTokenizer and DistilBertTokenizer share every default, so the architecture
 // does not matter here.
 export function readHfTokenizer(dir: string, vocabSize: number, maxPosition: number): HfTokenizer {
-  const files: string[] = [];
-  const readJson = (name: string): Json | null => {
-    const path = join(dir, name);
+  const files = new TokenizerFiles(dir);
+  const tcfg = files.json("tokenizer_config.json") ?? {};
+  const smap = files.json("special_tokens_map.json") ?? {};
+  const tjson = files.json("tokenizer.json");
+  const options = basicTokenizerOptions(tcfg, tjson !== null);
+  const special = specialTokens(tcfg, smap);
+  const v = readVocab(files, tjson, options, special.unk_token);
+  if (tcfg.added_tokens_decoder !== undefined)
+    addTokens(v.vocab, addedTokensOf(tcfg.added_tokens_decoder, "tokenizer_config.json", "added_tokens_decoder"), "tokenizer_config.json");
+  const tokenizer = resolveIds(v, special, vocabSize, tjson ? "tokenizer.json" : "vocab.txt");
+  return {
+    vocab: tokenizer.tokens,
+    tokenizer: { ...v.options, ...tokenizer.ids, maxLen: maxLength(tcfg, maxPosition), maxInputCharsPerWord: v.maxInputCharsPerWord },
+    files: files.read,
+  };
+}
+
+// The folder's tokenizer files, each read at most once, in the order asked.
+class TokenizerFiles {
+  readonly read: string[] = [];
+  constructor(readonly dir: string) {}
+
+  json(name: string): Json | null {
+    const path = join(this.dir, name);
     if (!existsSync(path)) return null;
-    files.push(name);
+    this.read.push(name);
     let v: unknown;
     try {
       v = JSON.parse(readFileSync(path, "utf8").replace(/^\uFEFF/, ""));
@@ -56,16 +77,27 @@ export function readHfTokenizer(dir: string, vocabSize: number, maxPosition: num
     }
     if (v === null || typeof v !== "object" || Array.isArray(v)) throw new ConvertError(`${name}: not a JSON object`);
     return v as Json;
-  };
-  const tcfg = readJson("tokenizer_config.json") ?? {};
-  const smap = readJson("special_tokens_map.json") ?? {};
-  const tjson = readJson("tokenizer.json");
-  const bad = (file: string, field: string, why: string): never => {
-    throw new ConvertError(`${file}: field ${field} ${why}`);
-  };
+  }
 
+  bytes(name: string): Uint8Array | null {
+    const path = join(this.dir, name);
+    if (!existsSync(path)) return null;
+    this.read.push(name);
+    return readFileSync(path);
+  }
+}
+
+const bad = (file: string, field: string, why: string): never => {
+  throw new ConvertError(`${file}: field ${field} ${why}`);
+};
+
+type BasicOptions = Pick<TokenizerConfig, "doLowerCase" | "stripAccents" | "tokenizeChineseChars" | "cleanText">;
+
+// The tokenizer class and BERT's basic-tokenizer options from tokenizer_config.json.
+// rawFast: tokenizer.json's normalizer is taken as written (PreTrainedTokenizerFast).
+function basicTokenizerOptions(tcfg: Json, hasTokenizerJson: boolean): BasicOptions & { rawFast: boolean } {
   const tokenizerClass = tcfg.tokenizer_class;
-  const rawFast = tokenizerClass === "PreTrainedTokenizerFast" && tjson !== null;
+  const rawFast = tokenizerClass === "PreTrainedTokenizerFast" && hasTokenizerJson;
   if (tokenizerClass !== undefined && tokenizerClass !== null && !rawFast && !TOKENIZER_CLASSES.includes(tokenizerClass as string))
     bad("tokenizer_config.json", "tokenizer_class",
       `is ${JSON.stringify(tokenizerClass)}; supported: ${TOKENIZER_CLASSES.join(", ")} (or PreTrainedTokenizerFast with a tokenizer.json)`);
@@ -77,19 +109,22 @@ export function readHfTokenizer(dir: string, vocabSize: number, maxPosition: num
     if (typeof v !== "boolean") bad("tokenizer_config.json", field, `must be true or false, got ${JSON.stringify(v)}`);
     return v as boolean;
   };
-  const stripAccentsField = (v: unknown, file: string, field: string): boolean | null => {
-    if (v === undefined || v === null) return null;
-    if (typeof v !== "boolean") bad(file, field, `must be true, false or null, got ${JSON.stringify(v)}`);
-    return v as boolean;
-  };
-  let doLowerCase = flag("do_lower_case", true);
-  let stripAccents = stripAccentsField(tcfg.strip_accents, "tokenizer_config.json", "strip_accents");
-  let tokenizeChineseChars = flag("tokenize_chinese_chars", true);
-  let cleanText = true;
-  let maxInputCharsPerWord = 100;
+  const doLowerCase = flag("do_lower_case", true);
+  let stripAccents: boolean | null = null;
+  const sa = tcfg.strip_accents;
+  if (sa !== undefined && sa !== null) {
+    if (typeof sa !== "boolean") bad("tokenizer_config.json", "strip_accents", `must be true, false or null, got ${JSON.stringify(sa)}`);
+    stripAccents = sa as boolean;
+  }
+  const tokenizeChineseChars = flag("tokenize_chinese_chars", true);
+  return { doLowerCase, stripAccents, tokenizeChineseChars, cleanText: true, rawFast };
+}
 
-  // Special token strings by role, and where each came from (for error messages).
-  const special = {} as Record<Role, { token: string | null; from: string }>;
+interface SpecialToken { token: string | null; from: string }
+
+// Special token strings by role, and where each came from (for error messages).
+function specialTokens(tcfg: Json, smap: Json): Record<Role, SpecialToken> {
+  const special = {} as Record<Role, SpecialToken>;
   for (const role of ROLES) {
     let from = "BertTokenizer default";
     let v: unknown = DEFAULT_TOKENS[role];
@@ -97,31 +132,44 @@ export function readHfTokenizer(dir: string, vocabSize: number, maxPosition: num
     if (role in smap) [v, from] = [smap[role], `special_tokens_map.json field ${role}`];
     special[role] = { token: tokenString(v, from), from };
   }
+  return special;
+}
 
-  let vocab: (string | null)[];
-  let clsToken: string | null = null; // from tokenizer.json's post-processor, when there is one
-  let sepToken: string | null = null;
-  let unkToken = special.unk_token.token;
-  let unkFrom = special.unk_token.from;
+interface VocabSource {
+  vocab: (string | null)[];
+  options: BasicOptions;
+  maxInputCharsPerWord: number;
+  cls: string | null;   // from tokenizer.json's post-processor, when there is one
+  sep: string | null;
+  unk: SpecialToken;
+}
+
+// The vocabulary from tokenizer.json, else vocab.txt (+ added_tokens.json), with
+// what tokenizer.json overrides.
+function readVocab(files: TokenizerFiles, tjson: Json | null, o: BasicOptions & { rawFast: boolean }, unk: SpecialToken): VocabSource {
+  const { rawFast, ...options } = o;
   if (tjson) {
     const t = readTokenizerJson(tjson);
-    vocab = t.vocab;
-    ({ cleanText, maxInputCharsPerWord, clsToken, sepToken } = t);
-    [unkToken, unkFrom] = [t.unkToken, "tokenizer.json field model.unk_token"];
-    if (rawFast) ({ doLowerCase, stripAccents, tokenizeChineseChars } = t);
+    const vocab = t.vocab;
+    if (rawFast) Object.assign(options, { doLowerCase: t.doLowerCase, stripAccents: t.stripAccents, tokenizeChineseChars: t.tokenizeChineseChars });
+    options.cleanText = t.cleanText;
     addTokens(vocab, addedTokensOf(tjson.added_tokens, "tokenizer.json", "added_tokens"), "tokenizer.json");
-  } else if (existsSync(join(dir, "vocab.txt"))) {
-    files.push("vocab.txt");
-    vocab = readVocabTxt(readFileSync(join(dir, "vocab.txt")), "vocab.txt");
-    const extra = readJson("added_tokens.json");
-    if (extra) addTokens(vocab, addedTokensJson(extra), "added_tokens.json");
-  } else {
-    throw new ConvertError(`${dir}: no tokenizer.json or vocab.txt found`);
+    return {
+      vocab, options, maxInputCharsPerWord: t.maxInputCharsPerWord, cls: t.clsToken, sep: t.sepToken,
+      unk: { token: t.unkToken, from: "tokenizer.json field model.unk_token" },
+    };
   }
-  if (tcfg.added_tokens_decoder !== undefined)
-    addTokens(vocab, addedTokensOf(tcfg.added_tokens_decoder, "tokenizer_config.json", "added_tokens_decoder"), "tokenizer_config.json");
+  const txt = files.bytes("vocab.txt");
+  if (!txt) throw new ConvertError(`${files.dir}: no tokenizer.json or vocab.txt found`);
+  const vocab: (string | null)[] = readVocabTxt(txt, "vocab.txt");
+  const extra = files.json("added_tokens.json");
+  if (extra) addTokens(vocab, addedTokensJson(extra), "added_tokens.json");
+  return { vocab, options, maxInputCharsPerWord: 100, cls: null, sep: null, unk };
+}
 
-  const source = tjson ? "tokenizer.json" : "vocab.txt";
+// Exactly vocabSize tokens, and the special tokens' ids.
+function resolveIds(v: VocabSource, special: Record<Role, SpecialToken>, vocabSize: number, source: string) {
+  const { vocab } = v;
   if (vocab.length > vocabSize)
     throw new ConvertError(
       `${source}: has ${vocab.length} tokens but config.json vocab_size is ${vocabSize}; ids beyond the word embedding cannot be embedded`,
@@ -141,22 +189,16 @@ export function readHfTokenizer(dir: string, vocabSize: number, maxPosition: num
   };
   const maskToken = special.mask_token.token;
   const maskAt = maskToken === null ? undefined : ids.get(maskToken);
-  const maskId = maskAt !== undefined && vocab[maskAt] === maskToken ? maskAt : null;
-
-  const tokenizer: TokenizerConfig = {
-    doLowerCase,
-    stripAccents,
-    tokenizeChineseChars,
-    cleanText,
-    clsId: idOf(clsToken ?? special.cls_token.token, clsToken ? "tokenizer.json post_processor" : special.cls_token.from, "[CLS]"),
-    sepId: idOf(sepToken ?? special.sep_token.token, sepToken ? "tokenizer.json post_processor" : special.sep_token.from, "[SEP]"),
-    padId: idOf(special.pad_token.token, special.pad_token.from, "[PAD]"),
-    unkId: idOf(unkToken, unkFrom, "[UNK]"),
-    maskId,
-    maxLen: maxLength(tcfg, maxPosition),
-    maxInputCharsPerWord,
+  return {
+    tokens,
+    ids: {
+      clsId: idOf(v.cls ?? special.cls_token.token, v.cls ? "tokenizer.json post_processor" : special.cls_token.from, "[CLS]"),
+      sepId: idOf(v.sep ?? special.sep_token.token, v.sep ? "tokenizer.json post_processor" : special.sep_token.from, "[SEP]"),
+      padId: idOf(special.pad_token.token, special.pad_token.from, "[PAD]"),
+      unkId: idOf(v.unk.token, v.unk.from, "[UNK]"),
+      maskId: maskAt !== undefined && vocab[maskAt] === maskToken ? maskAt : null,
+    },
   };
-  return { vocab: tokens, tokenizer, files };
 }
 
 // A special token in tokenizer_config.json / special_tokens_map.json: a string,

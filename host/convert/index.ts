@@ -3,7 +3,8 @@
 // tokenizer config files. Every layer comes out dense (all heads, all neurons).
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { LayerState, Model, Storage } from "../format/model.ts";
+import type { Model, Storage } from "../model/model.ts";
+import { denseLayers } from "../model/tensors.ts";
 import { openCheckpoint } from "./checkpoint.ts";
 import { ConvertError } from "./errors.ts";
 import { parseHfConfig } from "./hf-config.ts";
@@ -36,13 +37,7 @@ export async function convertHfDir(dir: string, opts: ConvertOptions = {}): Prom
   const { tensors, ignored } = await mapWeights(ckpt, hf.config, storage);
 
   const c = hf.config;
-  const layers: LayerState[] = Array.from({ length: c.numLayers }, () => ({
-    hasAttention: true,
-    hasFfn: true,
-    heads: Array.from({ length: c.numHeads }, (_, h) => h),
-    ffnNeurons: Array.from({ length: c.intermediateSize }, (_, n) => n),
-    hardK: 0,
-  }));
+  const layers = denseLayers(c);
   return {
     config: { ...c, tokenizer: tok.tokenizer },
     layers,

@@ -8,6 +8,7 @@
 import { open, type FileHandle } from "node:fs/promises";
 import { endianness } from "node:os";
 import { basename } from "node:path";
+import { f16ArrayToF32 } from "../format/f16.ts";
 import { ConvertError } from "./errors.ts";
 
 // Every dtype of the safetensors spec, with its size in bytes, so that the sizes of
@@ -123,7 +124,7 @@ export async function readTensorF32(file: SafetensorsFile, name: string): Promis
     }
     const half = new Uint16Array(count);
     await readInto(fh, t.begin, new Uint8Array(half.buffer), file.path);
-    return t.dtype === "F16" ? f16ToF32(half) : bf16ToF32(half);
+    return t.dtype === "F16" ? f16ArrayToF32(half) : bf16ToF32(half);
   } finally {
     await fh.close();
   }
@@ -135,29 +136,6 @@ export function bf16ToF32(src: Uint16Array): Float32Array {
   const bits = new Uint32Array(out.buffer);
   for (let i = 0; i < src.length; i++) bits[i] = src[i] << 16;
   return out;
-}
-
-let F16_TABLE: Float32Array | null = null;
-
-export function f16ToF32(src: Uint16Array): Float32Array {
-  const table = (F16_TABLE ??= buildF16Table());
-  const out = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = table[src[i]];
-  return out;
-}
-
-// Every f16 value is exactly representable in f32; 65536 entries cost 256 KiB once.
-function buildF16Table(): Float32Array {
-  const t = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const sign = h & 0x8000 ? -1 : 1;
-    const exp = (h >> 10) & 0x1f;
-    const frac = h & 0x3ff;
-    if (exp === 0) t[h] = sign * frac * 2 ** -24; // zero and subnormals
-    else if (exp === 31) t[h] = frac ? NaN : sign * Infinity;
-    else t[h] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
-  }
-  return t;
 }
 
 async function readExactly(fh: FileHandle, pos: number, len: number, path: string): Promise<Uint8Array> {

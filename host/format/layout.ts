@@ -2,7 +2,7 @@
 // docs/format.md "Weight layout"). The writer scatters logical elements to these
 // indices, the host reader (read.ts) gathers them back.
 
-import * as F from "../../assembly/format_constants.ts";
+import * as F from "../../assembly/format/constants.ts";
 
 // Stored element index of logical (r, c) for a [rows, cols] matrix in panels.
 // int8 panels are P = 8 rows with the columns in pairs; f32 / f16 panels are 16 rows.

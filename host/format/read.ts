@@ -1,5 +1,5 @@
 // Reads an .axf file back into the in-memory Model. The file is parsed and
-// validated by the wasm runtime's reader (assembly/format.ts), so there is one
+// validated by the wasm runtime's reader (assembly/format/reader.ts), so there is one
 // parser; this side only copies what the wasm exports describe, dequantising f16
 // and int8 tensors to f32, undoing the panel layout, and recording how each one
 // was stored.
@@ -7,37 +7,21 @@
 // Loading goes through the instance's load_model, so it replaces whatever model
 // that instance had loaded.
 
-import * as F from "../../assembly/format_constants.ts";
+import { readFile } from "node:fs/promises";
+import * as F from "../../assembly/format/constants.ts";
+import { loadEngine } from "../runtime/node.ts";
+import { LAYER_FIELD, type AxformerExports } from "../runtime/abi.ts";
+import { f16ToF32 } from "./f16.ts";
 import { panelPermutation } from "./layout.ts";
-import type { Arch, HiddenAct, LayerState, Model, ModelConfig, ProblemType, Storage, Tensor } from "./model.ts";
+import { ARCH_CODES, HIDDEN_ACT_CODES, PROBLEM_TYPE_CODES, nameOfCode } from "../model/model.ts";
+import type { Arch, HiddenAct, LayerState, Model, ModelConfig, ProblemType, Storage, Tensor } from "../model/model.ts";
 
-// The raw exports readModel needs (assembly/index.ts + assembly/format_exports.ts).
-// u32 results arrive as signed i32 through raw bindings, hence the `>>> 0`s below.
-export interface FormatExports {
-  memory: WebAssembly.Memory;
-  alloc_model(size: number): number;
-  load_model(ptr: number, size: number): number;
-  error_ptr(): number;
-  error_len(): number;
-  label_ptr(i: number): number;
-  label_len(i: number): number;
-  config_word(i: number): number;
-  layer_field(i: number, f: number): number;
-  vocab_count(): number;
-  vocab_ptr(i: number): number;
-  vocab_len(i: number): number;
-  tensor_count(): number;
-  tensor_name_ptr(i: number): number;
-  tensor_name_len(i: number): number;
-  tensor_dtype(i: number): number;
-  tensor_ndim(i: number): number;
-  tensor_dim(i: number, d: number): number;
-  tensor_data_ptr(i: number): number;
-  tensor_scales_ptr(i: number): number;
-  tensor_layout(i: number): number;
-  meta_ptr(): number;
-  meta_len(): number;
-}
+// What readModel uses of the wasm ABI (host/runtime/abi.ts, the one typing of it).
+export type FormatExports = Pick<AxformerExports,
+  | "memory" | "alloc_model" | "load_model" | "error_ptr" | "error_len" | "label_ptr" | "label_len"
+  | "config_word" | "layer_field" | "vocab_count" | "vocab_ptr" | "vocab_len" | "tensor_count"
+  | "tensor_name_ptr" | "tensor_name_len" | "tensor_dtype" | "tensor_ndim" | "tensor_dim"
+  | "tensor_data_ptr" | "tensor_scales_ptr" | "tensor_layout" | "meta_ptr" | "meta_len">;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -88,7 +72,7 @@ function readConfig(w: (i: number) => number): ModelConfig {
   const f32 = new Float32Array(new Uint32Array([w(F.CFG_LAYER_NORM_EPS)]).buffer);
   const sa = w(F.CFG_STRIP_ACCENTS);
   return {
-    arch: (w(F.CFG_ARCH) === F.ARCH_BERT ? "bert" : "distilbert") as Arch,
+    arch: nameOfCode(ARCH_CODES, w(F.CFG_ARCH)) as Arch,
     vocabSize: w(F.CFG_VOCAB_SIZE),
     hiddenSize: w(F.CFG_HIDDEN_SIZE),
     numLayers: w(F.CFG_NUM_LAYERS),
@@ -98,12 +82,8 @@ function readConfig(w: (i: number) => number): ModelConfig {
     maxPosition: w(F.CFG_MAX_POSITION),
     typeVocabSize: w(F.CFG_TYPE_VOCAB_SIZE),
     numLabels: w(F.CFG_NUM_LABELS),
-    problemType: ({
-      [F.PROBLEM_SINGLE_LABEL]: "single_label_classification",
-      [F.PROBLEM_REGRESSION]: "regression",
-      [F.PROBLEM_MULTI_LABEL]: "multi_label_classification",
-    } as Record<number, ProblemType>)[w(F.CFG_PROBLEM_TYPE)],
-    hiddenAct: ({ [F.ACT_GELU]: "gelu", [F.ACT_RELU]: "relu", [F.ACT_GELU_TANH]: "gelu_tanh" } as Record<number, HiddenAct>)[w(F.CFG_HIDDEN_ACT)],
+    problemType: nameOfCode(PROBLEM_TYPE_CODES, w(F.CFG_PROBLEM_TYPE)) as ProblemType,
+    hiddenAct: nameOfCode(HIDDEN_ACT_CODES, w(F.CFG_HIDDEN_ACT)) as HiddenAct,
     layerNormEps: f32[0],
     hasPooler: w(F.CFG_HAS_POOLER) === 1,
     hasPreClassifier: w(F.CFG_HAS_PRE_CLASSIFIER) === 1,
@@ -129,7 +109,7 @@ function readLayers(wasm: FormatExports, c: ModelConfig, metaLayers: unknown): L
   const fromMeta = Array.isArray(metaLayers) && metaLayers.length === c.numLayers ? metaLayers : null;
   return Array.from({ length: c.numLayers }, (_, i) => {
     const f = (k: number) => wasm.layer_field(i, k) >>> 0;
-    const nHeads = f(2), nNeurons = f(3);
+    const nHeads = f(LAYER_FIELD.numHeads), nNeurons = f(LAYER_FIELD.ffnWidth);
     const m = fromMeta?.[i] as { heads?: unknown; ffnNeurons?: unknown } | undefined;
     const heads = m && Array.isArray(m.heads) ? (m.heads as number[]) : range(nHeads);
     const ffnNeurons = m && typeof m.ffnNeurons === "string" ? parseRanges(m.ffnNeurons) : range(nNeurons);
@@ -137,7 +117,7 @@ function readLayers(wasm: FormatExports, c: ModelConfig, metaLayers: unknown): L
       idx.length === n && idx.every((v, k) => Number.isInteger(v) && v >= 0 && v < limit && (k === 0 || v > idx[k - 1]));
     if (!ok(heads, nHeads, c.numHeads)) throw new Error(`model file: META.layers[${i}].heads does not match the ${nHeads} heads of LAYERS[${i}]`);
     if (!ok(ffnNeurons, nNeurons, c.intermediateSize)) throw new Error(`model file: META.layers[${i}].ffnNeurons does not match the ${nNeurons} neurons of LAYERS[${i}]`);
-    return { hasAttention: f(0) === 1, hasFfn: f(1) === 1, heads, ffnNeurons, hardK: f(4) };
+    return { hasAttention: f(LAYER_FIELD.hasAttention) === 1, hasFfn: f(LAYER_FIELD.hasFfn) === 1, heads, ffnNeurons, hardK: f(LAYER_FIELD.hardK) };
   });
 }
 
@@ -177,8 +157,20 @@ function readTensor(buffer: ArrayBuffer, dtype: number, shape: number[], ptr: nu
   return { shape, data, storage };
 }
 
-export function f16ToF32(h: number): number {
-  const e = (h >>> 10) & 0x1f, m = h & 0x3ff;
-  const v = e === 0 ? m * 2 ** -24 : e === 31 ? (m ? NaN : Infinity) : (1024 + m) * 2 ** (e - 25);
-  return h & 0x8000 ? -v : v;
+// Reads and parses an .axf file with a throwaway engine (Node only).
+export async function readModelFile(path: string): Promise<Model> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(code === "ENOENT" ? `model file not found: ${path}` : `cannot read model file ${path}: ${(e as Error).message}`);
+  }
+  try {
+    // A throwaway engine: readModel loads the file into it to parse it with the runtime's own reader.
+    const engine = await loadEngine();
+    return readModel(bytes, engine.exports);
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
 }

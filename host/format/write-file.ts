@@ -3,14 +3,23 @@
 // and an interrupted run leaves the previous file intact. Temp files are named
 // `.axformer-tmp-<name>-<pid>-<random>` and removed on failure.
 
+import { readdirSync, rmSync } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { writeModel } from "./writer.ts";
-import type { Model } from "./model.ts";
+import type { Model } from "../model/model.ts";
+
+// The start of every temp file name of ours.
+export const TEMP_PREFIX = ".axformer-tmp-";
+
+// The start of this process's temp files for `path`.
+function ownTempPrefix(path: string): string {
+  return `${TEMP_PREFIX}${basename(path)}-${process.pid}-`;
+}
 
 export async function writeFileAtomic(path: string, data: string | Uint8Array, what = "file"): Promise<void> {
-  const tmp = join(dirname(path), `.axformer-tmp-${basename(path)}-${process.pid}-${randomBytes(4).toString("hex")}`);
+  const tmp = join(dirname(path), `${ownTempPrefix(path)}${randomBytes(4).toString("hex")}`);
   try {
     const fh = await open(tmp, "wx");
     try {
@@ -31,4 +40,14 @@ export async function writeModelFile(path: string, model: Model): Promise<number
   const bytes = writeModel(model);
   await writeFileAtomic(path, bytes, "model file");
   return bytes.length;
+}
+
+// Removes this process's temp files for `path` (synchronously: it runs in signal handlers).
+export function removeOwnTempFiles(path: string): void {
+  const prefix = ownTempPrefix(path);
+  try {
+    for (const f of readdirSync(dirname(path))) if (f.startsWith(prefix)) rmSync(join(dirname(path), f), { force: true });
+  } catch {
+    // the folder is gone or unreadable: nothing of ours to remove
+  }
 }

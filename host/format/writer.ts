@@ -4,64 +4,18 @@
 // boundary and every tensor on a 16-byte boundary of the file, so the runtime can
 // use the weights in place.
 
-import * as F from "../../assembly/format_constants.ts";
+import * as F from "../../assembly/format/constants.ts";
 import { crc32 } from "./crc32.ts";
-import { layerPrefix } from "./model.ts";
+import { f16FromF32Bits } from "./f16.ts";
+import { ARCH_CODES, HIDDEN_ACT_CODES, PROBLEM_TYPE_CODES, STORAGE_BYTES, STORAGE_CODES } from "../model/model.ts";
+import { expectedTensors, type TensorSpec } from "../model/tensors.ts";
 import { panelPermutation } from "./layout.ts";
-import type { LayerState, Model, ModelConfig, Storage, Tensor } from "./model.ts";
-
-// A tensor the format calls for. `quantizable`: weight matrices and the word
-// embedding may be stored f16 or int8; everything else is always f32. `linear`:
-// a linear layer's weight, stored in panels (layout 1) unless the caller asks for rows.
-export interface TensorSpec {
-  name: string;
-  shape: number[];
-  quantizable: boolean;
-  linear: boolean;
-}
+import type { LayerState, Model, ModelConfig, Storage, Tensor } from "../model/model.ts";
 
 // "panels" (the default): linear weights in layout 1, for the runtime's fast
 // kernels; "rows": every tensor row-major (layout 0), for tests of both paths.
 export interface WriteOptions {
   layout?: "panels" | "rows";
-}
-
-// Every tensor of a model with this config and these layer states, in file order;
-// tensors of removed blocks are absent.
-export function expectedTensors(c: ModelConfig, layers: LayerState[]): TensorSpec[] {
-  const H = c.hiddenSize, D = c.headDim;
-  const specs: TensorSpec[] = [];
-  const mat = (name: string, rows: number, cols: number) => specs.push({ name, shape: [rows, cols], quantizable: true, linear: true });
-  const vec = (name: string, n: number) => specs.push({ name, shape: [n], quantizable: false, linear: false });
-  const linear = (name: string, rows: number, cols: number) => { mat(`${name}.weight`, rows, cols); vec(`${name}.bias`, rows); };
-  const layerNorm = (name: string) => { vec(`${name}.weight`, H); vec(`${name}.bias`, H); };
-
-  specs.push({ name: "embeddings.word_embeddings.weight", shape: [c.vocabSize, H], quantizable: true, linear: false });
-  specs.push({ name: "embeddings.position_embeddings.weight", shape: [c.maxPosition, H], quantizable: false, linear: false });
-  if (c.arch === "bert") {
-    specs.push({ name: "embeddings.token_type_embeddings.weight", shape: [c.typeVocabSize, H], quantizable: false, linear: false });
-  }
-  layerNorm("embeddings.LayerNorm");
-  layers.forEach((l, i) => {
-    const p = layerPrefix(i);
-    if (l.hasAttention) {
-      const hd = l.heads.length * D;
-      linear(`${p}attention.self.query`, hd, H);
-      linear(`${p}attention.self.key`, hd, H);
-      linear(`${p}attention.self.value`, hd, H);
-      linear(`${p}attention.output.dense`, H, hd);
-    }
-    layerNorm(`${p}attention.output.LayerNorm`);
-    if (l.hasFfn) {
-      linear(`${p}intermediate.dense`, l.ffnNeurons.length, H);
-      linear(`${p}output.dense`, H, l.ffnNeurons.length);
-    }
-    layerNorm(`${p}output.LayerNorm`);
-  });
-  if (c.hasPooler) linear("pooler.dense", H, H);
-  if (c.hasPreClassifier) linear("pre_classifier", H, H);
-  linear("classifier", c.numLabels, H);
-  return specs;
 }
 
 // How a tensor is stored: its requested storage if the format allows it there, else f32.
@@ -100,13 +54,13 @@ export function validateModel(model: Model): TensorSpec[] {
   for (const k of ["vocabSize", "hiddenSize", "numLayers", "numHeads", "headDim", "intermediateSize", "maxPosition", "numLabels"] as const) {
     need(isCount(c[k]), `config.${k} = ${c[k]} (a positive integer is required)`);
   }
-  need(c.arch === "bert" || c.arch === "distilbert", `config.arch = ${c.arch}`);
+  need(Object.hasOwn(ARCH_CODES, c.arch), `config.arch = ${c.arch}`);
   need(c.headDim * c.numHeads === c.hiddenSize, `config.headDim * config.numHeads = ${c.headDim * c.numHeads}, not hiddenSize ${c.hiddenSize}`);
   need(c.arch === "bert" ? isCount(c.typeVocabSize) : c.typeVocabSize === 0,
     `config.typeVocabSize = ${c.typeVocabSize} (BERT needs at least 1, DistilBERT 0)`);
-  need(c.problemType in PROBLEM_TYPES, `config.problemType = ${c.problemType}`);
+  need(Object.hasOwn(PROBLEM_TYPE_CODES, c.problemType), `config.problemType = ${c.problemType}`);
   need(c.problemType !== "regression" || c.numLabels === 1, `config.numLabels = ${c.numLabels} (regression has one output)`);
-  need(c.hiddenAct in HIDDEN_ACTS, `config.hiddenAct = ${c.hiddenAct}`);
+  need(Object.hasOwn(HIDDEN_ACT_CODES, c.hiddenAct), `config.hiddenAct = ${c.hiddenAct}`);
   need(Number.isFinite(Math.fround(c.layerNormEps)) && Math.fround(c.layerNormEps) > 0, `config.layerNormEps = ${c.layerNormEps}`);
   need(!c.hasPooler || c.arch === "bert", "config.hasPooler is set on a DistilBERT model");
   need(!c.hasPreClassifier || c.arch === "distilbert", "config.hasPreClassifier is set on a BERT model");
@@ -167,14 +121,6 @@ function checkIndices(kept: boolean, idx: number[], limit: number, at: string, n
 
 // ---- encoding -----------------------------------------------------------------
 
-const PROBLEM_TYPES: Record<string, number> = {
-  single_label_classification: F.PROBLEM_SINGLE_LABEL,
-  regression: F.PROBLEM_REGRESSION,
-  multi_label_classification: F.PROBLEM_MULTI_LABEL,
-};
-const HIDDEN_ACTS: Record<string, number> = { gelu: F.ACT_GELU, relu: F.ACT_RELU, gelu_tanh: F.ACT_GELU_TANH };
-const DTYPES: Record<Storage, number> = { f32: F.DTYPE_F32, f16: F.DTYPE_F16, int8: F.DTYPE_INT8 };
-const DTYPE_BYTES: Record<Storage, number> = { f32: 4, f16: 2, int8: 1 };
 
 const align = (n: number) => Math.ceil(n / F.ALIGN) * F.ALIGN;
 const utf8 = new TextEncoder();
@@ -186,7 +132,7 @@ function configWords(c: ModelConfig): Uint32Array {
   const w = new Uint32Array(F.CONFIG_WORDS);
   const t = c.tokenizer;
   f32[0] = c.layerNormEps;
-  w[F.CFG_ARCH] = c.arch === "bert" ? F.ARCH_BERT : F.ARCH_DISTILBERT;
+  w[F.CFG_ARCH] = ARCH_CODES[c.arch];
   w[F.CFG_VOCAB_SIZE] = c.vocabSize;
   w[F.CFG_HIDDEN_SIZE] = c.hiddenSize;
   w[F.CFG_NUM_LAYERS] = c.numLayers;
@@ -196,8 +142,8 @@ function configWords(c: ModelConfig): Uint32Array {
   w[F.CFG_MAX_POSITION] = c.maxPosition;
   w[F.CFG_TYPE_VOCAB_SIZE] = c.typeVocabSize;
   w[F.CFG_NUM_LABELS] = c.numLabels;
-  w[F.CFG_PROBLEM_TYPE] = PROBLEM_TYPES[c.problemType];
-  w[F.CFG_HIDDEN_ACT] = HIDDEN_ACTS[c.hiddenAct];
+  w[F.CFG_PROBLEM_TYPE] = PROBLEM_TYPE_CODES[c.problemType];
+  w[F.CFG_HIDDEN_ACT] = HIDDEN_ACT_CODES[c.hiddenAct];
   w[F.CFG_LAYER_NORM_EPS] = f32bits[0];
   w[F.CFG_HAS_POOLER] = +c.hasPooler;
   w[F.CFG_HAS_PRE_CLASSIFIER] = +c.hasPreClassifier;
@@ -222,11 +168,11 @@ function layerRecords(layers: LayerState[]): Uint8Array {
   const v = new DataView(out.buffer);
   layers.forEach((l, i) => {
     const o = i * F.LAYER_RECORD_SIZE;
-    v.setUint8(o, +l.hasAttention);
-    v.setUint8(o + 1, +l.hasFfn);
-    v.setUint16(o + 2, l.hasAttention ? l.heads.length : 0, true);
-    v.setUint32(o + 4, l.hasFfn ? l.ffnNeurons.length : 0, true);
-    v.setUint32(o + 8, l.hardK, true);
+    v.setUint8(o + F.LR_HAS_ATTENTION, +l.hasAttention);
+    v.setUint8(o + F.LR_HAS_FFN, +l.hasFfn);
+    v.setUint16(o + F.LR_NUM_HEADS, l.hasAttention ? l.heads.length : 0, true);
+    v.setUint32(o + F.LR_FFN_WIDTH, l.hasFfn ? l.ffnNeurons.length : 0, true);
+    v.setUint32(o + F.LR_HARD_K, l.hardK, true);
   });
   return out;
 }
@@ -265,29 +211,6 @@ function metaJson(model: Model): Uint8Array {
   return utf8.encode(JSON.stringify({ ...model.meta, layers }));
 }
 
-// f32 bits -> IEEE half bits, round to nearest even, subnormals kept; -1 when
-// the value overflows f16 (|x| >= 65520 rounds past 65504).
-export function f32ToF16(bits: number): number {
-  const sign = (bits >>> 16) & 0x8000;
-  const exp = (bits >>> 23) & 0xff;
-  const mant = bits & 0x7fffff;
-  const e = exp - 127 + 15; // biased f16 exponent
-  let h: number;
-  if (e >= 1) {
-    h = roundShift((e << 23) | mant, 13); // a carry out of the mantissa bumps the exponent, as it should
-  } else if (e >= -10) {
-    h = roundShift(mant | 0x800000, 14 - e); // subnormal: units of 2^-24
-  } else {
-    h = 0; // below half the smallest subnormal (f32 subnormals included)
-  }
-  return h >= 0x7c00 ? -1 : sign | h;
-}
-
-function roundShift(m: number, s: number): number {
-  const q = m >>> s, r = m & ((1 << s) - 1), half = 1 << (s - 1);
-  return r > half || (r === half && q & 1) ? q + 1 : q;
-}
-
 interface Placed {
   name: string;
   t: Tensor;
@@ -304,7 +227,7 @@ function serialize(model: Model, tensors: { name: string; t: Tensor; storage: St
   let dataSize = 0;
   const placed: Placed[] = tensors.map(({ name, t, storage, layout }) => {
     const n = t.shape.reduce((a, b) => a * b, 1);
-    const p: Placed = { name, t, storage, layout, dataOffset: align(dataSize), dataSize: n * DTYPE_BYTES[storage], scaleOffset: 0, scaleSize: 0 };
+    const p: Placed = { name, t, storage, layout, dataOffset: align(dataSize), dataSize: n * STORAGE_BYTES[storage], scaleOffset: 0, scaleSize: 0 };
     dataSize = p.dataOffset + p.dataSize;
     if (storage === "int8") {
       p.scaleOffset = align(dataSize);
@@ -315,25 +238,25 @@ function serialize(model: Model, tensors: { name: string; t: Tensor; storage: St
   });
 
   const names = placed.map((p) => utf8.encode(p.name));
-  const namesStart = 4 + placed.length * F.TENSOR_ENTRY_SIZE;
+  const namesStart = F.TENSOR_COUNT_SIZE + placed.length * F.TENSOR_ENTRY_SIZE;
   const table = new Uint8Array(namesStart + names.reduce((n, e) => n + e.length, 0));
   const tv = new DataView(table.buffer);
-  tv.setUint32(0, placed.length, true);
+  tv.setUint32(0, placed.length, true); // the tensor count
   let nameAt = 0;
   placed.forEach((p, i) => {
-    const o = 4 + i * F.TENSOR_ENTRY_SIZE;
+    const o = F.TENSOR_COUNT_SIZE + i * F.TENSOR_ENTRY_SIZE;
     table.set(names[i], namesStart + nameAt);
-    tv.setUint32(o, nameAt, true);
-    tv.setUint32(o + 4, names[i].length, true);
+    tv.setUint32(o + F.TE_NAME_OFFSET, nameAt, true);
+    tv.setUint32(o + F.TE_NAME_LEN, names[i].length, true);
     nameAt += names[i].length;
-    tv.setUint32(o + 8, DTYPES[p.storage], true);
-    tv.setUint32(o + 12, p.t.shape.length, true);
-    p.t.shape.forEach((d, k) => tv.setUint32(o + 16 + 4 * k, d, true));
-    tv.setUint32(o + 32, p.dataOffset, true);
-    tv.setUint32(o + 36, p.dataSize, true);
-    tv.setUint32(o + 40, p.scaleOffset, true);
-    tv.setUint32(o + 44, p.scaleSize, true);
-    tv.setUint32(o + 48, p.layout, true);
+    tv.setUint32(o + F.TE_DTYPE, STORAGE_CODES[p.storage], true);
+    tv.setUint32(o + F.TE_NDIM, p.t.shape.length, true);
+    p.t.shape.forEach((d, k) => tv.setUint32(o + F.TE_DIMS + 4 * k, d, true));
+    tv.setUint32(o + F.TE_DATA_OFFSET, p.dataOffset, true);
+    tv.setUint32(o + F.TE_DATA_SIZE, p.dataSize, true);
+    tv.setUint32(o + F.TE_SCALE_OFFSET, p.scaleOffset, true);
+    tv.setUint32(o + F.TE_SCALE_SIZE, p.scaleSize, true);
+    tv.setUint32(o + F.TE_LAYOUT, p.layout, true);
   });
 
   const cw = configWords(model.config);
@@ -361,18 +284,18 @@ function serialize(model: Model, tensors: { name: string; t: Tensor; storage: St
   for (const s of sections) if (s.bytes) out.set(s.bytes, s.offset);
   for (const p of placed) encodeTensor(out, dataStart, p);
 
-  v.setUint32(0, F.MAGIC, true);
-  v.setUint32(4, F.VERSION, true);
-  v.setUint32(8, end, true);
-  v.setUint32(12, sections.length, true);
+  v.setUint32(F.HDR_MAGIC, F.MAGIC, true);
+  v.setUint32(F.HDR_VERSION, F.VERSION, true);
+  v.setUint32(F.HDR_FILE_SIZE, end, true);
+  v.setUint32(F.HDR_SECTION_COUNT, sections.length, true);
   sections.forEach((s, i) => {
     const o = F.HEADER_SIZE + i * F.SECTION_ENTRY_SIZE;
-    v.setUint32(o, s.kind, true);
-    v.setUint32(o + 4, s.offset, true);
-    v.setUint32(o + 8, s.size, true);
-    v.setUint32(o + 12, crc32(out.subarray(s.offset, s.offset + s.size)), true);
+    v.setUint32(o + F.SEC_KIND, s.kind, true);
+    v.setUint32(o + F.SEC_OFFSET, s.offset, true);
+    v.setUint32(o + F.SEC_SIZE, s.size, true);
+    v.setUint32(o + F.SEC_CRC, crc32(out.subarray(s.offset, s.offset + s.size)), true);
   });
-  v.setUint32(16, crc32(out.subarray(0, tableEnd)), true); // computed while the field is still 0
+  v.setUint32(F.HDR_CRC, crc32(out.subarray(0, tableEnd)), true); // computed while the field is still 0
   return out;
 }
 
@@ -391,7 +314,7 @@ function encodeTensor(out: Uint8Array, dataStart: number, p: Placed) {
     const dst = new Uint16Array(out.buffer, at, n);
     const src = new Uint32Array(t.data.buffer, t.data.byteOffset, n);
     for (let i = 0; i < n; i++) {
-      const h = f32ToF16(src[i]);
+      const h = f16FromF32Bits(src[i]);
       if (h < 0) {
         throw new Error(`tensor '${p.name}' at [${Math.floor(i / cols)}, ${i % cols}]: ${t.data[i]} overflows f16 (largest finite 65504); store this tensor as f32 or int8`);
       }

@@ -2,10 +2,9 @@
 // shell: each function reads its inputs, runs, writes its outputs atomically and
 // returns the text to print.
 
-import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
-import type { Model } from "../format/model.ts";
-import { readModel, type FormatExports } from "../format/read.ts";
+import type { Model } from "../model/model.ts";
+import { readModelFile } from "../format/read.ts";
 import { writeFileAtomic, writeModelFile } from "../format/write-file.ts";
 import { loadEngine } from "../runtime/node.ts";
 import { loadDataset, resolveTask } from "./datasets.ts";
@@ -40,23 +39,6 @@ export interface EvalCommandOptions extends DataOptions {
   model: string;
   data: string;
   json?: boolean;
-}
-
-export async function readModelFile(path: string): Promise<Model> {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(code === "ENOENT" ? `model file not found: ${path}` : `cannot read model file ${path}: ${(e as Error).message}`);
-  }
-  try {
-    // A throwaway engine: readModel loads the file into it to parse it with the runtime's own reader.
-    const engine = await loadEngine();
-    return readModel(bytes, engine.exports as unknown as FormatExports);
-  } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}`);
-  }
 }
 
 function loadRows(file: string, model: Model, o: DataOptions) {

@@ -6,7 +6,7 @@
 // with one broken row is otherwise a needle in a haystack.
 
 import { readFileSync } from "node:fs";
-import type { ProblemType } from "../format/model.ts";
+import type { ProblemType } from "../model/model.ts";
 
 export interface Row {
   text: string;

@@ -4,7 +4,7 @@
 // engine; every row is computed alone, so results do not depend on the split.
 
 import { Worker } from "node:worker_threads";
-import type { Model } from "../format/model.ts";
+import type { Model } from "../model/model.ts";
 import { writeModel } from "../format/writer.ts";
 import { loadEngine } from "../runtime/node.ts";
 import { Shard, type RuntimeEngine, type SnapshotPlan, type TokenizedRow } from "./shard.ts";

@@ -3,7 +3,7 @@
 // Both evaluate on the shipped wasm runtime.
 
 import { cpus } from "node:os";
-import type { Model } from "../format/model.ts";
+import type { Model } from "../model/model.ts";
 import { writeModel } from "../format/writer.ts";
 import { loadEngine } from "../runtime/node.ts";
 import type { MetricName, Row, TaskPreset } from "./datasets.ts";

@@ -8,7 +8,7 @@
 // model; Lmin then becomes L. Budget mode (ours): the same order, a change is kept
 // while the val metric stays within `maxDrop` points of the original model's.
 
-import type { Model } from "../format/model.ts";
+import type { Model } from "../model/model.ts";
 import type { MetricName } from "./datasets.ts";
 import type { Evaluator } from "./evaluator.ts";
 import { mean, metric, scoreRows } from "./metrics.ts";

@@ -5,7 +5,7 @@
 //
 // H = hiddenSize, D = headDim, h = heads left in the layer, F = FFN neurons left.
 
-import { layerPrefix, type LayerState, type Model, type Storage, type Tensor } from "../format/model.ts";
+import { layerPrefix, type LayerState, type Model, type Storage, type Tensor } from "../model/model.ts";
 
 // AxFormer splits the FFN of every layer into 12 contiguous neuron groups.
 export const FFN_GROUPS = 12;

@@ -7,40 +7,9 @@
 //   model.classify("a great movie")  // { label, scores, logits }
 //   model.classifyBatch(["a great movie", ["a premise", "a hypothesis"]])  // in input order
 
-export type ProblemType = "single_label_classification" | "regression" | "multi_label_classification";
-const PROBLEM_TYPES: ProblemType[] = ["single_label_classification", "regression", "multi_label_classification"];
-
-// The raw exports (u32 results arrive as signed i32 through raw bindings: `>>> 0`).
-export interface AxformerExports {
-  memory: WebAssembly.Memory;
-  error_ptr(): number;
-  error_len(): number;
-  alloc_model(size: number): number;
-  load_model(ptr: number, size: number): number;
-  model_loaded(): number;
-  num_labels(): number;
-  hidden_size(): number;
-  num_layers(): number;
-  max_len(): number;
-  vocab_size(): number;
-  type_vocab_size(): number;
-  problem_type(): number;
-  label_ptr(i: number): number;
-  label_len(i: number): number;
-  text_buffer(size: number): number;
-  tokenize(lenA: number, lenB: number, maxLen: number): number;
-  ids_ptr(): number;
-  type_ids_ptr(): number;
-  forward(n: number): number;
-  forward_batch(n: number, b: number): number;
-  max_batch(): number;
-  logits_ptr(): number;
-  embed(n: number): number;
-  run_layers(n: number, from: number, to: number): number;
-  run_head(n: number): number;
-  hidden_ptr(): number;
-  memory_bytes(): number;
-}
+import { PROBLEM_TYPE_CODES, nameOfCode, type ProblemType } from "../model/model.ts";
+import { axformerExports, type AxformerExports } from "./abi.ts";
+export type { AxformerExports, ProblemType };
 
 // An error reported by the runtime, with its message (or a trap, reworded).
 export class AxformerError extends Error {
@@ -70,15 +39,12 @@ export async function instantiate(source: WebAssembly.Module | BufferSource): Pr
         };
         throw new AxformerError(`runtime abort: ${str(msg)} (${str(file)}:${line}:${column})`);
       },
-      // Only needed if the runtime ever uses Math.random or trace(); harmless otherwise.
-      seed: () => Date.now() * Math.random(),
-      trace: () => {},
     },
   };
   const instance = source instanceof WebAssembly.Module
     ? await WebAssembly.instantiate(source, imports)
     : (await WebAssembly.instantiate(source, imports)).instance;
-  const exports = instance.exports as unknown as AxformerExports;
+  const exports = axformerExports(instance);
   memory = exports.memory;
   return new Engine(exports);
 }
@@ -153,7 +119,7 @@ export class LoadedModel {
     this.maxLen = x.max_len();
     this.vocabSize = x.vocab_size();
     this.typeVocabSize = x.type_vocab_size();
-    this.problemType = PROBLEM_TYPES[x.problem_type()];
+    this.problemType = nameOfCode(PROBLEM_TYPE_CODES, x.problem_type())!;
     this.labels = Array.from({ length: this.numLabels }, (_, i) =>
       decoder.decode(new Uint8Array(x.memory.buffer, x.label_ptr(i) >>> 0, x.label_len(i))));
   }

@@ -4,20 +4,20 @@
 // mutation reaches the reader's checks behind the CRCs.
 //
 // This is a test tool's view of the file, trusting it (it only ever reads the
-// unmutated seed files); the runtime's reader is assembly/format.ts.
+// unmutated seed files); the runtime's reader is assembly/format/reader.ts.
 
-import * as F from "../../assembly/format_constants.ts";
+import * as F from "../../assembly/format/constants.ts";
 import { crc32 } from "../../host/format/crc32.ts";
 
 export interface Section {
   kind: number;
-  entry: number;   // byte offset of its 16-byte section-table entry
+  entry: number;   // byte offset of its section-table entry (SECTION_ENTRY_SIZE bytes)
   offset: number;  // byte offset of the section
   size: number;
 }
 
 export interface TensorEntry {
-  at: number;      // byte offset of the 56-byte entry
+  at: number;      // byte offset of the entry (TENSOR_ENTRY_SIZE bytes)
   name: string;
   dtype: number;
   ndim: number;
@@ -54,34 +54,34 @@ export function writeU16(b: Uint8Array, at: number, v: number): void {
 }
 
 export function parseLayout(b: Uint8Array): Layout {
-  if (u32(b, 0) !== F.MAGIC) throw new Error("parseLayout: not an .axf file");
-  const count = u32(b, 12);
+  if (u32(b, F.HDR_MAGIC) !== F.MAGIC) throw new Error("parseLayout: not an .axf file");
+  const count = u32(b, F.HDR_SECTION_COUNT);
   const sections: Section[] = [];
   const byKind = new Map<number, Section>();
   for (let i = 0; i < count; i++) {
     const entry = F.HEADER_SIZE + i * F.SECTION_ENTRY_SIZE;
-    const s = { kind: u32(b, entry), entry, offset: u32(b, entry + 4), size: u32(b, entry + 8) };
+    const s = { kind: u32(b, entry + F.SEC_KIND), entry, offset: u32(b, entry + F.SEC_OFFSET), size: u32(b, entry + F.SEC_SIZE) };
     sections.push(s);
     byKind.set(s.kind, s);
   }
   const t = byKind.get(F.SECTION_TENSORS)!, data = byKind.get(F.SECTION_DATA)!;
   const n = u32(b, t.offset);
-  const namesAt = t.offset + 4 + n * F.TENSOR_ENTRY_SIZE;
+  const namesAt = t.offset + F.TENSOR_COUNT_SIZE + n * F.TENSOR_ENTRY_SIZE;
   const tensors: TensorEntry[] = [];
   const dec = new TextDecoder();
   for (let i = 0; i < n; i++) {
-    const at = t.offset + 4 + i * F.TENSOR_ENTRY_SIZE;
-    const dtype = u32(b, at + 8), ndim = u32(b, at + 12);
+    const at = t.offset + F.TENSOR_COUNT_SIZE + i * F.TENSOR_ENTRY_SIZE;
+    const dtype = u32(b, at + F.TE_DTYPE), ndim = u32(b, at + F.TE_NDIM);
     tensors.push({
       at,
-      name: dec.decode(b.subarray(namesAt + u32(b, at), namesAt + u32(b, at) + u32(b, at + 4))),
+      name: dec.decode(b.subarray(namesAt + u32(b, at + F.TE_NAME_OFFSET), namesAt + u32(b, at + F.TE_NAME_OFFSET) + u32(b, at + F.TE_NAME_LEN))),
       dtype,
       ndim,
-      dims: [0, 1, 2, 3].map((d) => u32(b, at + 16 + 4 * d)).slice(0, ndim),
-      dataOffset: data.offset + u32(b, at + 32),
-      dataSize: u32(b, at + 36),
-      scaleOffset: dtype === F.DTYPE_INT8 ? data.offset + u32(b, at + 40) : -1,
-      scaleSize: u32(b, at + 44),
+      dims: [0, 1, 2, 3].map((d) => u32(b, at + F.TE_DIMS + 4 * d)).slice(0, ndim),
+      dataOffset: data.offset + u32(b, at + F.TE_DATA_OFFSET),
+      dataSize: u32(b, at + F.TE_DATA_SIZE),
+      scaleOffset: dtype === F.DTYPE_INT8 ? data.offset + u32(b, at + F.TE_SCALE_OFFSET) : -1,
+      scaleSize: u32(b, at + F.TE_SCALE_SIZE),
     });
   }
   return { size: b.length, sections, byKind, tensors, namesAt };
@@ -91,23 +91,23 @@ export function parseLayout(b: Uint8Array): Layout {
 // they lie inside the file) and then the header CRC, as a writer would.
 export function fixCrcs(b: Uint8Array): void {
   if (b.length < F.HEADER_SIZE) return;
-  const count = u32(b, 12);
+  const count = u32(b, F.HDR_SECTION_COUNT);
   if (count < 1 || count > F.MAX_SECTIONS) return;
   const tableEnd = F.HEADER_SIZE + count * F.SECTION_ENTRY_SIZE;
   if (tableEnd > b.length) return;
   for (let i = 0; i < count; i++) {
     const e = F.HEADER_SIZE + i * F.SECTION_ENTRY_SIZE;
-    const off = u32(b, e + 4), len = u32(b, e + 8);
-    if (off + len <= b.length) writeU32(b, e + 12, crc32(b.subarray(off, off + len)));
+    const off = u32(b, e + F.SEC_OFFSET), len = u32(b, e + F.SEC_SIZE);
+    if (off + len <= b.length) writeU32(b, e + F.SEC_CRC, crc32(b.subarray(off, off + len)));
   }
   fixHeaderCrc(b);
 }
 
 export function fixHeaderCrc(b: Uint8Array): void {
-  const count = u32(b, 12);
+  const count = u32(b, F.HDR_SECTION_COUNT);
   const tableEnd = F.HEADER_SIZE + count * F.SECTION_ENTRY_SIZE;
   if (b.length < F.HEADER_SIZE || count > F.MAX_SECTIONS || tableEnd > b.length) return;
   const copy = b.slice(0, tableEnd);
-  writeU32(copy, 16, 0);
-  writeU32(b, 16, crc32(copy));
+  writeU32(copy, F.HDR_CRC, 0);
+  writeU32(b, F.HDR_CRC, crc32(copy));
 }

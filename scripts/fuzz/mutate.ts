@@ -11,7 +11,7 @@
 //              checksums, and some of it loads (a valid but odd model) and must
 //              then run without trapping.
 
-import * as F from "../../assembly/format_constants.ts";
+import * as F from "../../assembly/format/constants.ts";
 import { fixCrcs, parseLayout, readU32, writeU16, writeU32, type Layout } from "./axf-layout.ts";
 
 export type Rand = () => number;
@@ -65,7 +65,7 @@ export function dataBitflips(b: Uint8Array, l: Layout, rand: Rand, bits: number)
 // ---- structured mutations (checksums recomputed by the caller)
 
 function header(b: Uint8Array, _l: Layout, rand: Rand): string {
-  const field = pick(rand, [["magic", 0], ["version", 4], ["file_size", 8], ["section_count", 12], ["reserved", 20 + 4 * int(rand, 11)]] as const);
+  const field = pick(rand, [["magic", F.HDR_MAGIC], ["version", F.HDR_VERSION], ["file_size", F.HDR_FILE_SIZE], ["section_count", F.HDR_SECTION_COUNT], ["reserved", F.HDR_RESERVED + 4 * int(rand, 11)]] as const);
   writeU32(b, field[1], interesting(rand, readU32(b, field[1]), b.length));
   return `struct.header.${field[0]}`;
 }
@@ -74,14 +74,14 @@ function section(b: Uint8Array, l: Layout, rand: Rand): string {
   const s = pick(rand, l.sections);
   const r = int(rand, 4);
   if (r === 0) {
-    writeU32(b, s.entry, pick(rand, [0, 1, 2, 3, 4, 5, 6, 7, 8, 99, 0xffffffff]));
+    writeU32(b, s.entry + F.SEC_KIND, pick(rand, [0, 1, 2, 3, 4, 5, 6, 7, 8, 99, 0xffffffff]));
     return "struct.section.kind";
   }
   if (r === 3) {
     // Point it at another section (overlap, or a section read as another kind).
     const o = pick(rand, l.sections);
-    writeU32(b, s.entry + 4, o.offset);
-    if (rand() < 0.5) writeU32(b, s.entry + 8, o.size);
+    writeU32(b, s.entry + F.SEC_OFFSET, o.offset);
+    if (rand() < 0.5) writeU32(b, s.entry + F.SEC_SIZE, o.size);
     return "struct.section.aliased";
   }
   const at = s.entry + (r === 1 ? 4 : 8);
@@ -103,9 +103,10 @@ function layers(b: Uint8Array, l: Layout, rand: Rand): string {
   const s = l.byKind.get(F.SECTION_LAYERS)!;
   const r = s.offset + F.LAYER_RECORD_SIZE * int(rand, s.size / F.LAYER_RECORD_SIZE);
   const f = int(rand, 6);
-  if (f === 0 || f === 1) b[r + f] = pick(rand, [0, 1, 2, 255]);
-  else if (f === 2) writeU16(b, r + 2, interesting(rand, b[r + 2] | (b[r + 3] << 8), 0) & 0xffff);
-  else writeU32(b, r + 4 * (f - 2), interesting(rand, readU32(b, r + 4 * (f - 2)), b.length));
+  // f: has_attention, has_ffn (u8), num_heads (u16), ffn_width, hard_k, reserved (u32, consecutive)
+  if (f === 0 || f === 1) b[r + (f === 0 ? F.LR_HAS_ATTENTION : F.LR_HAS_FFN)] = pick(rand, [0, 1, 2, 255]);
+  else if (f === 2) writeU16(b, r + F.LR_NUM_HEADS, interesting(rand, b[r + F.LR_NUM_HEADS] | (b[r + F.LR_NUM_HEADS + 1] << 8), 0) & 0xffff);
+  else writeU32(b, r + F.LR_FFN_WIDTH + 4 * (f - 3), interesting(rand, readU32(b, r + F.LR_FFN_WIDTH + 4 * (f - 3)), b.length));
   return `struct.layers.${["has_attention", "has_ffn", "num_heads", "ffn_width", "hard_k", "reserved"][f]}`;
 }
 
@@ -166,23 +167,23 @@ function tensorTable(b: Uint8Array, l: Layout, rand: Rand): string {
     const item = e.dtype === F.DTYPE_F32 ? 4 : e.dtype === F.DTYPE_F16 ? 2 : 1;
     const rows = pick(rand, [0x10000, 0x40000000, 0x80000000, 0xffffffff, e.dims[0]]);
     const cols = pick(rand, [0x10000, 0x10001, 0x40000000, 4, e.dims[1] ?? 1]);
-    writeU32(b, e.at + 12, 2);
-    writeU32(b, e.at + 16, rows);
-    writeU32(b, e.at + 20, cols);
-    writeU32(b, e.at + 36, Number((BigInt(rows) * BigInt(cols) * BigInt(item)) & 0xffffffffn));
+    writeU32(b, e.at + F.TE_NDIM, 2);
+    writeU32(b, e.at + F.TE_DIMS, rows);
+    writeU32(b, e.at + F.TE_DIMS + 4, cols);
+    writeU32(b, e.at + F.TE_DATA_SIZE, Number((BigInt(rows) * BigInt(cols) * BigInt(item)) & 0xffffffffn));
     return "struct.tensors.shape-overflow";
   }
   if (r === 2) {
     // Data that points past the end of DATA, with a consistent size.
     const d = l.byKind.get(F.SECTION_DATA)!;
-    writeU32(b, e.at + 32, (Math.ceil(d.size / 16) * 16 + 16 * int(rand, 4)) >>> 0);
+    writeU32(b, e.at + F.TE_DATA_OFFSET, (Math.ceil(d.size / 16) * 16 + 16 * int(rand, 4)) >>> 0);
     return "struct.tensors.data-past-end";
   }
   if (r === 3 && l.tensors.length > 1) {
     // Two entries' names swapped: each name now has the other's shape and data.
     const o = pick(rand, l.tensors);
-    const a = b.slice(e.at, e.at + 8);
-    b.copyWithin(e.at, o.at, o.at + 8);
+    const a = b.slice(e.at, e.at + F.TE_DTYPE); // name_offset, name_len
+    b.copyWithin(e.at, o.at, o.at + F.TE_DTYPE);
     b.set(a, o.at);
     return "struct.tensors.swap-names";
   }
@@ -190,17 +191,17 @@ function tensorTable(b: Uint8Array, l: Layout, rand: Rand): string {
     // A name changed to another tensor's name (a duplicate) or to bad UTF-8.
     if (rand() < 0.5) {
       const o = pick(rand, l.tensors);
-      writeU32(b, e.at, readU32(b, o.at));
-      writeU32(b, e.at + 4, readU32(b, o.at + 4));
+      writeU32(b, e.at + F.TE_NAME_OFFSET, readU32(b, o.at + F.TE_NAME_OFFSET));
+      writeU32(b, e.at + F.TE_NAME_LEN, readU32(b, o.at + F.TE_NAME_LEN));
       return "struct.tensors.duplicate-name";
     }
     // Bytes in the name that must not reach a terminal through an error message
     // (an escape sequence, NUL, DEL, a quote, bad UTF-8); half the time the entry
     // is also made invalid, so that the message names it.
-    const at = l.namesAt + readU32(b, e.at) + int(rand, Math.max(1, readU32(b, e.at + 4)));
+    const at = l.namesAt + readU32(b, e.at + F.TE_NAME_OFFSET) + int(rand, Math.max(1, readU32(b, e.at + F.TE_NAME_LEN)));
     const seq = pick(rand, [...BAD_UTF8, [0x1b, 0x5b, 0x33, 0x31, 0x6d], [0x00], [0x7f], [0x27], [0x0a], [0x9b]]);
     for (let i = 0; i < seq.length && at + i < t.offset + t.size; i++) b[at + i] = seq[i];
-    if (rand() < 0.5) { writeU32(b, e.at + 52, 1); return "struct.tensors.name-bytes-named"; }
+    if (rand() < 0.5) { writeU32(b, e.at + F.TE_RESERVED, 1); return "struct.tensors.name-bytes-named"; }
     return "struct.tensors.name-bytes";
   }
   const f = int(rand, ENTRY_FIELDS.length);
@@ -254,7 +255,7 @@ function validVariant(b: Uint8Array, l: Layout, rand: Rand): string {
     const s = l.byKind.get(F.SECTION_LAYERS)!;
     for (let i = 0; i < s.size / F.LAYER_RECORD_SIZE; i++) {
       const rec = s.offset + i * F.LAYER_RECORD_SIZE;
-      if (b[rec]) writeU32(b, rec + 8, pick(rand, [0, 1, 2, 3, 7, 16, 31, 32, 33, 1000, 0xffffffff]));
+      if (b[rec + F.LR_HAS_ATTENTION]) writeU32(b, rec + F.LR_HARD_K, pick(rand, [0, 1, 2, 3, 7, 16, 31, 32, 33, 1000, 0xffffffff]));
     }
   } else if (r === 7) set(F.CFG_LAYER_NORM_EPS, pick(rand, [0x00000001, 0x7f7fffff, 0x3f800000, 0x2edbe6ff]));
   else writeU32(b, 4, 1); // version 1: valid only when every tensor is in layout 0

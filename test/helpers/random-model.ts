@@ -11,8 +11,8 @@
 // unit-variance inputs), embeddings in +-1, biases in +-0.1, LayerNorm weights in
 // 1 +- 0.2. Vocab: [PAD] [UNK] [CLS] [SEP] [MASK] (ids 0..4), then `words`.
 
-import { expectedTensors } from "../../host/format/writer.ts";
-import type { Arch, HiddenAct, LayerState, Model, ProblemType, Storage, Tensor } from "../../host/format/model.ts";
+import { expectedTensors } from "../../host/model/tensors.ts";
+import type { Arch, HiddenAct, LayerState, Model, ProblemType, Storage, Tensor } from "../../host/model/model.ts";
 
 export interface RandomModelOptions {
   arch?: Arch;                  // "bert"

@@ -1,11 +1,11 @@
 // A plain f64 implementation of the forward pass over the in-memory Model, for
-// testing the wasm engine: same math as assembly/encoder.ts, written the obvious
+// testing the wasm engine: same math as assembly/encoder/forward.ts, written the obvious
 // way (no blocking, no SIMD, no selection tricks), including the AxFormer
 // variants: removed blocks (LayerNorm only), fewer heads, narrower FFN and
 // top-K hard attention. Weights are used exactly as the Model holds them; a test
 // of f16 or int8 storage rounds them first.
-import type { Model, Tensor } from "../../host/format/model.ts";
-import { layerPrefix } from "../../host/format/model.ts";
+import type { Model, Tensor } from "../../host/model/model.ts";
+import { layerPrefix } from "../../host/model/model.ts";
 
 // erf in f64: erf(x) = 2/sqrt(pi) exp(-x^2) sum_n 2^n x^(2n+1) / (1*3*...*(2n+1)),
 // a series of positive terms (no cancellation), accurate to ~1e-15 for |x| <= 6;

@@ -3,11 +3,11 @@
 // checks test/**/*.ts) picks it up; the test hands it to asc as a virtual .ts file.
 // It exposes the tokenizer and its Unicode/UTF-8 helpers on a raw ABI.
 
-import { Config, StringList } from "../../assembly/model";
-import { Tokenizer, truncatePair } from "../../assembly/tokenizer";
+import { Config, StringList } from "../../assembly/model/model";
+import { Tokenizer, truncatePair } from "../../assembly/tokenizer/wordpiece";
 import { errorLen, errorPtr } from "../../assembly/errors";
-import { charClass, isChineseChar, lowercase, stripAccents } from "../../assembly/unicode";
-import { decodeUtf8 } from "../../assembly/utf8";
+import { charClass, isChineseChar, lowercase, stripAccents } from "../../assembly/tokenizer/unicode";
+import { decodeUtf8 } from "../../assembly/tokenizer/utf8";
 
 let tokenizer: Tokenizer | null = null;
 

@@ -9,7 +9,7 @@
 //   clean_text      drop U+0000, U+FFFD and category C* except \t \n \r; any
 //                   White_Space becomes ' '
 //   chinese chars   ' ' around each CJK ideograph (isChineseChar)
-//   strip_accents   NFD, drop Mn           } per code point, see assembly/unicode.ts
+//   strip_accents   NFD, drop Mn           } per code point, see unicode.ts
 //   lowercase       char-wise lowercase    }   for where that differs from strings
 //   pre-tokenize    split on White_Space (dropped) and on punctuation (kept, one
 //                   code point per word)
@@ -33,8 +33,8 @@
 // to max_input_chars_per_word; the pair buffer on the first pair) and released by
 // dispose(). Nothing is allocated per call.
 
-import { Config, StringList } from "./model";
-import { fail } from "./errors";
+import { Config, StringList } from "../model/model";
+import { fail } from "../errors";
 import { decodeUtf8, encodeUtf8, REPLACEMENT } from "./utf8";
 import {
   CLASS_CONTROL,

@@ -5,8 +5,12 @@
 import {
   loaded, configWords, layerRecords, vocab, tensorCount, tensorTable, tensorNames, dataStart,
   metaStart, metaSize, config, stringPtr, stringLen,
-} from "./format";
-import { CONFIG_WORDS, LAYER_RECORD_SIZE, TENSOR_ENTRY_SIZE, DTYPE_INT8 } from "./format_constants";
+} from "./reader";
+import {
+  CONFIG_WORDS, LAYER_RECORD_SIZE, TENSOR_ENTRY_SIZE, DTYPE_INT8, LR_HAS_ATTENTION, LR_HAS_FFN, LR_NUM_HEADS,
+  LR_FFN_WIDTH, LR_HARD_K, TE_NAME_OFFSET, TE_NAME_LEN, TE_DTYPE, TE_NDIM, TE_DIMS, TE_DATA_OFFSET, TE_SCALE_OFFSET,
+  TE_LAYOUT,
+} from "./constants";
 
 export function config_word(i: u32): u32 {
   return loaded && i < <u32>CONFIG_WORDS ? load<u32>(configWords + (i << 2)) : 0;
@@ -16,7 +20,10 @@ export function config_word(i: u32): u32 {
 export function layer_field(i: u32, f: u32): u32 {
   if (!loaded || i >= config.num_layers || f > 4) return 0;
   let r = layerRecords + i * LAYER_RECORD_SIZE;
-  return f == 0 ? <u32>load<u8>(r) : f == 1 ? <u32>load<u8>(r, 1) : f == 2 ? <u32>load<u16>(r, 2) : load<u32>(r + (f == 3 ? 4 : 8));
+  if (f == 0) return <u32>load<u8>(r, LR_HAS_ATTENTION);
+  if (f == 1) return <u32>load<u8>(r, LR_HAS_FFN);
+  if (f == 2) return <u32>load<u16>(r, LR_NUM_HEADS);
+  return f == 3 ? load<u32>(r, LR_FFN_WIDTH) : load<u32>(r, LR_HARD_K);
 }
 
 export function vocab_count(): u32 { return vocab.count; }
@@ -27,16 +34,16 @@ function entry(i: u32): usize { return i < tensorCount ? tensorTable + i * TENSO
 function field(i: u32, at: u32): u32 { let e = entry(i); return e ? load<u32>(e + at) : 0; }
 
 export function tensor_count(): u32 { return loaded ? tensorCount : 0; }
-export function tensor_name_ptr(i: u32): usize { let e = entry(i); return e ? tensorNames + load<u32>(e) : 0; }
-export function tensor_name_len(i: u32): u32 { return field(i, 4); }
-export function tensor_dtype(i: u32): u32 { return field(i, 8); }
-export function tensor_ndim(i: u32): u32 { return field(i, 12); }
-export function tensor_dim(i: u32, d: u32): u32 { return d < 4 ? field(i, 16 + (d << 2)) : 0; }
+export function tensor_name_ptr(i: u32): usize { let e = entry(i); return e ? tensorNames + load<u32>(e, TE_NAME_OFFSET) : 0; }
+export function tensor_name_len(i: u32): u32 { return field(i, TE_NAME_LEN); }
+export function tensor_dtype(i: u32): u32 { return field(i, TE_DTYPE); }
+export function tensor_ndim(i: u32): u32 { return field(i, TE_NDIM); }
+export function tensor_dim(i: u32, d: u32): u32 { return d < 4 ? field(i, TE_DIMS + (d << 2)) : 0; }
 // Absolute addresses of the stored bytes (not of any widened copy).
-export function tensor_data_ptr(i: u32): usize { let e = entry(i); return e ? dataStart + load<u32>(e, 32) : 0; }
-export function tensor_scales_ptr(i: u32): usize { let e = entry(i); return e && load<u32>(e, 8) == DTYPE_INT8 ? dataStart + load<u32>(e, 40) : 0; }
+export function tensor_data_ptr(i: u32): usize { let e = entry(i); return e ? dataStart + load<u32>(e, TE_DATA_OFFSET) : 0; }
+export function tensor_scales_ptr(i: u32): usize { let e = entry(i); return e && load<u32>(e, TE_DTYPE) == DTYPE_INT8 ? dataStart + load<u32>(e, TE_SCALE_OFFSET) : 0; }
 // LAYOUT_ROWS or LAYOUT_PANELS (docs/format.md "Weight layout").
-export function tensor_layout(i: u32): u32 { return field(i, 48); }
+export function tensor_layout(i: u32): u32 { return field(i, TE_LAYOUT); }
 
 export function meta_ptr(): usize { return loaded ? metaStart : 0; }
 export function meta_len(): u32 { return loaded ? metaSize : 0; }

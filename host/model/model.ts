@@ -5,11 +5,34 @@
 // Tensor names are those of docs/format.md (Hugging Face BERT names without the
 // `bert.` prefix). Shapes use H = hiddenSize, D = headDim, h_i = heads kept in
 // layer i, F_i = FFN width kept in layer i.
+//
+// The string <-> code maps below are the one translation between these names and
+// the numbers the file stores (assembly/format/constants.ts).
+
+import * as F from "../../assembly/format/constants.ts";
 
 export type Arch = "bert" | "distilbert";
 export type ProblemType = "single_label_classification" | "regression" | "multi_label_classification";
 export type HiddenAct = "gelu" | "relu" | "gelu_tanh";
 export type Storage = "f32" | "f16" | "int8";
+
+export const ARCH_CODES: Record<Arch, number> = { bert: F.ARCH_BERT, distilbert: F.ARCH_DISTILBERT };
+export const PROBLEM_TYPE_CODES: Record<ProblemType, number> = {
+  single_label_classification: F.PROBLEM_SINGLE_LABEL,
+  regression: F.PROBLEM_REGRESSION,
+  multi_label_classification: F.PROBLEM_MULTI_LABEL,
+};
+export const HIDDEN_ACT_CODES: Record<HiddenAct, number> = { gelu: F.ACT_GELU, relu: F.ACT_RELU, gelu_tanh: F.ACT_GELU_TANH };
+export const STORAGE_CODES: Record<Storage, number> = { f32: F.DTYPE_F32, f16: F.DTYPE_F16, int8: F.DTYPE_INT8 };
+export const STORAGE_BYTES: Record<Storage, number> = { f32: 4, f16: 2, int8: 1 };
+
+// Every problem type, in code order.
+export const PROBLEM_TYPES = Object.keys(PROBLEM_TYPE_CODES) as ProblemType[];
+
+// The name whose code is `code` in one of the maps above; undefined for an unknown code.
+export function nameOfCode<T extends string>(codes: Record<T, number>, code: number): T | undefined {
+  return (Object.keys(codes) as T[]).find((k) => codes[k] === code);
+}
 
 export interface TokenizerConfig {
   doLowerCase: boolean;

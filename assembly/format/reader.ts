@@ -1,11 +1,13 @@
 // The only reader of the .axf model file (docs/format.md). It validates the whole
-// file (never trusting a count or an offset), then points the Weights at the
-// tensors where they lie in the loaded buffer. Only f16 matrices other than the
-// word embedding are copied, widened once to f32 into buffers this module owns.
+// file (never trusting a count or an offset), then walks the family's tensor
+// table (model/tensors.ts): every tensor the config and the layer records call
+// for is found, checked (shape, storage, layout, finite values) and the Weights
+// point at it where it lies in the loaded buffer. Only f16 linear weights are
+// copied, widened once to f32 into buffers this module owns.
 
-import { fail } from "./errors";
+import { fail } from "../errors";
 import { crc32 } from "./crc32";
-import { Config, Matrix, LayerWeights, Weights, StringList } from "./model";
+import { Config, Matrix, LayerWeights, Weights, StringList, Linear, LayerNormWeights } from "../model/model";
 import {
   MAGIC, VERSION, MIN_VERSION, LAYOUT_ROWS, LAYOUT_PANELS, HEADER_SIZE, SECTION_ENTRY_SIZE, MAX_SECTIONS, ALIGN,
   SECTION_CONFIG, SECTION_LAYERS, SECTION_VOCAB, SECTION_LABELS, SECTION_TENSORS, SECTION_DATA, SECTION_META,
@@ -16,7 +18,22 @@ import {
   CFG_HAS_POOLER, CFG_HAS_PRE_CLASSIFIER, CFG_DO_LOWER_CASE, CFG_STRIP_ACCENTS, CFG_TOKENIZE_CHINESE_CHARS,
   CFG_CLEAN_TEXT, CFG_CLS_ID, CFG_SEP_ID, CFG_PAD_ID, CFG_UNK_ID, CFG_MASK_ID, CFG_MAX_LEN,
   CFG_MAX_INPUT_CHARS_PER_WORD, CFG_FLAGS,
-} from "./format_constants";
+  HDR_MAGIC, HDR_VERSION, HDR_FILE_SIZE, HDR_SECTION_COUNT, HDR_CRC, HDR_RESERVED, SEC_KIND, SEC_OFFSET, SEC_SIZE, SEC_CRC,
+  LR_HAS_ATTENTION, LR_HAS_FFN, LR_NUM_HEADS, LR_FFN_WIDTH, LR_HARD_K, LR_RESERVED,
+  TE_NAME_OFFSET, TE_NAME_LEN, TE_DTYPE, TE_NDIM, TE_DIMS, TE_DATA_OFFSET, TE_DATA_SIZE, TE_SCALE_OFFSET, TE_SCALE_SIZE,
+  TE_LAYOUT, TE_RESERVED, TENSOR_COUNT_SIZE,
+} from "./constants";
+import {
+  TENSOR_NAMES, TENSOR_ROWS, TENSOR_COLS, TENSOR_FLAGS, TENSOR_KINDS, LAYER_INDEX,
+  DIM_NONE, DIM_VOCAB, DIM_HIDDEN, DIM_MAX_POSITION, DIM_TYPE_VOCAB, DIM_LAYER_HEADS, DIM_LAYER_FFN, DIM_LABELS,
+  T_QUANTIZABLE, T_LINEAR, T_PER_LAYER, T_NEEDS_ATTENTION, T_NEEDS_FFN, T_NEEDS_TOKEN_TYPES, T_NEEDS_POOLER,
+  T_NEEDS_PRE_CLASSIFIER,
+  W_WORD_EMBEDDINGS, W_POSITION_EMBEDDINGS, W_TOKEN_TYPE_EMBEDDINGS, W_EMBEDDINGS_LN_WEIGHT, W_EMBEDDINGS_LN_BIAS,
+  W_QUERY_WEIGHT, W_QUERY_BIAS, W_KEY_WEIGHT, W_KEY_BIAS, W_VALUE_WEIGHT, W_VALUE_BIAS,
+  W_ATTENTION_OUTPUT_WEIGHT, W_ATTENTION_OUTPUT_BIAS, W_ATTENTION_LN_WEIGHT, W_ATTENTION_LN_BIAS,
+  W_INTERMEDIATE_WEIGHT, W_INTERMEDIATE_BIAS, W_OUTPUT_WEIGHT, W_OUTPUT_BIAS, W_OUTPUT_LN_WEIGHT, W_OUTPUT_LN_BIAS,
+  W_POOLER_WEIGHT, W_POOLER_BIAS, W_PRE_CLASSIFIER_WEIGHT, W_PRE_CLASSIFIER_BIAS, W_CLASSIFIER_WEIGHT, W_CLASSIFIER_BIAS,
+} from "../model/tensors";
 
 export let config = new Config();
 export let weights = new Weights();
@@ -24,7 +41,7 @@ export let vocab = new StringList();
 export let labels = new StringList();
 export let loaded = false;
 
-// Raw views of the loaded file, for format_exports.ts.
+// Raw views of the loaded file, for exports.ts.
 export let configWords: usize = 0;   // u32[CONFIG_WORDS]
 export let layerRecords: usize = 0;  // num_layers records of LAYER_RECORD_SIZE bytes
 export let tensorCount: u32 = 0;
@@ -89,36 +106,37 @@ function parse(p: usize, size: u32): i32 {
   // ---- header and section table
   if (size < <u32>HEADER_SIZE) return fail("model file: " + size.toString() + " bytes, shorter than the 64-byte header");
   if (p & (ALIGN - 1)) return fail("model file: the buffer is not 16-byte aligned in memory");
-  if (load<u32>(p) != MAGIC) return fail("model file: bad magic (not an .axf file)");
-  let version = load<u32>(p, 4);
+  if (load<u32>(p, HDR_MAGIC) != MAGIC) return fail("model file: bad magic (not an .axf file)");
+  let version = load<u32>(p, HDR_VERSION);
   if (version < <u32>MIN_VERSION || version > <u32>VERSION) return fail("model file: version " + version.toString() + ", this runtime reads versions 1 and 2");
   fileVersion = version;
-  let fileSize = load<u32>(p, 8);
+  let fileSize = load<u32>(p, HDR_FILE_SIZE);
   if (fileSize != size) return fail("model file: header.file_size is " + fileSize.toString() + " but " + size.toString() + " bytes were loaded (truncated or padded file)");
-  let count = load<u32>(p, 12);
+  let count = load<u32>(p, HDR_SECTION_COUNT);
   if (count < 1 || count > <u32>MAX_SECTIONS) return fail("model file: header.section_count " + count.toString() + " out of range 1..32");
   let tableEnd = <u32>HEADER_SIZE + count * <u32>SECTION_ENTRY_SIZE;
   if (tableEnd > size) return fail("model file: the section table runs past the end of the file");
-  let crc = crc32(p + 20, tableEnd - 20, crc32(memory.data(4), 4, crc32(p, 16))); // header_crc read as 0
-  if (crc != load<u32>(p, 16)) return fail("model file: header CRC mismatch (corrupted header or section table)");
+  // The CRC of the header and section table with header_crc read as 0.
+  let crc = crc32(p + HDR_RESERVED, tableEnd - HDR_RESERVED, crc32(memory.data(4), 4, crc32(p, HDR_CRC)));
+  if (crc != load<u32>(p, HDR_CRC)) return fail("model file: header CRC mismatch (corrupted header or section table)");
   // Reserved bytes must be zero so that a later version can give them a meaning.
-  for (let i: u32 = 20; i < <u32>HEADER_SIZE; i += 4) {
+  for (let i: u32 = HDR_RESERVED; i < <u32>HEADER_SIZE; i += 4) {
     if (load<u32>(p + i) != 0) return fail("model file: header bytes " + i.toString() + ".." + (i + 3).toString() + " are reserved and must be 0");
   }
 
   for (let i: u32 = 0; i < count; i++) {
     let e = p + HEADER_SIZE + i * SECTION_ENTRY_SIZE;
-    let kind = load<u32>(e), off = load<u32>(e, 4), len = load<u32>(e, 8);
+    let kind = load<u32>(e, SEC_KIND), off = load<u32>(e, SEC_OFFSET), len = load<u32>(e, SEC_SIZE);
     let name = kind >= 1 && kind <= 7 ? SECTION_NAMES[kind] : "section of kind " + kind.toString();
     if (off & (ALIGN - 1)) return fail(name + ": offset " + off.toString() + " is not a multiple of 16");
     if (off < tableEnd || <u64>off + len > size) return fail(name + ": bytes [" + off.toString() + ", " + (<u64>off + len).toString() + ") lie outside the file's section area");
     for (let j: u32 = 0; j < i; j++) {
       let f = p + HEADER_SIZE + j * SECTION_ENTRY_SIZE;
-      let fo = load<u32>(f, 4), fl = load<u32>(f, 8);
-      if (load<u32>(f) == kind) return fail(name + ": the section appears twice");
+      let fo = load<u32>(f, SEC_OFFSET), fl = load<u32>(f, SEC_SIZE);
+      if (load<u32>(f, SEC_KIND) == kind) return fail(name + ": the section appears twice");
       if (len && fl && off < fo + fl && fo < off + len) return fail(name + " overlaps section " + j.toString() + " of the table");
     }
-    if (crc32(p + off, len) != load<u32>(e, 12)) return fail(name + ": CRC mismatch (corrupted file)");
+    if (crc32(p + off, len) != load<u32>(e, SEC_CRC)) return fail(name + ": CRC mismatch (corrupted file)");
     if (kind >= 1 && kind <= 7) { sectionAt[kind] = p + off; sectionSize[kind] = len; }
   }
   for (let k = SECTION_CONFIG; k <= SECTION_DATA; k++) {
@@ -231,13 +249,14 @@ function readLayers(): i32 {
   for (let i: u32 = 0; i < L; i++) {
     let r = layerRecords + i * LAYER_RECORD_SIZE;
     let at = "LAYERS[" + i.toString() + "].";
-    let att = load<u8>(r), ffn = load<u8>(r, 1), heads = <u32>load<u16>(r, 2), width = load<u32>(r, 4), k = load<u32>(r, 8);
+    let att = load<u8>(r, LR_HAS_ATTENTION), ffn = load<u8>(r, LR_HAS_FFN), heads = <u32>load<u16>(r, LR_NUM_HEADS);
+    let width = load<u32>(r, LR_FFN_WIDTH), k = load<u32>(r, LR_HARD_K);
     if (att > 1) return fail(at + "has_attention = " + att.toString() + " (0 or 1)");
     if (ffn > 1) return fail(at + "has_ffn = " + ffn.toString() + " (0 or 1)");
     if (att ? heads < 1 || heads > config.num_heads : heads != 0) return fail(at + "num_heads = " + heads.toString() + (att ? " is out of range 1..CONFIG.num_heads" : " on a removed attention block"));
     if (ffn ? width < 1 || width > config.intermediate_size : width != 0) return fail(at + "ffn_width = " + width.toString() + (ffn ? " is out of range 1..CONFIG.intermediate_size" : " on a removed FFN block"));
     if (!att && k != 0) return fail(at + "hard_k = " + k.toString() + " on a removed attention block");
-    if (load<u32>(r, 12) != 0) return fail(at + "reserved is not 0");
+    if (load<u32>(r, LR_RESERVED) != 0) return fail(at + "reserved is not 0");
   }
   return 0;
 }
@@ -299,7 +318,7 @@ function entry(i: u32): usize {
 // ends up on terminals and in logs.
 export function tensorName(i: u32): string {
   let e = entry(i);
-  let p = tensorNames + load<u32>(e), n = load<u32>(e, 4);
+  let p = tensorNames + load<u32>(e, TE_NAME_OFFSET), n = load<u32>(e, TE_NAME_LEN);
   let shown = min<u32>(n, 96);
   let s = "";
   for (let k: u32 = 0; k < shown; k++) {
@@ -313,46 +332,46 @@ function readTensorTable(): i32 {
   let p = sectionAt[SECTION_TENSORS], size = <u64>sectionSize[SECTION_TENSORS];
   if (size < 4) return fail("TENSORS: too short for the tensor count");
   let count = load<u32>(p);
-  let namesAt = 4 + <u64>count * TENSOR_ENTRY_SIZE;
+  let namesAt = TENSOR_COUNT_SIZE + <u64>count * TENSOR_ENTRY_SIZE;
   if (namesAt > size) return fail("TENSORS.count = " + count.toString() + ": the table runs past the end of the section");
   tensorCount = count;
-  tensorTable = p + 4;
+  tensorTable = p + TENSOR_COUNT_SIZE;
   tensorNames = p + <usize>namesAt;
   let namesSize = size - namesAt;
   for (let i: u32 = 0; i < count; i++) {
     let e = entry(i);
-    if (<u64>load<u32>(e) + load<u32>(e, 4) > namesSize) return fail("TENSORS entry " + i.toString() + ": name lies outside the section");
+    if (<u64>load<u32>(e, TE_NAME_OFFSET) + load<u32>(e, TE_NAME_LEN) > namesSize) return fail("TENSORS entry " + i.toString() + ": name lies outside the section");
     let at = "tensor '" + tensorName(i) + "': ";
-    let dtype = load<u32>(e, 8), ndim = load<u32>(e, 12);
+    let dtype = load<u32>(e, TE_DTYPE), ndim = load<u32>(e, TE_NDIM);
     if (dtype < <u32>DTYPE_F32 || dtype > <u32>DTYPE_INT8) return fail(at + "unknown dtype " + dtype.toString());
     if (ndim < 1 || ndim > 2) return fail(at + "ndim " + ndim.toString() + " (1 or 2)");
     let n: u64 = 1;
     for (let d: u32 = 0; d < 4; d++) {
-      let dim = load<u32>(e + 16 + (d << 2));
+      let dim = load<u32>(e + TE_DIMS + (d << 2));
       if (d < ndim ? dim == 0 : dim != 0) return fail(at + "dims[" + d.toString() + "] = " + dim.toString());
       if (d < ndim) n *= dim;
     }
     if (ndim == 1 && dtype != DTYPE_F32) return fail(at + "a vector must be f32");
-    let off = load<u32>(e, 32), len = load<u32>(e, 36);
+    let off = load<u32>(e, TE_DATA_OFFSET), len = load<u32>(e, TE_DATA_SIZE);
     if (off & (ALIGN - 1)) return fail(at + "data_offset " + off.toString() + " is not a multiple of 16");
     // n > len first: n * 4 of two u32 dims could wrap around u64.
     if (n > <u64>len || <u64>len != n * (dtype == DTYPE_F32 ? 4 : dtype == DTYPE_F16 ? 2 : 1)) return fail(at + "data_size " + len.toString() + " does not match its dtype and dims");
     if (<u64>off + len > dataSize) return fail(at + "data lies outside the DATA section");
-    let soff = load<u32>(e, 40), slen = load<u32>(e, 44);
+    let soff = load<u32>(e, TE_SCALE_OFFSET), slen = load<u32>(e, TE_SCALE_SIZE);
     if (dtype == DTYPE_INT8) {
       if (soff & (ALIGN - 1)) return fail(at + "scale_offset " + soff.toString() + " is not a multiple of 16");
-      if (<u64>slen != <u64>load<u32>(e, 16) * 4) return fail(at + "scale_size " + slen.toString() + " is not 4 x rows");
+      if (<u64>slen != <u64>load<u32>(e, TE_DIMS) * 4) return fail(at + "scale_size " + slen.toString() + " is not 4 x rows");
       if (<u64>soff + slen > dataSize) return fail(at + "scales lie outside the DATA section");
     } else if (soff != 0 || slen != 0) return fail(at + "scale_offset/scale_size must be 0 unless int8");
-    let layout = load<u32>(e, 48);
+    let layout = load<u32>(e, TE_LAYOUT);
     if (fileVersion == 1 ? layout != 0 : layout > <u32>LAYOUT_PANELS) return fail(at + "layout " + layout.toString() + (fileVersion == 1 ? " in a version 1 file (reserved, 0)" : " is not 0 (rows) or 1 (panels)"));
     if (layout == LAYOUT_PANELS && ndim != 2) return fail(at + "layout 1 (panels) on a vector");
-    if (load<u32>(e, 52) != 0) return fail(at + "reserved is not 0");
+    if (load<u32>(e, TE_RESERVED) != 0) return fail(at + "reserved is not 0");
   }
   return 0;
 }
 
-// ---- the tensor walk: every tensor the layer records call for, nothing else
+// ---- the tensors: every tensor the table and the layer records call for, nothing else
 
 function fault(msg: string): void {
   if (!failed) fail(msg);
@@ -367,19 +386,20 @@ function find(name: string, rows: u32, cols: u32, quant: bool, panels: bool = fa
   let n = name.length;
   for (let i: u32 = 0; i < tensorCount; i++) {
     let e = entry(i);
-    if (load<u32>(e, 4) != <u32>n || used[i]) continue;
-    let s = tensorNames + load<u32>(e);
+    if (load<u32>(e, TE_NAME_LEN) != <u32>n || used[i]) continue;
+    let s = tensorNames + load<u32>(e, TE_NAME_OFFSET);
     let j = 0;
     while (j < n && <i32>load<u8>(s + j) == name.charCodeAt(j)) j++;
     if (j < n) continue;
     used[i] = true;
-    let ndim = load<u32>(e, 12), dtype = load<u32>(e, 8);
-    if (ndim != (cols ? 2 : 1) || load<u32>(e, 16) != rows || load<u32>(e, 20) != cols) {
-      fault("tensor '" + name + "' has shape " + shape(load<u32>(e, 16), ndim == 2 ? load<u32>(e, 20) : 0) + ", expected " + shape(rows, cols));
+    let ndim = load<u32>(e, TE_NDIM), dtype = load<u32>(e, TE_DTYPE);
+    let r = load<u32>(e, TE_DIMS), c = load<u32>(e, TE_DIMS + 4);
+    if (ndim != (cols ? 2 : 1) || r != rows || c != cols) {
+      fault("tensor '" + name + "' has shape " + shape(r, ndim == 2 ? c : 0) + ", expected " + shape(rows, cols));
       return 0;
     }
     if (!quant && dtype != DTYPE_F32) { fault("tensor '" + name + "' must be stored f32"); return 0; }
-    if (!panels && load<u32>(e, 48) != LAYOUT_ROWS) { fault("tensor '" + name + "' must be in layout 0 (rows): only linear weights may be in panels"); return 0; }
+    if (!panels && load<u32>(e, TE_LAYOUT) != LAYOUT_ROWS) { fault("tensor '" + name + "' must be in layout 0 (rows): only linear weights may be in panels"); return 0; }
     if (!finite(e)) { fault("tensor '" + name + "' holds NaN or Inf"); return 0; }
     return e;
   }
@@ -392,10 +412,10 @@ function shape(rows: u32, cols: u32): string {
 }
 
 function finite(e: usize): bool {
-  let data = dataStart + load<u32>(e, 32), len = <usize>load<u32>(e, 36);
-  let dtype = load<u32>(e, 8);
+  let data = dataStart + load<u32>(e, TE_DATA_OFFSET), len = <usize>load<u32>(e, TE_DATA_SIZE);
+  let dtype = load<u32>(e, TE_DTYPE);
   if (dtype == DTYPE_F16) return noneAllOnes16(data, len);
-  if (dtype == DTYPE_INT8) { data = dataStart + load<u32>(e, 40); len = load<u32>(e, 44); }
+  if (dtype == DTYPE_INT8) { data = dataStart + load<u32>(e, TE_SCALE_OFFSET); len = load<u32>(e, TE_SCALE_SIZE); }
   return noneAllOnes32(data, len);
 }
 
@@ -414,40 +434,6 @@ function noneAllOnes16(p: usize, bytes: usize): bool {
   for (; i + 16 <= end; i += 16) if (v128.any_true(i16x8.eq(v128.and(v128.load(i), m), m))) return false;
   for (; i < end; i += 2) if ((load<u16>(i) & 0x7c00) == 0x7c00) return false;
   return true;
-}
-
-// f32 vector: its data address, or 0 after fault().
-function vec(name: string, n: u32): usize {
-  let e = find(name, n, 0, false);
-  return e ? dataStart + load<u32>(e, 32) : 0;
-}
-
-// f32 matrix that may not be quantized (position and token-type embeddings).
-function table(name: string, rows: u32, cols: u32): usize {
-  let e = find(name, rows, cols, false);
-  return e ? dataStart + load<u32>(e, 32) : 0;
-}
-
-// Weight matrix: f32 and int8 in place, f16 widened to f32 (keeping its layout)
-// unless `keepF16` (the word embedding, which is never in panels).
-function mat(m: Matrix, name: string, rows: u32, cols: u32, keepF16: bool = false): void {
-  let e = find(name, rows, cols, true, !keepF16);
-  if (!e) return;
-  m.rows = rows;
-  m.cols = cols;
-  m.dtype = load<u32>(e, 8);
-  m.layout = load<u32>(e, 48);
-  m.data = dataStart + load<u32>(e, 32);
-  if (m.dtype == DTYPE_INT8) m.scales = dataStart + load<u32>(e, 40);
-  if (m.dtype == DTYPE_F16 && !keepF16) {
-    let n = <usize>rows * cols; // < 2^31: data_size = 2n bytes fits in u32
-    if (n >= 1 << 28) { fault("tensor '" + name + "': f16 too large to widen to f32 (1 GiB); store it as int8"); return; }
-    let buf = heap.alloc(n << 2);
-    widened.push(buf);
-    widenF16(m.data, buf, n);
-    m.data = buf;
-    m.dtype = DTYPE_F32;
-  }
 }
 
 // IEEE half -> f32 for n values (finite inputs: the loader rejects f16 Inf/NaN).
@@ -475,64 +461,153 @@ export function widenF16(src: usize, dst: usize, n: usize): void {
   }
 }
 
+// ---- the walk over the family's tensor table (model/tensors.ts)
+
+// What the walk found, per table row and layer, at slot(row, layer): the tensor
+// entry, and where its values lie (a widened f32 copy for an f16 linear weight).
+let foundEntry = new StaticArray<usize>(0);
+let foundData = new StaticArray<usize>(0);
+
+// Slot 0 holds the model's own tensors (layer -1), slot i + 1 those of layer i.
+function slot(row: i32, layer: i32): i32 {
+  return (layer + 1) * TENSOR_KINDS + row;
+}
+
+// The size a DIM_* code stands for, in layer l (null: not a per-layer tensor).
+function dim(code: i32, l: LayerWeights | null): u32 {
+  let c = config;
+  if (code == DIM_VOCAB) return c.vocab_size;
+  if (code == DIM_HIDDEN) return c.hidden_size;
+  if (code == DIM_MAX_POSITION) return c.max_position;
+  if (code == DIM_TYPE_VOCAB) return c.type_vocab_size;
+  if (code == DIM_LAYER_HEADS) return l!.num_heads * c.head_dim;
+  if (code == DIM_LAYER_FFN) return l!.ffn_width;
+  if (code == DIM_LABELS) return c.num_labels;
+  assert(code == DIM_NONE);
+  return 0;
+}
+
+// Whether a tensor with these T_* flags belongs to this model (in layer l).
+function present(flags: i32, l: LayerWeights | null): bool {
+  if ((flags & T_NEEDS_ATTENTION) && !l!.has_attention) return false;
+  if ((flags & T_NEEDS_FFN) && !l!.has_ffn) return false;
+  if ((flags & T_NEEDS_TOKEN_TYPES) && config.type_vocab_size == 0) return false;
+  if ((flags & T_NEEDS_POOLER) && !config.has_pooler) return false;
+  if ((flags & T_NEEDS_PRE_CLASSIFIER) && !config.has_pre_classifier) return false;
+  return true;
+}
+
+// Finds and checks the tensor of table row `row` (of layer `layer`, or -1) if
+// the model has it. An f16 linear weight is widened to f32 once, keeping its
+// layout, for the f32 matmul; the f16 word embedding stays in place (its rows
+// are widened on lookup).
+function take(row: i32, layer: i32, l: LayerWeights | null): void {
+  let flags = TENSOR_FLAGS[row];
+  if (failed || !present(flags, l)) return;
+  let name = layer < 0 ? TENSOR_NAMES[row] : TENSOR_NAMES[row].replace(LAYER_INDEX, layer.toString());
+  let rows = dim(TENSOR_ROWS[row], l), cols = dim(TENSOR_COLS[row], l);
+  let linear = (flags & T_LINEAR) != 0;
+  let e = find(name, rows, cols, (flags & T_QUANTIZABLE) != 0, linear);
+  if (!e) return;
+  let data = dataStart + load<u32>(e, TE_DATA_OFFSET);
+  if (linear && load<u32>(e, TE_DTYPE) == DTYPE_F16) {
+    let n = <usize>rows * cols; // < 2^31: data_size = 2n bytes fits in u32
+    if (n >= 1 << 28) { fault("tensor '" + name + "': f16 too large to widen to f32 (1 GiB); store it as int8"); return; }
+    let buf = heap.alloc(n << 2);
+    widened.push(buf);
+    widenF16(data, buf, n);
+    data = buf;
+  }
+  foundEntry[slot(row, layer)] = e;
+  foundData[slot(row, layer)] = data;
+}
+
+// Every row of the table in its order, the per-layer rows layer by layer where
+// the first of them stands: the order of the tensors in a file the writer made.
+function walk(): void {
+  let L = <i32>config.num_layers;
+  let layersDone = false;
+  for (let row = 0; row < TENSOR_KINDS; row++) {
+    if (!(TENSOR_FLAGS[row] & T_PER_LAYER)) take(row, -1, null);
+    else if (!layersDone) {
+      layersDone = true;
+      for (let i = 0; i < L; i++) {
+        for (let r = row; r < TENSOR_KINDS; r++) if (TENSOR_FLAGS[r] & T_PER_LAYER) take(r, i, weights.layers[i]);
+      }
+    }
+  }
+}
+
+// The values of the tensor of row `row` found by the walk, 0 when absent.
+function at(row: i32, layer: i32 = -1): usize {
+  return foundData[slot(row, layer)];
+}
+
+function matrix(m: Matrix, row: i32, layer: i32 = -1): void {
+  let e = foundEntry[slot(row, layer)];
+  if (!e) return;
+  let dtype = load<u32>(e, TE_DTYPE);
+  m.rows = load<u32>(e, TE_DIMS);
+  m.cols = load<u32>(e, TE_DIMS + 4);
+  m.dtype = dtype == DTYPE_F16 && (TENSOR_FLAGS[row] & T_LINEAR) ? DTYPE_F32 : dtype; // widened by take()
+  m.layout = load<u32>(e, TE_LAYOUT);
+  m.data = at(row, layer);
+  if (dtype == DTYPE_INT8) m.scales = dataStart + load<u32>(e, TE_SCALE_OFFSET);
+}
+
+function linear(f: Linear, weight: i32, bias: i32, layer: i32 = -1): void {
+  matrix(f.weight, weight, layer);
+  f.bias = at(bias, layer);
+}
+
+function layerNorm(n: LayerNormWeights, weight: i32, bias: i32, layer: i32 = -1): void {
+  n.weight = at(weight, layer);
+  n.bias = at(bias, layer);
+}
+
 function readWeights(): i32 {
   let c = config, w = weights;
-  let H = c.hidden_size, D = c.head_dim;
-  used = new StaticArray<bool>(tensorCount);
-  failed = false;
-
-  mat(w.word_embeddings, "embeddings.word_embeddings.weight", c.vocab_size, H, true);
-  w.word_embeddings_f16 = w.word_embeddings.dtype == DTYPE_F16;
-  w.position_embeddings = table("embeddings.position_embeddings.weight", c.max_position, H);
-  if (c.arch == ARCH_BERT) w.token_type_embeddings = table("embeddings.token_type_embeddings.weight", c.type_vocab_size, H);
-  w.embeddings_ln_weight = vec("embeddings.LayerNorm.weight", H);
-  w.embeddings_ln_bias = vec("embeddings.LayerNorm.bias", H);
-
-  for (let i: u32 = 0; i < c.num_layers; i++) {
-    let r = layerRecords + i * LAYER_RECORD_SIZE;
+  let L = <i32>c.num_layers;
+  for (let i = 0; i < L; i++) {
+    let r = layerRecords + <usize>i * LAYER_RECORD_SIZE;
     let l = new LayerWeights();
-    l.has_attention = load<u8>(r) != 0;
-    l.has_ffn = load<u8>(r, 1) != 0;
-    l.num_heads = load<u16>(r, 2);
-    l.ffn_width = load<u32>(r, 4);
-    l.hard_k = load<u32>(r, 8);
-    let pre = "encoder.layer." + i.toString() + ".";
-    if (l.has_attention) {
-      let hd = l.num_heads * D;
-      mat(l.query, pre + "attention.self.query.weight", hd, H);
-      l.query_bias = vec(pre + "attention.self.query.bias", hd);
-      mat(l.key, pre + "attention.self.key.weight", hd, H);
-      l.key_bias = vec(pre + "attention.self.key.bias", hd);
-      mat(l.value, pre + "attention.self.value.weight", hd, H);
-      l.value_bias = vec(pre + "attention.self.value.bias", hd);
-      mat(l.attn_out, pre + "attention.output.dense.weight", H, hd);
-      l.attn_out_bias = vec(pre + "attention.output.dense.bias", H);
-    }
-    l.attn_ln_weight = vec(pre + "attention.output.LayerNorm.weight", H);
-    l.attn_ln_bias = vec(pre + "attention.output.LayerNorm.bias", H);
-    if (l.has_ffn) {
-      mat(l.intermediate, pre + "intermediate.dense.weight", l.ffn_width, H);
-      l.intermediate_bias = vec(pre + "intermediate.dense.bias", l.ffn_width);
-      mat(l.output, pre + "output.dense.weight", H, l.ffn_width);
-      l.output_bias = vec(pre + "output.dense.bias", H);
-    }
-    l.ffn_ln_weight = vec(pre + "output.LayerNorm.weight", H);
-    l.ffn_ln_bias = vec(pre + "output.LayerNorm.bias", H);
+    l.has_attention = load<u8>(r, LR_HAS_ATTENTION) != 0;
+    l.has_ffn = load<u8>(r, LR_HAS_FFN) != 0;
+    l.num_heads = load<u16>(r, LR_NUM_HEADS);
+    l.ffn_width = load<u32>(r, LR_FFN_WIDTH);
+    l.hard_k = load<u32>(r, LR_HARD_K);
     w.layers.push(l);
   }
-  if (c.has_pooler) {
-    mat(w.pooler, "pooler.dense.weight", H, H);
-    w.pooler_bias = vec("pooler.dense.bias", H);
-  }
-  if (c.has_pre_classifier) {
-    mat(w.pre_classifier, "pre_classifier.weight", H, H);
-    w.pre_classifier_bias = vec("pre_classifier.bias", H);
-  }
-  mat(w.classifier, "classifier.weight", c.num_labels, H);
-  w.classifier_bias = vec("classifier.bias", c.num_labels);
+
+  used = new StaticArray<bool>(tensorCount);
+  failed = false;
+  foundEntry = new StaticArray<usize>((L + 1) * TENSOR_KINDS);
+  foundData = new StaticArray<usize>((L + 1) * TENSOR_KINDS);
+  walk();
   if (failed) return -1;
   for (let i: u32 = 0; i < tensorCount; i++) {
     if (!used[i]) return fail("tensor '" + tensorName(i) + "' is not part of this model (a removed block's tensor, a duplicate or an unknown name)");
   }
+
+  let e = w.embeddings;
+  matrix(e.word_embeddings, W_WORD_EMBEDDINGS);
+  e.position_embeddings = at(W_POSITION_EMBEDDINGS);
+  e.token_type_embeddings = at(W_TOKEN_TYPE_EMBEDDINGS);
+  layerNorm(e.LayerNorm, W_EMBEDDINGS_LN_WEIGHT, W_EMBEDDINGS_LN_BIAS);
+  for (let i = 0; i < L; i++) {
+    let l = w.layers[i];
+    let self = l.attention.self;
+    linear(self.query, W_QUERY_WEIGHT, W_QUERY_BIAS, i);
+    linear(self.key, W_KEY_WEIGHT, W_KEY_BIAS, i);
+    linear(self.value, W_VALUE_WEIGHT, W_VALUE_BIAS, i);
+    linear(l.attention.output.dense, W_ATTENTION_OUTPUT_WEIGHT, W_ATTENTION_OUTPUT_BIAS, i);
+    layerNorm(l.attention.output.LayerNorm, W_ATTENTION_LN_WEIGHT, W_ATTENTION_LN_BIAS, i);
+    linear(l.intermediate.dense, W_INTERMEDIATE_WEIGHT, W_INTERMEDIATE_BIAS, i);
+    linear(l.output.dense, W_OUTPUT_WEIGHT, W_OUTPUT_BIAS, i);
+    layerNorm(l.output.LayerNorm, W_OUTPUT_LN_WEIGHT, W_OUTPUT_LN_BIAS, i);
+  }
+  linear(w.pooler, W_POOLER_WEIGHT, W_POOLER_BIAS);
+  linear(w.pre_classifier, W_PRE_CLASSIFIER_WEIGHT, W_PRE_CLASSIFIER_BIAS);
+  linear(w.classifier, W_CLASSIFIER_WEIGHT, W_CLASSIFIER_BIAS);
   return 0;
 }

@@ -22,6 +22,43 @@ export const CONFIG_WORDS = 32;
 export const LAYER_RECORD_SIZE = 16;
 export const TENSOR_ENTRY_SIZE = 56;
 
+// Byte offsets of the fields of the header (docs/format.md "Header").
+export const HDR_MAGIC = 0;          // u32
+export const HDR_VERSION = 4;        // u32
+export const HDR_FILE_SIZE = 8;      // u32
+export const HDR_SECTION_COUNT = 12; // u32
+export const HDR_CRC = 16;           // u32, computed with this field read as 0
+export const HDR_RESERVED = 20;      // u8[44], zero
+
+// Byte offsets in a section table entry (SECTION_ENTRY_SIZE bytes).
+export const SEC_KIND = 0;   // u32
+export const SEC_OFFSET = 4; // u32, from the start of the file
+export const SEC_SIZE = 8;   // u32
+export const SEC_CRC = 12;   // u32
+
+// Byte offsets in a LAYERS record (LAYER_RECORD_SIZE bytes).
+export const LR_HAS_ATTENTION = 0; // u8
+export const LR_HAS_FFN = 1;       // u8
+export const LR_NUM_HEADS = 2;     // u16
+export const LR_FFN_WIDTH = 4;     // u32
+export const LR_HARD_K = 8;        // u32
+export const LR_RESERVED = 12;     // u32, zero
+
+// Byte offsets in a TENSORS entry (TENSOR_ENTRY_SIZE bytes); the entries follow
+// the u32 tensor count at the start of the section, the names follow the entries.
+export const TE_NAME_OFFSET = 0;   // u32, into the name area
+export const TE_NAME_LEN = 4;      // u32
+export const TE_DTYPE = 8;         // u32, DTYPE_*
+export const TE_NDIM = 12;         // u32, 1 or 2
+export const TE_DIMS = 16;         // u32[4], unused dims 0
+export const TE_DATA_OFFSET = 32;  // u32, from the start of DATA
+export const TE_DATA_SIZE = 36;    // u32
+export const TE_SCALE_OFFSET = 40; // u32, int8 only
+export const TE_SCALE_SIZE = 44;   // u32, int8 only
+export const TE_LAYOUT = 48;       // u32, LAYOUT_*
+export const TE_RESERVED = 52;     // u32, zero
+export const TENSOR_COUNT_SIZE = 4; // the u32 before the entries
+
 export const ARCH_BERT = 1;
 export const ARCH_DISTILBERT = 2;
 

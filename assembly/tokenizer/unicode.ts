@@ -1,5 +1,5 @@
 // Per-code-point Unicode lookups of the BERT normalizer, over the tables that
-// scripts/gen-unicode-tables.ts generates from ICU (assembly/unicode_tables.ts).
+// scripts/gen-unicode-tables.ts generates from ICU (unicode_tables.ts).
 //
 // Everything here works one code point at a time. Where that differs from
 // processing the whole string:

@@ -7,7 +7,7 @@
 // Unmanaged (no GC header, no shadow-stack traffic on the hot path): the owner
 // calls dispose(), which frees the table and the object itself.
 
-import { StringList } from "./model";
+import { StringList } from "../model/model";
 
 const EMPTY: i32 = -1;
 const FNV_OFFSET: u32 = 0x811c9dc5;

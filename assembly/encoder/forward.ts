@@ -1,0 +1,165 @@
+// The forward pass of BERT / DistilBERT sequence classification, on b sequences
+// of n tokens each (b = 1 for a single input), no padding:
+//   embeddings -> LayerNorm -> L post-LN layers -> [CLS] -> pooler or
+//   pre_classifier -> classifier -> logits.
+// DistilBERT checkpoints are renamed to BERT's tensor names by the converter, so
+// one code path runs both; they differ only in the token-type embedding and the
+// head, which Config and Weights describe.
+//
+// A batch lies in the buffers as b * n token rows, sequence after sequence: the
+// matrix multiplies, LayerNorms and activations run over all the rows at once
+// (more rows per weight panel), attention and the head per sequence. Every row
+// is computed exactly as it would be alone, so a batch gives the same logits, bit
+// for bit, as its sequences one at a time.
+import { Config, Weights, LayerWeights, Linear, Matrix, RunState } from "../model/model";
+import { ACT_GELU, ACT_RELU, DTYPE_F16, DTYPE_INT8 } from "../format/constants";
+import { matmul } from "../kernels/matmul";
+import { matmulI8, quantizeRows } from "../kernels/matmul_i8";
+import { addLayerNorm } from "../kernels/layernorm";
+import { attention } from "../kernels/attention";
+import { gelu, geluTanh, relu, tanhInPlace } from "../kernels/gelu";
+import { widenF16 } from "../format/reader";
+
+// Each function below mirrors one Hugging Face module, in
+//   BERT:       https://github.com/huggingface/transformers/blob/v4.57.6/src/transformers/models/bert/modeling_bert.py
+//   DistilBERT: https://github.com/huggingface/transformers/blob/v4.57.6/src/transformers/models/distilbert/modeling_distilbert.py
+// (the class named above each function; eval mode, so no dropout).
+
+export function forward(cfg: Config, w: Weights, s: RunState, n: u32, b: u32 = 1): void {
+  embed(cfg, w, s, n, b);
+  runLayers(cfg, w, s, n, 0, cfg.num_layers, b);
+  runHead(cfg, w, s, n, b);
+}
+
+// BertEmbeddings.forward (DistilBERT: Embeddings.forward, without token types):
+// s.hidden[b * n, H] = LayerNorm(word[ids] + token_type[type_ids] + position),
+// positions 0..n) in each sequence. ids and type ids are validated by the caller.
+export function embed(cfg: Config, w: Weights, s: RunState, n: u32, b: u32 = 1): void {
+  const H = cfg.hidden_size;
+  const rowBytes = <usize>H << 2;
+  const e = w.embeddings;
+  for (let t: u32 = 0; t < n * b; t++) {
+    const id = load<u32>(s.input_ids + (<usize>t << 2));
+    const out = s.hidden + <usize>t * rowBytes;
+    wordRow(out, e.word_embeddings, id, H);
+    // Hugging Face's order: (word + token_type) + position.
+    if (e.token_type_embeddings) {
+      const tt = load<u32>(s.token_type_ids + (<usize>t << 2));
+      addRow(out, e.token_type_embeddings + <usize>tt * rowBytes, H);
+    }
+    addRow(out, e.position_embeddings + <usize>(t % n) * rowBytes, H);
+  }
+  addLayerNorm(s.hidden, 0, n * b, H, e.LayerNorm.weight, e.LayerNorm.bias, cfg.layer_norm_eps);
+}
+
+// out[H] = row id of the word embedding, widened from f16 or dequantised from
+// int8 as it is looked up (the table itself stays in its stored form).
+function wordRow(out: usize, we: Matrix, id: u32, H: u32): void {
+  if (we.dtype == DTYPE_F16) {
+    widenF16(we.data + ((<usize>id * H) << 1), out, H);
+  } else if (we.dtype == DTYPE_INT8) {
+    const row = we.data + <usize>id * H;
+    const scale = load<f32>(we.scales + (<usize>id << 2));
+    for (let c: u32 = 0; c < H; c++) store<f32>(out + (<usize>c << 2), <f32>load<i8>(row + <usize>c) * scale);
+  } else {
+    memory.copy(out, we.data + ((<usize>id * H) << 2), <usize>H << 2);
+  }
+}
+
+function addRow(out: usize, row: usize, H: u32): void {
+  let o: usize = 0;
+  for (const e4 = <usize>(H & ~3) << 2; o < e4; o += 16) v128.store(out + o, f32x4.add(v128.load(out + o), v128.load(row + o)));
+  for (const e = <usize>H << 2; o < e; o += 4) store<f32>(out + o, load<f32>(out + o) + load<f32>(row + o));
+}
+
+// BertEncoder.forward: layers [from, to) on s.hidden[b * n, H] in place.
+export function runLayers(cfg: Config, w: Weights, s: RunState, n: u32, from: u32, to: u32, b: u32 = 1): void {
+  for (let i = from; i < to; i++) {
+    const l = w.layers[i];
+    attentionBlock(cfg, l, s, n, b);
+    ffnBlock(cfg, l, s, n * b);
+  }
+}
+
+// BertAttention.forward = BertSelfAttention + BertSelfOutput (DistilBERT:
+// TransformerBlock.forward up to sa_layer_norm):
+//   x = LayerNorm(x + dense(softmax(q k^T / sqrt(D)) v)); removed block: x = LayerNorm(x).
+// hard_k > 0 keeps the hard_k largest probabilities of each row (AxFormer).
+function attentionBlock(cfg: Config, l: LayerWeights, s: RunState, n: u32, b: u32): void {
+  const rows = n * b;
+  const self = l.attention.self, out = l.attention.output;
+  if (l.has_attention) {
+    // q, k, v [rows, h_i * D]; an int8 matrix after an int8 one reuses the quantised hidden state.
+    linear(s, s.q, s.hidden, self.query, rows);
+    linear(s, s.k, s.hidden, self.key, rows, self.query.weight.dtype == DTYPE_INT8);
+    linear(s, s.v, s.hidden, self.value, rows, self.key.weight.dtype == DTYPE_INT8);
+    const seqBytes = (<usize>n * l.num_heads * cfg.head_dim) << 2;
+    for (let i: u32 = 0; i < b; i++) {
+      const o = <usize>i * seqBytes;
+      attention(s.context + o, s.q + o, s.k + o, s.v + o, n, l.num_heads, cfg.head_dim, l.hard_k, s.scores, s.kt, s.vt, s.topk_idx);
+    }
+    linear(s, s.tmp, s.context, out.dense, rows); // tmp[rows, H]
+    addLayerNorm(s.hidden, s.tmp, rows, cfg.hidden_size, out.LayerNorm.weight, out.LayerNorm.bias, cfg.layer_norm_eps);
+  } else {
+    addLayerNorm(s.hidden, 0, rows, cfg.hidden_size, out.LayerNorm.weight, out.LayerNorm.bias, cfg.layer_norm_eps);
+  }
+}
+
+// BertIntermediate + BertOutput (DistilBERT: FFN + output_layer_norm):
+//   x = LayerNorm(x + dense(act(dense(x)))); removed block: x = LayerNorm(x).
+function ffnBlock(cfg: Config, l: LayerWeights, s: RunState, rows: u32): void {
+  const out = l.output;
+  if (l.has_ffn) {
+    linear(s, s.ffn, s.hidden, l.intermediate.dense, rows); // ffn[rows, F_i]
+    activation(cfg.hidden_act, s.ffn, rows * l.ffn_width);
+    linear(s, s.tmp, s.ffn, out.dense, rows);               // tmp[rows, H]
+    addLayerNorm(s.hidden, s.tmp, rows, cfg.hidden_size, out.LayerNorm.weight, out.LayerNorm.bias, cfg.layer_norm_eps);
+  } else {
+    addLayerNorm(s.hidden, 0, rows, cfg.hidden_size, out.LayerNorm.weight, out.LayerNorm.bias, cfg.layer_norm_eps);
+  }
+}
+
+function activation(act: u32, x: usize, len: u32): void {
+  if (act == ACT_GELU) gelu(x, len);
+  else if (act == ACT_RELU) relu(x, len);
+  else geluTanh(x, len);
+}
+
+// torch.nn.Linear: y[n, out] = x[n, in] · weight^T + bias, for the weight's
+// storage type. quantised: s.xq already holds x quantised (int8 weights only).
+function linear(s: RunState, y: usize, x: usize, f: Linear, n: u32, quantised: bool = false): void {
+  const m = f.weight;
+  if (m.dtype == DTYPE_INT8) {
+    if (!quantised) quantizeRows(s.xq, s.xq_scales, x, n, m.cols);
+    matmulI8(y, s.xq, s.xq_scales, m.data, m.scales, f.bias, n, m.cols, m.rows, m.layout);
+  } else {
+    matmul(y, x, m.data, f.bias, n, m.cols, m.rows, m.layout);
+  }
+}
+
+// s.logits[b, C] from the [CLS] rows of s.hidden (row 0 of each sequence).
+export function runHead(cfg: Config, w: Weights, s: RunState, n: u32 = 1, b: u32 = 1): void {
+  const C = <usize>cfg.num_labels;
+  for (let i: u32 = 0; i < b; i++) {
+    classificationHead(cfg, w, s, s.hidden + ((<usize>i * n * cfg.hidden_size) << 2), s.logits + ((<usize>i * C) << 2));
+  }
+}
+
+// BertForSequenceClassification: BertPooler (dense + tanh on [CLS]), then the
+// classifier. DistilBertForSequenceClassification: pre_classifier + ReLU on
+// [CLS], then the classifier.
+function classificationHead(cfg: Config, w: Weights, s: RunState, cls: usize, logits: usize): void {
+  const H = cfg.hidden_size;
+  let x = cls;
+  if (cfg.has_pooler) {
+    linear(s, s.pooled, x, w.pooler, 1);
+    tanhInPlace(s.pooled, H);
+    x = s.pooled;
+  }
+  if (cfg.has_pre_classifier) {
+    linear(s, s.pooled2, x, w.pre_classifier, 1);
+    relu(s.pooled2, H);
+    x = s.pooled2;
+  }
+  linear(s, logits, x, w.classifier, 1);
+}

@@ -1,0 +1,73 @@
+// The raw wasm ABI of build/axformer.wasm (assembly/index.ts and
+// assembly/format/exports.ts document each function), the one host-side typing of
+// it. Every export is a function of i32/u32 arguments returning one number; u32
+// results arrive as signed i32 through raw bindings, hence the `>>> 0`s of callers.
+// test/abi.test.ts checks this list against the built module's exports and the
+// .d.ts asc writes beside it (build/axformer.d.ts), so a drift fails.
+
+// Export name -> its parameters' names, as in assembly/.
+export const WASM_EXPORTS = {
+  error_ptr: [],
+  error_len: [],
+  alloc_model: ["size"],
+  load_model: ["ptr", "size"],
+  model_loaded: [],
+  num_labels: [],
+  hidden_size: [],
+  num_layers: [],
+  max_len: [],
+  vocab_size: [],
+  type_vocab_size: [],
+  problem_type: [],
+  label_ptr: ["i"],
+  label_len: ["i"],
+  text_buffer: ["size"],
+  tokenize: ["lenA", "lenB", "maxLen"],
+  ids_ptr: [],
+  type_ids_ptr: [],
+  logits_ptr: [],
+  hidden_ptr: [],
+  forward: ["n"],
+  forward_batch: ["n", "b"],
+  max_batch: [],
+  embed: ["n"],
+  run_layers: ["n", "from", "to"],
+  run_head: ["n"],
+  memory_bytes: [],
+  // the loaded file, for host/format/read.ts
+  config_word: ["i"],
+  layer_field: ["i", "f"],
+  vocab_count: [],
+  vocab_ptr: ["i"],
+  vocab_len: ["i"],
+  tensor_count: [],
+  tensor_name_ptr: ["i"],
+  tensor_name_len: ["i"],
+  tensor_dtype: ["i"],
+  tensor_ndim: ["i"],
+  tensor_dim: ["i", "d"],
+  tensor_data_ptr: ["i"],
+  tensor_scales_ptr: ["i"],
+  tensor_layout: ["i"],
+  meta_ptr: [],
+  meta_len: [],
+} as const;
+
+// layer_field(i, f): which field of LAYERS record i.
+export const LAYER_FIELD = { hasAttention: 0, hasFfn: 1, numHeads: 2, ffnWidth: 3, hardK: 4 } as const;
+
+type Numbers<P extends readonly string[]> = { [K in keyof P]: number };
+
+export type AxformerExports = { memory: WebAssembly.Memory } & {
+  [K in keyof typeof WASM_EXPORTS]: (...args: Numbers<(typeof WASM_EXPORTS)[K]>) => number;
+};
+
+// The instance's exports, typed, after checking that it is this runtime's build.
+export function axformerExports(instance: WebAssembly.Instance): AxformerExports {
+  const x = instance.exports;
+  if (!(x.memory instanceof WebAssembly.Memory)) throw new Error("not the axformer wasm: it exports no memory");
+  for (const name of Object.keys(WASM_EXPORTS)) {
+    if (typeof x[name] !== "function") throw new Error(`not the axformer wasm of this version: it has no export ${name}()`);
+  }
+  return x as unknown as AxformerExports;
+}
