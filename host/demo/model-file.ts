@@ -9,7 +9,7 @@
 // bounds-checked, so a bad file gives an error naming the section, never a wrong
 // answer or more than linear work.
 
-import * as F from "../../assembly/format_constants.ts";
+import * as F from "../../assembly/format/constants.ts";
 
 export interface ModelFileInfo {
   fileBytes: number;
@@ -31,15 +31,15 @@ export function readModelFileInfo(bytes: Uint8Array): ModelFileInfo {
     if (at + 4 > bytes.length) throw new Error(`model file: ${what} at byte ${at} lies past the end of the file (${bytes.length} bytes)`);
     return view.getUint32(at, true);
   };
-  if (bytes.length < F.HEADER_SIZE || u32(0, "magic") !== F.MAGIC) throw new Error("not an .axf model file (no AXFM header)");
-  const version = u32(4, "version");
-  const count = u32(12, "section_count");
+  if (bytes.length < F.HEADER_SIZE || u32(F.HDR_MAGIC, "magic") !== F.MAGIC) throw new Error("not an .axf model file (no AXFM header)");
+  const version = u32(F.HDR_VERSION, "version");
+  const count = u32(F.HDR_SECTION_COUNT, "section_count");
   if (count < 1 || count > F.MAX_SECTIONS) throw new Error(`model file: section_count ${count} is outside 1..${F.MAX_SECTIONS}`);
   const sections: ModelFileInfo["sections"] = [];
   const where = new Map<number, [number, number]>();
   for (let i = 0; i < count; i++) {
     const e = F.HEADER_SIZE + i * F.SECTION_ENTRY_SIZE;
-    const kind = u32(e, `section ${i} kind`), offset = u32(e + 4, `section ${i} offset`), size = u32(e + 8, `section ${i} size`);
+    const kind = u32(e + F.SEC_KIND, `section ${i} kind`), offset = u32(e + F.SEC_OFFSET, `section ${i} offset`), size = u32(e + F.SEC_SIZE, `section ${i} size`);
     const name = SECTION_NAMES[kind] ?? `kind ${kind}`;
     if (offset + size > bytes.length) throw new Error(`model file: section ${name} (${offset}+${size}) lies past the end of the file`);
     sections.push({ kind, name, bytes: size });

@@ -9,7 +9,7 @@
 // sequence classifier (embedding, NER and QA models add one entry each).
 
 import { instantiate, type Engine, type LoadedModel } from "../runtime/index.ts";
-import * as F from "../../assembly/format_constants.ts";
+import * as F from "../../assembly/format/constants.ts";
 import { readModelFileInfo, type ModelFileInfo } from "./model-file.ts";
 
 interface Loaded { name: string; model: LoadedModel; info: ModelFileInfo }
