@@ -146,4 +146,15 @@ program
     await serveCommand(model, opts);
   });
 
+program
+  .command("demo")
+  .description("serve a page on localhost that runs the model in the browser (or write it to a folder with --out)")
+  .argument("<model-file>")
+  .option("--port <n>", "port on 127.0.0.1 (0: any free port)", "8000")
+  .option("--out <dir>", "write index.html and model.axf to this folder instead of serving")
+  .action(async (model: string, opts) => {
+    const { demoCommand } = await import("./demo.ts");
+    await demoCommand(model, opts);
+  });
+
 program.parseAsync(process.argv).catch(fail);

@@ -1,0 +1,239 @@
+// The demo page's script (bundled by host/demo/build.ts into page.html): runs a
+// model file IN THE BROWSER with the universal runtime. The wasm is inlined in the
+// page; the model comes from the page's own origin (`axformer demo` serves it as
+// data-model-url) or from the user (file input, drag and drop), so the page works
+// from file:// and from any static host, and it makes no other request.
+//
+// The page is a model panel (sizes, the optimizer's decisions) plus one panel per
+// task the model can do. A task is one TaskPanel entry in TASKS; today the
+// sequence classifier (embedding, NER and QA models add one entry each).
+
+import { instantiate, type Engine, type LoadedModel } from "../runtime/index.ts";
+import * as F from "../../assembly/format/constants.ts";
+import { readModelFileInfo, type ModelFileInfo } from "./model-file.ts";
+
+interface Loaded { name: string; model: LoadedModel; info: ModelFileInfo }
+
+interface TaskPanel {
+  id: string;
+  title: string;
+  applies(m: Loaded): boolean;
+  mount(root: HTMLElement, m: Loaded): void;
+}
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, string> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === "text") e.textContent = v;
+    else e.setAttribute(k, v);
+  }
+  e.append(...children);
+  return e;
+}
+
+const kib = (b: number) => (b >= 1 << 20 ? `${(b / 2 ** 20).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
+
+function setStatus(state: "loading" | "waiting" | "ready" | "error", text: string) {
+  document.body.dataset.state = state;
+  const s = $("status");
+  s.textContent = text;
+  s.setAttribute("role", state === "error" ? "alert" : "status");
+}
+
+// ---- the model panel ----
+
+const ARCHS: Record<number, string> = { [F.ARCH_BERT]: "BERT", [F.ARCH_DISTILBERT]: "DistilBERT" };
+
+function modelPanel(m: Loaded): HTMLElement {
+  const { model, info } = m;
+  const c = info.config;
+  const rows: Array<[string, string]> = [
+    ["file", `${m.name}, ${info.fileBytes.toLocaleString("en")} bytes (${kib(info.fileBytes)}), format v${info.version}`],
+    ["architecture", `${ARCHS[c[F.CFG_ARCH]] ?? "?"}, ${model.problemType.replace(/_/g, " ")}`],
+    ["layers", String(model.numLayers)],
+    ["hidden size", `${model.hiddenSize} (${c[F.CFG_NUM_HEADS]} heads of ${c[F.CFG_HEAD_DIM]}, FFN ${c[F.CFG_INTERMEDIATE_SIZE]})`],
+    ["vocabulary", `${model.vocabSize.toLocaleString("en")} WordPiece tokens`],
+    ["max tokens", String(model.maxLen)],
+    ["labels", model.labels.join(", ")],
+    ["wasm memory", kib(model.memoryBytes())],
+    ["sections", info.sections.map((s) => `${s.name} ${kib(s.bytes)}`).join(", ")],
+  ];
+  const source = info.meta?.source;
+  if (typeof source === "string" || (source && typeof source === "object")) rows.splice(1, 0, ["source", typeof source === "string" ? source : JSON.stringify(source)]);
+  const dl = el("dl", { id: "model-facts" });
+  for (const [k, v] of rows) dl.append(el("dt", { text: k }), el("dd", { text: v }));
+  const section = el("section", { id: "model", "aria-labelledby": "model-h" }, el("h2", { id: "model-h", text: "Model" }), dl);
+  section.append(decisionsView(info.meta));
+  if (info.meta) {
+    const { layers: _layers, ...rest } = info.meta;
+    section.append(el("details", {}, el("summary", { text: "META (the file's JSON notes)" }), el("pre", { text: JSON.stringify(rest, null, 2) })));
+  }
+  return section;
+}
+
+interface Decisions {
+  hard_attention: boolean[]; hard_attention_k: number[]; attention_block_removed: boolean[];
+  ffn_block_removed: boolean[]; heads_removed: number[][]; ffn_groups_removed: number[][]; int8_layers?: boolean[];
+}
+
+// The optimizer's decisions (META.axformer_optimize, written by `axformer optimize`), one row per layer.
+function decisionsView(meta: Record<string, unknown> | null): HTMLElement {
+  const opt = meta?.axformer_optimize as { decisions?: Decisions; mode?: string; task?: string; max_drop?: number | null; original_val_loss?: number; final_val_loss?: number; val_rows?: number } | undefined;
+  const d = opt?.decisions;
+  if (!d || !Array.isArray(d.hard_attention)) return el("p", { id: "decisions", text: "No optimizer decisions in this file (not produced by axformer optimize)." });
+  const table = el("table", { id: "decisions" });
+  table.append(el("caption", { text: `Optimizer decisions: ${opt!.mode === "budget" ? `budget of ${opt!.max_drop} points` : "strict test"} on ${opt!.task ?? "?"} (${opt!.val_rows ?? "?"} val rows), val loss ${num(opt!.original_val_loss)} → ${num(opt!.final_val_loss)}` }));
+  table.append(el("thead", {}, el("tr", {}, ...["layer", "attention", "hard attention", "FFN", "weights"].map((h) => el("th", { scope: "col", text: h })))));
+  const body = el("tbody");
+  d.hard_attention.forEach((_, i) => {
+    const attention = d.attention_block_removed[i] ? "block removed" : d.heads_removed[i]?.length ? `${plural(d.heads_removed[i], "head")} removed` : "all heads kept";
+    const hard = d.attention_block_removed[i] ? "n/a" : d.hard_attention[i] ? `top-${d.hard_attention_k[i]}` : "no";
+    const ffn = d.ffn_block_removed[i] ? "block removed" : d.ffn_groups_removed[i]?.length ? `${plural(d.ffn_groups_removed[i], "group")} of 12 removed` : "all groups kept";
+    body.append(el("tr", {}, el("th", { scope: "row", text: String(i) }), el("td", { text: attention }), el("td", { text: hard }), el("td", { text: ffn }), el("td", { text: d.int8_layers?.[i] ? "int8" : "as stored" })));
+  });
+  table.append(body);
+  return table;
+}
+
+const plural = (xs: number[], noun: string) => `${noun}${xs.length > 1 ? "s" : ""} ${xs.join(", ")}`;
+const num = (x: unknown) => (typeof x === "number" && Number.isFinite(x) ? x.toFixed(4) : "n/a");
+
+// ---- the tokens view, shared by every task ----
+
+function tokensView(m: Loaded, ids: number[], types: number[]): HTMLElement {
+  const list = el("ol", { class: "tokens", "aria-label": `${ids.length} tokens` });
+  ids.forEach((id, i) => {
+    const piece = m.info.vocab[id] ?? "?";
+    list.append(el("li", { class: types[i] ? "tok seg-b" : "tok", "data-id": String(id) }, el("span", { class: "piece", text: piece }), el("span", { class: "id", text: String(id) })));
+  });
+  return list;
+}
+
+// ---- tasks ----
+
+const classifierPanel: TaskPanel = {
+  id: "classify",
+  title: "Classify a text or a text pair",
+  applies: () => true, // every model the runtime loads today is a sequence classifier
+  mount(root, m) {
+    const form = el("form", { id: "classify-form" });
+    const a = el("textarea", { id: "text-a", rows: "3", spellcheck: "false" });
+    const b = el("textarea", { id: "text-b", rows: "2", spellcheck: "false" });
+    a.value = "a gripping, beautifully acted film";
+    const result = el("div", { id: "classify-result", "aria-live": "polite" });
+    form.append(
+      el("label", { for: "text-a", text: "Text" }), a,
+      el("label", { for: "text-b", text: "Second text (optional: premise / hypothesis, question / sentence pairs)" }), b,
+      el("div", { class: "row" }, el("button", { type: "submit", id: "classify-button", text: "Classify" }), el("span", { class: "hint", text: "or Ctrl+Enter; results update as you type" })),
+    );
+    root.append(form, result);
+
+    let runs = 0;
+    const run = () => {
+      const textB = b.value === "" ? undefined : b.value;
+      let res;
+      const t0 = performance.now();
+      try {
+        res = m.model.classify(a.value, textB);
+      } catch (err) {
+        result.replaceChildren(el("p", { class: "error", role: "alert", text: (err as Error).message }));
+        return;
+      }
+      const ms = performance.now() - t0;
+      const enc = m.model.tokenize(a.value, textB);
+      const best = res.scores.indexOf(Math.max(...res.scores));
+      const bars = el("div", { class: "bars" });
+      res.scores.forEach((s, i) => {
+        const pct = Math.max(0, Math.min(1, s)) * 100;
+        bars.append(el("div", { class: i === best ? "bar-row best" : "bar-row" },
+          el("span", { class: "bar-label", text: m.model.labels[i] }),
+          el("span", { class: "bar", role: "meter", "aria-valuemin": "0", "aria-valuemax": "1", "aria-valuenow": String(s), "aria-label": m.model.labels[i] },
+            el("span", { class: "fill", style: `width:${pct.toFixed(1)}%` })),
+          el("span", { class: "bar-value", text: s.toFixed(4) })));
+      });
+      runs++;
+      result.dataset.runs = String(runs);
+      result.replaceChildren(
+        el("p", { class: "label-line" }, "Label: ", el("strong", { id: "label", text: res.label })),
+        bars,
+        el("p", { id: "latency", text: `${ms.toFixed(2)} ms for this call (tokenize + forward pass, ${enc.inputIds.length} tokens, in this browser)` }),
+        el("h3", { text: "Tokens (piece and id)" }),
+        tokensView(m, enc.inputIds, enc.tokenTypeIds),
+      );
+    };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const later = () => { clearTimeout(timer); timer = setTimeout(run, 150); };
+    form.addEventListener("submit", (e) => { e.preventDefault(); clearTimeout(timer); run(); });
+    for (const t of [a, b]) {
+      t.addEventListener("input", later);
+      t.addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); } });
+    }
+    run();
+  },
+};
+
+const TASKS: TaskPanel[] = [classifierPanel];
+
+// ---- loading ----
+
+let engine: Engine | null = null;
+
+function wasmBytes(): Uint8Array {
+  const b64 = ($("axformer-wasm").textContent ?? "").trim();
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+async function load(name: string, bytes: Uint8Array) {
+  setStatus("loading", `Loading ${name}…`);
+  try {
+    engine ??= await instantiate(wasmBytes());
+    const model = engine.loadModel(bytes);
+    const m: Loaded = { name, model, info: readModelFileInfo(bytes) };
+    const app = $("app");
+    app.replaceChildren(modelPanel(m));
+    for (const t of TASKS.filter((t) => t.applies(m))) {
+      const section = el("section", { class: "task", id: `task-${t.id}`, "aria-labelledby": `task-${t.id}-h` }, el("h2", { id: `task-${t.id}-h`, text: t.title }));
+      app.prepend(section);
+      t.mount(section, m);
+    }
+    app.hidden = false;
+    setStatus("ready", `${name} runs in this browser (WebAssembly SIMD, nothing leaves the page).`);
+  } catch (err) {
+    setStatus("error", `${name}: ${(err as Error).message}`);
+  }
+}
+
+async function loadFile(file: File) {
+  await load(file.name, new Uint8Array(await file.arrayBuffer()));
+}
+
+function boot() {
+  const input = $<HTMLInputElement>("model-input");
+  input.addEventListener("change", () => { if (input.files?.[0]) void loadFile(input.files[0]); });
+  const drop = $("drop");
+  document.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+  document.addEventListener("dragleave", () => drop.classList.remove("over"));
+  document.addEventListener("drop", (e) => {
+    e.preventDefault();
+    drop.classList.remove("over");
+    const f = e.dataTransfer?.files?.[0];
+    if (f) void loadFile(f);
+  });
+  const url = document.body.dataset.modelUrl;
+  if (url && location.protocol !== "file:") {
+    setStatus("loading", `Fetching ${url}…`);
+    fetch(url)
+      .then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`HTTP ${r.status}`))))
+      .then((buf) => load(document.body.dataset.modelName || url, new Uint8Array(buf)))
+      .catch((err) => setStatus("error", `could not fetch ${url}: ${(err as Error).message}; choose the file instead`));
+  } else {
+    setStatus("waiting", "Choose a model file (.axf) or drop one on the page.");
+  }
+}
+
+boot();
