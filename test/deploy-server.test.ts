@@ -214,7 +214,7 @@ test("an invalid Host header is a 400 naming it, not a 500", async () => {
 
 test("bodies far over the limit get the 413 (not a reset), declared or chunked", async () => {
   const big = Buffer.alloc(8 << 20, 0x61); // 2048 x the test server's 4096-byte limit
-  for (const headers of [{ "content-length": big.byteLength }, { "transfer-encoding": "chunked" }]) {
+  for (const headers of [{ "content-length": big.byteLength }, { "transfer-encoding": "chunked" }] as Array<Record<string, string | number>>) {
     const res = await rawRequest(srv.port, headers, (req) => {
       for (let at = 0; at < big.byteLength; at += 1 << 16) req.write(big.subarray(at, at + (1 << 16)));
       req.end();

@@ -446,7 +446,10 @@ curl -s localhost:8787/classify -d '{"texts": ["good", "bad", {"text": "a", "tex
 \`\`\`
 
 \`POST /classify\` answers \`{"label", "scores", "labels"}\` (scores in label order), or
-\`{"results": [{"label", "scores"}, ...], "labels"}\` for \`texts\` (at most 64). Bad JSON,
-missing or mistyped fields and bodies over 1 MiB get a 4xx with \`{"error": "..."}\`.
+\`{"results": [{"label", "scores"}, ...], "labels"}\` for \`texts\` (at most ${DEFAULT_LIMITS.maxTexts}). Bad JSON,
+missing or mistyped fields, bodies over ${DEFAULT_LIMITS.maxBodyBytes / MIB} MiB and inputs (\`text\` + \`text_pair\`) over
+${DEFAULT_LIMITS.maxTextChars} characters get a 4xx with \`{"error": "..."}\`; the limits are in \`src/worker.ts\`.
+Cloudflare's CPU-time limit (10 ms per request on the free plan, \`[limits] cpu_ms\` on the paid
+plan) bounds the batch size you can use: each input is one forward pass of up to ${o.maxLen} tokens.
 `;
 }
