@@ -95,11 +95,21 @@ async function loadPool(modelPath: string, workers: number, limits: ApiLimits): 
 export async function serve(modelPath: string, opts: ServeOptions = {}): Promise<RunningServer> {
   const cfg = settings(opts);
   const workers = opts.workers ?? 1;
-  const name = opts.name ?? basename(modelPath);
   const { bytes, pool } = await loadPool(modelPath, workers, cfg.limits);
-  const { limits } = cfg;
+  const host = new HttpHost(cfg, pool, modelBackend(cfg, pool, bytes, workers, opts.name ?? basename(modelPath)), opts.onRequest);
+  const address = opts.host ?? "127.0.0.1";
+  const port = await listen(host.server, opts.port ?? 8080, address);
+  return {
+    url: `http://${address.includes(":") ? `[${address}]` : address}:${port}`,
+    port,
+    inflight: () => host.inflight,
+    close: () => host.close(),
+  };
+}
 
-  const backend: Backend = {
+function modelBackend(cfg: Settings, pool: Pool, bytes: Uint8Array, workers: number, name: string): Backend {
+  const { limits } = cfg;
+  return {
     async health() {
       return {
         status: "ok",
@@ -119,95 +129,100 @@ export async function serve(modelPath: string, opts: ServeOptions = {}): Promise
     async labels() { return pool.info.labels; },
     classify: (inputs) => pool.classify(inputs),
   };
+}
 
-  let inflight = 0;
-  let closing = false;
-  // Closing: wait for the server to stop and every in-flight response to end.
-  let finished: () => void = () => {};
-  const allDone = new Promise<void>((resolve) => { finished = resolve; });
-  let serverClosed = false;
-  const maybeFinished = () => { if (closing && serverClosed && inflight === 0) finished(); };
+// The node:http server and its state: requests in flight, and closing.
+class HttpHost {
+  readonly server: Server;
+  inflight = 0;
+  private closing = false;
+  private closed: Promise<void> | null = null;
+  private serverClosed = false;
+  private finished: () => void = () => {};
+
+  constructor(private readonly cfg: Settings, private readonly pool: Pool, private readonly backend: Backend,
+    private readonly onRequest?: () => void | Promise<void>) {
+    this.server = createServer({
+      headersTimeout: cfg.headersTimeoutMs,
+      requestTimeout: 0, // the body has its own timer (readLimited)
+      connectionsCheckingInterval: Math.min(1000, cfg.headersTimeoutMs),
+    }, (req, res) => { this.handle(req, res).catch((err) => this.send(res, errorResponse(err), true)); });
+    this.server.maxConnections = cfg.maxConnections;
+    // Expect: 100-continue: only a request that passes phase 1 is told to send its body.
+    this.server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+      const early = this.refuseEarly(req);
+      if (early) return void this.send(res, errorResponse(early), true);
+      res.writeContinue();
+      this.server.emit("request", req, res);
+    });
+  }
 
   // Phase 1, the headers: refuse what can be refused before reading the body.
-  function refuseEarly(req: IncomingMessage): ApiError | null {
-    if (closing) return new ApiError(503, "server is shutting down");
+  private refuseEarly(req: IncomingMessage): ApiError | null {
+    if (this.closing) return new ApiError(503, "server is shutting down");
     try {
       requestUrl(req);
     } catch (err) {
       return err as ApiError;
     }
     const declared = declaredLength(req);
-    if (declared !== null && declared > limits.maxBodyBytes) return tooLarge(`${declared} bytes`, limits.maxBodyBytes);
-    return null;
+    const max = this.cfg.limits.maxBodyBytes;
+    return declared !== null && declared > max ? tooLarge(`${declared} bytes`, max) : null;
   }
 
   // Phases 2 and 3: the whole body, then a slot, then the shared handler.
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const early = refuseEarly(req);
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { cfg } = this;
+    const early = this.refuseEarly(req);
     if (early) {
       // Past the limit the body is still read and dropped, so the client reads the 413.
       if (early.status === 413) await drain(req, cfg.bodyTimeoutMs);
       else req.resume();
-      return send(res, errorResponse(early), true);
+      return this.send(res, errorResponse(early), true);
     }
     const hasBody = req.method !== "GET" && req.method !== "HEAD";
-    const body = hasBody ? await readLimited(req, limits.maxBodyBytes, cfg.bodyTimeoutMs) : undefined;
-    if (body instanceof ApiError) return send(res, errorResponse(body), true);
-    if (inflight >= cfg.maxInflight) {
-      return send(res, jsonResponse(503, { error: `server busy: ${inflight} requests in flight (limit ${cfg.maxInflight}); retry shortly` }, { "retry-after": "1" }));
+    const body = hasBody ? await readLimited(req, cfg.limits.maxBodyBytes, cfg.bodyTimeoutMs) : undefined;
+    if (body instanceof ApiError) return this.send(res, errorResponse(body), true);
+    if (this.inflight >= cfg.maxInflight) {
+      return this.send(res, jsonResponse(503, { error: `server busy: ${this.inflight} requests in flight (limit ${cfg.maxInflight}); retry shortly` }, { "retry-after": "1" }));
     }
-    inflight++;
-    res.once("close", () => { inflight--; maybeFinished(); });
-    await opts.onRequest?.();
+    this.inflight++;
+    res.once("close", () => { this.inflight--; this.maybeFinished(); });
+    await this.onRequest?.();
     const request = new Request(requestUrl(req), { method: req.method, headers: headersOf(req), body });
-    await send(res, await handleRequest(request, backend, limits));
+    await this.send(res, await handleRequest(request, this.backend, cfg.limits));
   }
 
-  async function send(res: ServerResponse, response: Response, close = false): Promise<void> {
+  private async send(res: ServerResponse, response: Response, close = false): Promise<void> {
     const headers: Record<string, string> = Object.fromEntries(response.headers);
-    if (closing || close) headers.connection = "close";
+    if (this.closing || close) headers.connection = "close";
     const text = await response.text();
     if (res.headersSent || res.destroyed) return;
     res.writeHead(response.status, { ...headers, "content-length": Buffer.byteLength(text) });
     res.end(text);
   }
 
-  const server = createServer({
-    headersTimeout: cfg.headersTimeoutMs,
-    requestTimeout: 0, // the body has its own timer (readLimited)
-    connectionsCheckingInterval: Math.min(1000, cfg.headersTimeoutMs),
-  }, (req, res) => { handle(req, res).catch((err) => send(res, errorResponse(err), true)); });
-  server.maxConnections = cfg.maxConnections;
-  // Expect: 100-continue: only a request that passes phase 1 is told to send its body.
-  server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
-    const early = refuseEarly(req);
-    if (early) return void send(res, errorResponse(early), true);
-    res.writeContinue();
-    server.emit("request", req, res);
-  });
+  private maybeFinished(): void {
+    if (this.closing && this.serverClosed && this.inflight === 0) this.finished();
+  }
 
-  const port = await listen(server, opts.port ?? 8080, opts.host ?? "127.0.0.1");
-  const host = opts.host ?? "127.0.0.1";
-  let closed: Promise<void> | null = null;
-  return {
-    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
-    port,
-    inflight: () => inflight,
-    close() {
-      if (closed) return closed;
-      closing = true;
-      // server.close() stops accepting and closes idle keep-alive connections;
-      // busy ones close after their response (the handler adds Connection: close).
-      server.close(() => { serverClosed = true; maybeFinished(); });
-      server.closeIdleConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), cfg.shutdownTimeoutMs);
-      closed = allDone.then(async () => {
-        clearTimeout(timer);
-        await pool.close();
-      });
-      return closed;
-    },
-  };
+  // Graceful: stop accepting, finish the requests in flight, free the runtimes.
+  close(): Promise<void> {
+    if (this.closed) return this.closed;
+    this.closing = true;
+    const allDone = new Promise<void>((resolve) => { this.finished = resolve; });
+    // server.close() stops accepting and closes idle keep-alive connections;
+    // busy ones close after their response (the handler adds Connection: close).
+    this.server.close(() => { this.serverClosed = true; this.maybeFinished(); });
+    this.server.closeIdleConnections();
+    const timer = setTimeout(() => this.server.closeAllConnections(), this.cfg.shutdownTimeoutMs);
+    this.maybeFinished();
+    this.closed = allDone.then(async () => {
+      clearTimeout(timer);
+      await this.pool.close();
+    });
+    return this.closed;
+  }
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
