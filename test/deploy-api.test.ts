@@ -20,7 +20,7 @@ function recorder() {
   return { backend, calls };
 }
 
-const limits = { maxBodyBytes: 200, maxTexts: 3 };
+const limits = { maxBodyBytes: 200, maxTexts: 3, maxTextChars: 10 };
 
 async function call(backend: Backend, method: string, path: string, body?: string | Uint8Array, headers: Record<string, string> = {}) {
   const res = await handleRequest(new Request(`http://x${path}`, { method, body: body as BodyInit | undefined, headers }), backend, limits);
@@ -85,6 +85,38 @@ test("a body larger than the limit is refused even when Content-Length is absent
   const res = await handleRequest(new Request("http://x/classify", { method: "POST", body: stream, duplex: "half" } as RequestInit), backend, limits);
   assert.is(res.status, 413);
   assert.match((await res.json()).error, /more than 200 bytes/);
+});
+
+test("an input over maxTextChars (text + text_pair) is refused before the backend sees it", async () => {
+  const { backend, calls } = recorder();
+  let r = await call(backend, "POST", "/classify", JSON.stringify({ text: "x".repeat(10) }));
+  assert.is(r.status, 200);
+  r = await call(backend, "POST", "/classify", JSON.stringify({ text: "x".repeat(11) }));
+  assert.is(r.status, 413);
+  assert.match(r.json.error, /text has 11 characters; the limit is 10 per input/);
+  r = await call(backend, "POST", "/classify", JSON.stringify({ text: "x".repeat(6), text_pair: "y".repeat(5) }));
+  assert.is(r.status, 413);
+  assert.match(r.json.error, /text \+ text_pair has 11 characters/);
+  r = await call(backend, "POST", "/classify", JSON.stringify({ texts: ["ok", { text: "abcdef", text_pair: "ghijk" }] }));
+  assert.is(r.status, 413);
+  assert.match(r.json.error, /"texts\[1\]": text \+ text_pair has 11 characters/);
+  // Characters are UTF-16 code units, as the runtime's text buffer counts them.
+  r = await call(backend, "POST", "/classify", JSON.stringify({ text: "\u{1F600}".repeat(5) }));
+  assert.is(r.status, 200);
+  r = await call(backend, "POST", "/classify", JSON.stringify({ text: "\u{1F600}".repeat(5) + "a" }));
+  assert.is(r.status, 413);
+  assert.is(calls.length, 2);
+});
+
+test("a body stream that fails (broken chunked framing) is a 400, not a 500", async () => {
+  const { backend } = recorder();
+  const stream = new ReadableStream({
+    start(c) { c.enqueue(new TextEncoder().encode('{"text": "a')); },
+    pull(c) { c.error(new TypeError("Invalid chunk size")); },
+  });
+  const res = await handleRequest(new Request("http://x/classify", { method: "POST", body: stream, duplex: "half" } as RequestInit), backend, limits);
+  assert.is(res.status, 400);
+  assert.match((await res.json()).error, /request body could not be read: Invalid chunk size/);
 });
 
 test("wrong method and unknown path are JSON errors", async () => {

@@ -9,10 +9,12 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, writeFileSync, readFileSync, readdirSync, rmSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execFile } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
 import { createRequire } from "node:module";
 import { Miniflare } from "miniflare";
+import { connect } from "node:net";
+import { DEFAULT_LIMITS } from "../host/api/handler.ts";
 import { deployWorkers, miniflareOptions } from "../host/deploy/workers.ts";
 import { estimateIsolateBytes, MIB } from "../host/deploy/worker/memory.ts";
 import { loadModelFile } from "../host/runtime/node.ts";
@@ -144,6 +146,44 @@ test("workerd: error replies", async () => {
   assert.is((await call(inline, "POST", "/classify", { text: "good" })).status, 200);
 });
 
+test("workerd: the wasm memory is final at load; a long text neither grows it nor gets past the limit", async () => {
+  const h0 = (await call(inline, "GET", "/health")).json;
+  assert.is(h0.limits.max_text_chars, DEFAULT_LIMITS.maxTextChars);
+  // What the generator measured is what the Worker has: the fit checks count it all.
+  assert.is(h0.sizes.wasm_memory_bytes, inlineWasmMemory);
+  const words = "lorem ipsum dolor sit amet ".repeat(Math.ceil(DEFAULT_LIMITS.maxTextChars / 27));
+  const longest = words.slice(0, DEFAULT_LIMITS.maxTextChars);
+  let r = await call(inline, "POST", "/classify", { text: longest });
+  assert.is(r.status, 200);
+  assert.equal(pick(r), expected(longest));
+  r = await call(inline, "POST", "/classify", { text: longest.slice(0, 60_000), text_pair: longest.slice(0, 40_000) });
+  assert.is(r.status, 200);
+  r = await call(inline, "POST", "/classify", { text: longest + "x" });
+  assert.is(r.status, 413);
+  assert.match(r.json.error, /has 100001 characters; the limit is 100000 per input/);
+  r = await call(inline, "POST", "/classify", { text: "x".repeat(500_000) });
+  assert.is(r.status, 413);
+  assert.is((await call(inline, "GET", "/health")).json.sizes.wasm_memory_bytes, h0.sizes.wasm_memory_bytes);
+});
+
+test("workerd: a body whose chunked framing is broken gets a 400", async () => {
+  const url = new URL(await inline.ready);
+  for (const framing of ["zz\r\n{}\r\n0\r\n\r\n", "2;ext=1\r\n{}\r\n0\r\n\r\n"]) {
+    const raw = await new Promise<string>((resolve) => {
+      const sock = connect({ host: url.hostname, port: Number(url.port) });
+      let got = "";
+      sock.setEncoding("latin1");
+      sock.on("data", (c: string) => (got += c));
+      sock.on("error", () => resolve(got));
+      sock.on("close", () => resolve(got));
+      sock.write(`POST /classify HTTP/1.1\r\nHost: worker\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${framing}`);
+    });
+    const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0);
+    assert.ok(status >= 400 && status < 500, `${JSON.stringify(framing)}: ${raw.slice(0, 300)}`);
+  }
+  assert.is((await call(inline, "POST", "/classify", { text: "good" })).status, 200);
+});
+
 test("a model that does not fit in a 128 MB isolate is refused by the generator", async () => {
   try {
     await deployWorkers(bigPath, join(dir, "wide"), { measure: false });
@@ -187,7 +227,7 @@ test("r2 storage: 503 until the model is uploaded, then the same answers", async
   assert.is(res.storage, "r2");
   assert.not.ok(res.files.includes("src/model.axf"));
   assert.match(readFileSync(join(out, "wrangler.toml"), "utf8"), /\[\[r2_buckets\]\]\s+binding = "MODEL_BUCKET"\s+bucket_name = "test-models"/);
-  assert.match(readFileSync(join(out, "README.md"), "utf8"), /wrangler r2 object put test-models\/tiny\.axf --file model\/tiny\.axf --remote/);
+  assert.match(readFileSync(join(out, "README.md"), "utf8"), /wrangler r2 object put 'test-models\/tiny\.axf' --file 'model\/tiny\.axf' --remote/);
   const mf = await start(await bundle(out), { r2Buckets: ["MODEL_BUCKET"] });
   let r = await call(mf, "GET", "/health");
   assert.is(r.status, 503);
@@ -233,6 +273,84 @@ test("generator errors name the problem", async () => {
     () => assert.unreachable("overwrote a non-empty directory"), (e) => assert.match(e.message, /exists and is not empty/));
   assert.is(readFileSync(join(busy, "keep.txt"), "utf8"), "mine");
   assert.not.ok(readdirSync(dir).some((f) => f.startsWith(".axformer-tmp")), "a temp dir was left behind");
+});
+
+test("generator options: non-positive or non-numeric sizes are refused, here and on the command line", async () => {
+  for (const [opts, message] of [
+    [{ maxBundleMb: NaN }, /--max-bundle-mb must be a positive number of MiB, got null/],
+    [{ maxBundleMb: -1 }, /--max-bundle-mb must be a positive number of MiB, got -1/],
+    [{ memoryLimitMb: 0 }, /--memory-limit-mb must be a positive number of MiB, got 0/],
+    [{ bucket: "Bad Bucket" }, /--bucket "Bad Bucket" is not a valid R2 bucket name/],
+  ] as const) {
+    await deployWorkers(modelPath, join(dir, "opts"), { measure: false, ...opts }).then(
+      () => assert.unreachable(`accepted ${JSON.stringify(opts)}`), (e) => assert.match(e.message, message));
+  }
+  for (const [flag, value] of [["--max-bundle-mb", "abc"], ["--max-bundle-mb", "-1"], ["--memory-limit-mb", "0"]]) {
+    const r = spawnSync(process.execPath, ["bin/axformer.js", "deploy", "workers", modelPath, "--out", join(dir, "cli"), "--no-measure", flag, value], { encoding: "utf8" });
+    assert.is.not(r.status, 0);
+    assert.match(r.stderr, new RegExp(`${flag} must be a positive number, got "${value}"`));
+  }
+  assert.not.ok(readdirSync(dir).includes("opts") || readdirSync(dir).includes("cli"), "a project was written");
+});
+
+test("--out: an existing file, or a file on the way, is a clear error", async () => {
+  const file = join(dir, "a-file");
+  writeFileSync(file, "x");
+  await deployWorkers(modelPath, file, { measure: false }).then(
+    () => assert.unreachable("wrote into a file"), (e) => assert.match(e.message, /--out .*a-file is a file, not a folder/));
+  await deployWorkers(modelPath, join(file, "sub"), { measure: false }).then(
+    () => assert.unreachable("wrote under a file"), (e) => assert.match(e.message, /a parent of it is a file, not a folder/));
+  assert.is(readFileSync(file, "utf8"), "x");
+});
+
+test("--force replaces only the files the generator wrote; a folder it did not write is refused", async () => {
+  const out = join(dir, "forced");
+  const first = await deployWorkers(modelPath, out, { measure: false, storage: "r2" });
+  writeFileSync(join(out, "notes.txt"), "mine");
+  mkdirSync(join(out, "node_modules"));
+  writeFileSync(join(out, "node_modules/keep.js"), "1");
+  writeFileSync(join(out, "src/custom.ts"), "// mine");
+  // Now inline: model/tiny.axf (r2) is the generator's and goes; src/model.axf comes.
+  const second = await deployWorkers(modelPath, out, { measure: false, storage: "inline", force: true });
+  assert.is(readFileSync(join(out, "notes.txt"), "utf8"), "mine");
+  assert.is(readFileSync(join(out, "node_modules/keep.js"), "utf8"), "1");
+  assert.is(readFileSync(join(out, "src/custom.ts"), "utf8"), "// mine");
+  assert.ok(first.files.includes("model/tiny.axf") && !second.files.includes("model/tiny.axf"));
+  assert.not.ok(readdirSync(join(out, "model")).includes("tiny.axf"), "the previous project's model was left behind");
+  assert.equal(readFileSync(join(out, "src/model.axf")), readFileSync(modelPath));
+  assert.equal(JSON.parse(readFileSync(join(out, ".axformer-files.json"), "utf8")).files, second.files);
+
+  const foreign = join(dir, "foreign");
+  mkdirSync(foreign);
+  writeFileSync(join(foreign, "thesis.tex"), "years of work");
+  await deployWorkers(modelPath, foreign, { measure: false, force: true }).then(
+    () => assert.unreachable("--force wrote into a folder it did not create"), (e) => assert.match(e.message, /was not generated by axformer deploy workers/));
+  assert.equal(readdirSync(foreign), ["thesis.tex"]);
+  // A manifest naming files outside the project deletes nothing.
+  writeFileSync(join(foreign, ".axformer-files.json"), JSON.stringify({ files: ["../a-file"] }));
+  await deployWorkers(modelPath, foreign, { measure: false, force: true }).then(
+    () => assert.unreachable("followed a manifest out of the folder"), (e) => assert.match(e.message, /does not list project files/));
+  assert.ok(readdirSync(dir).includes("a-file"));
+  assert.not.ok(readdirSync(dir).some((f) => f.startsWith(".axformer-tmp")), "a temp dir was left behind");
+});
+
+test("the README's upload commands quote the file names (R2 and KV)", async () => {
+  const odd = join(dir, "it's $HOME; rm -rf x.axf");
+  writeFileSync(odd, readFileSync(modelPath));
+  for (const storage of ["r2", "kv"] as const) {
+    const out = join(dir, `odd-${storage}`);
+    await deployWorkers(odd, out, { measure: false, storage, name: "odd-model" });
+    const readme = readFileSync(join(out, "README.md"), "utf8");
+    const lines = readme.split("\n").filter((l) => /wrangler (r2 object|kv key) put/.test(l));
+    assert.is(lines.length, 2);
+    for (const line of lines) {
+      // The shell must see the name as one word: run the line's words through sh and echo them back.
+      const words = execFileSync("sh", ["-c", `for w in ${line.replace(/^npx wrangler /, "")}; do printf '%s\\n' "$w"; done`], { encoding: "utf8" }).trim().split("\n");
+      const name = "it's $HOME; rm -rf x.axf";
+      assert.ok(words.includes(storage === "r2" ? `odd-model-models/${name}` : name), `${line}\n${words.join(" | ")}`);
+      assert.ok(words.includes(`model/${name}`), line);
+    }
+  }
 });
 
 test.run();

@@ -10,9 +10,20 @@
 export interface ApiLimits {
   maxBodyBytes: number; // request bodies above this get 413
   maxTexts: number;     // "texts" arrays above this get 413
+  maxTextChars: number; // an input (text + text_pair, UTF-16 code units) above this gets 413
 }
 
-export const DEFAULT_LIMITS: ApiLimits = { maxBodyBytes: 1 << 20, maxTexts: 64 };
+// maxTextChars bounds the runtime's text buffer (3 bytes of UTF-8 per UTF-16 code
+// unit), which the hosts reserve at load (reserveTextMemory), so a model's memory is
+// known before the first request and never grows with one. A request holds at most
+// maxBodyBytes characters in all (a JSON string has at least one byte per code unit).
+export const DEFAULT_LIMITS: ApiLimits = { maxBodyBytes: 1 << 20, maxTexts: 64, maxTextChars: 100_000 };
+
+// Grows the runtime's text buffer to the largest input the limits let through, once,
+// right after loading: afterwards no request makes the wasm memory grow.
+export function reserveTextMemory(model: { tokenize(text: string): unknown }, limits: ApiLimits): void {
+  model.tokenize(" ".repeat(limits.maxTextChars));
+}
 
 export interface ClassifyInput { text: string; textPair?: string }
 export interface ClassifyOutput { label: string; scores: number[] }
@@ -75,7 +86,15 @@ export async function readBody(request: Request, maxBytes: number): Promise<stri
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let step: ReadableStreamReadResult<Uint8Array>;
+    try {
+      step = await reader.read();
+    } catch (err) {
+      // The client's framing is broken (a bad chunk size, chunk extensions, a cut
+      // connection): its fault, not ours.
+      throw new ApiError(400, `request body could not be read: ${(err as Error)?.message ?? String(err)}`);
+    }
+    const { done, value } = step;
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
@@ -120,11 +139,22 @@ export function parseClassifyBody(body: string, limits: ApiLimits): { inputs: Cl
     if (!Array.isArray(texts)) throw new ApiError(400, `"texts" must be an array, got ${typeName(texts)}`);
     if (texts.length === 0) throw new ApiError(400, '"texts" is empty');
     if (texts.length > limits.maxTexts) throw new ApiError(413, `"texts" has ${texts.length} items; the limit is ${limits.maxTexts}`);
-    return { inputs: texts.map((item, i) => parseItem(item, `texts[${i}]`)), batch: true };
+    return { inputs: texts.map((item, i) => checkLength(parseItem(item, `texts[${i}]`), `texts[${i}]`, limits)), batch: true };
   }
   if (!("text" in obj)) throw new ApiError(400, 'missing field "text" (or "texts" for a batch)');
   rejectUnknown(obj, SINGLE_FIELDS, "");
-  return { inputs: [parseItem(obj, "")], batch: false };
+  return { inputs: [checkLength(parseItem(obj, ""), "", limits)], batch: false };
+}
+
+// Refused rather than cut: cutting characters could change the tokens the model
+// sees (the runtime truncates to max_len tokens itself).
+function checkLength(input: ClassifyInput, where: string, limits: ApiLimits): ClassifyInput {
+  const chars = input.text.length + (input.textPair?.length ?? 0);
+  if (chars > limits.maxTextChars) {
+    const name = where === "" ? "" : `"${where}": `;
+    throw new ApiError(413, `${name}text${input.textPair === undefined ? "" : " + text_pair"} has ${chars} characters; the limit is ${limits.maxTextChars} per input`);
+  }
+  return input;
 }
 
 // A batch item is a string or an object {"text", "text_pair"?}; `where` names it in errors.

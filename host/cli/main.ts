@@ -16,6 +16,14 @@ function positiveInt(name: string) {
   };
 }
 
+function positiveNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got "${value}"`);
+    return n;
+  };
+}
+
 const program = new Command("axformer")
   .description("Convert, AxFormer-optimize and run Hugging Face BERT/DistilBERT text classifiers in WebAssembly.")
   .version(JSON.parse(readFileSync(packagePath("package.json"), "utf8")).version)
@@ -108,10 +116,10 @@ deploy
   .requiredOption("--out <dir>", "folder to write the Worker project to")
   .option("--name <name>", "Worker name (default: from the model file name)")
   .option("--storage <kind>", "auto | inline | r2 | kv: where the model bytes live", "auto")
-  .option("--max-bundle-mb <mb>", "compressed bundle limit of your plan (3 free, 10 paid)", Number, 3)
+  .option("--max-bundle-mb <mb>", "compressed bundle limit of your plan (3 free, 10 paid)", positiveNumber("--max-bundle-mb"), 3)
   .option("--bucket <name>", "R2 bucket name")
   .option("--kv-namespace-id <id>", "KV namespace id")
-  .option("--memory-limit-mb <mb>", "isolate memory limit", Number, 128)
+  .option("--memory-limit-mb <mb>", "isolate memory limit", positiveNumber("--memory-limit-mb"), 128)
   .option("--compatibility-date <date>")
   .option("--force", "replace a non-empty --out folder")
   .option("--no-measure", "skip the `wrangler deploy --dry-run` bundle measurement")
@@ -140,7 +148,11 @@ program
   .option("--workers <n>", "runtimes in worker threads", positiveInt("--workers"), 1)
   .option("--max-body <bytes>", "largest request body", positiveInt("--max-body"))
   .option("--max-texts <n>", "largest batch in one request", positiveInt("--max-texts"))
-  .option("--max-inflight <n>", "requests handled at once before 503", positiveInt("--max-inflight"))
+  .option("--max-text-chars <n>", "longest input (text + text_pair, characters)", positiveInt("--max-text-chars"))
+  .option("--max-inflight <n>", "requests classified at once before 503", positiveInt("--max-inflight"))
+  .option("--max-connections <n>", "open connections at once", positiveInt("--max-connections"))
+  .option("--headers-timeout <ms>", "time to receive the request headers", positiveInt("--headers-timeout"))
+  .option("--body-timeout <ms>", "time to receive the request body", positiveInt("--body-timeout"))
   .action(async (model: string, opts) => {
     const { serveCommand } = await import("../deploy/server.ts");
     await serveCommand(model, opts);

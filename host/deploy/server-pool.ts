@@ -5,7 +5,7 @@
 import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { loadEngine, compileRuntime } from "../runtime/node.ts";
-import type { ClassifyInput, ClassifyOutput } from "../api/handler.ts";
+import { reserveTextMemory, type ApiLimits, type ClassifyInput, type ClassifyOutput } from "../api/handler.ts";
 
 export interface ModelInfo {
   labels: string[];
@@ -29,15 +29,18 @@ export type FromThread =
   | { id: number; outputs: ClassifyOutput[] }
   | { id: number; error: string };
 
-export async function createPool(modelBytes: Uint8Array, threads: number): Promise<Pool> {
-  return threads <= 1 ? inProcessPool(modelBytes) : threadPool(modelBytes, threads);
+// Each runtime reserves its text buffer for the longest input `limits` let
+// through, so its memory is final once loaded.
+export async function createPool(modelBytes: Uint8Array, threads: number, limits: ApiLimits): Promise<Pool> {
+  return threads <= 1 ? inProcessPool(modelBytes, limits) : threadPool(modelBytes, threads, limits);
 }
 
-async function inProcessPool(modelBytes: Uint8Array): Promise<Pool> {
+async function inProcessPool(modelBytes: Uint8Array, limits: ApiLimits): Promise<Pool> {
   const engine = await loadEngine();
   const model = engine.loadModel(modelBytes);
+  reserveTextMemory(model, limits);
   return {
-    // wasmMemoryBytes read live, so /health shows the memory now (the text buffer grows with the longest text).
+    // wasmMemoryBytes read live, so /health would show any growth (there should be none).
     info: { labels: [...model.labels], numLabels: model.numLabels, maxLen: model.maxLen, get wasmMemoryBytes() { return model.memoryBytes(); } },
     threads: 0,
     async classify(inputs) {
@@ -52,7 +55,7 @@ async function inProcessPool(modelBytes: Uint8Array): Promise<Pool> {
 
 interface Slot { worker: Worker; pending: Map<number, { resolve: (o: ClassifyOutput[]) => void; reject: (e: Error) => void }> }
 
-async function threadPool(modelBytes: Uint8Array, threads: number): Promise<Pool> {
+async function threadPool(modelBytes: Uint8Array, threads: number, limits: ApiLimits): Promise<Pool> {
   // Compiled (dist/*.js), the thread is plain JS; from the sources it needs tsx's loader.
   const compiled = import.meta.url.endsWith(".js");
   const boot = fileURLToPath(new URL(compiled ? "./server-thread.js" : "./server-thread-boot.mjs", import.meta.url));
@@ -64,7 +67,7 @@ async function threadPool(modelBytes: Uint8Array, threads: number): Promise<Pool
   let closing = false;
 
   function spawn(): { slot: Slot; ready: Promise<ModelInfo> } {
-    const worker = new Worker(boot, { workerData: { modelBytes, wasm, script, tsxApi } });
+    const worker = new Worker(boot, { workerData: { modelBytes, wasm, script, tsxApi, limits } });
     const slot: Slot = { worker, pending: new Map() };
     const ready = new Promise<ModelInfo>((resolve, reject) => {
       worker.on("message", (msg: FromThread) => {

@@ -2,6 +2,7 @@
 // classifying the jobs server-pool.ts sends it.
 import { parentPort, workerData } from "node:worker_threads";
 import { instantiate } from "../runtime/index.ts";
+import { reserveTextMemory } from "../api/handler.ts";
 import type { FromThread, ToThread } from "./server-pool.ts";
 
 const port = parentPort!;
@@ -10,6 +11,7 @@ const send = (msg: FromThread) => port.postMessage(msg);
 try {
   const engine = await instantiate(workerData.wasm as WebAssembly.Module);
   const model = engine.loadModel(workerData.modelBytes as Uint8Array);
+  reserveTextMemory(model, workerData.limits);
   port.on("message", ({ id, inputs }: ToThread) => {
     try {
       const outputs = inputs.map(({ text, textPair }) => {

@@ -11,19 +11,21 @@
 //   <out>/model/<file>.axf    otherwise: the file to upload to R2 or KV
 //   <out>/src/axformer/...    the Worker's TypeScript (host/deploy/worker/app.ts and what it
 //                             imports), copied so the project builds on its own
+//   <out>/.axformer-files.json  the list of the files above: `--force` replaces only these
 //
 // The model is loaded once here, in Node, with the same runtime: a broken file is
 // refused now, and the wasm memory it needs is measured, so a model that cannot fit
 // in a 128 MB isolate is refused before it is deployed.
-import { readFile, writeFile, mkdir, rm, rename, mkdtemp, readdir } from "node:fs/promises";
+import { readFile, writeFile, mkdir, rm, rename, mkdtemp, readdir, stat, rmdir } from "node:fs/promises";
 import { existsSync } from "node:fs";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve, normalize, isAbsolute, sep } from "node:path";
 import { createRequire } from "node:module";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { instantiate } from "../runtime/index.ts";
 import { MIB, ISOLATE_LIMIT_MB, estimateIsolateBytes } from "./worker/memory.ts";
+import { DEFAULT_LIMITS, reserveTextMemory } from "../api/handler.ts";
 import { PACKAGE_ROOT } from "../package-root.ts";
 
 export type Storage = "auto" | "inline" | "r2" | "kv";
@@ -36,7 +38,7 @@ export interface DeployWorkersOptions {
   kvNamespaceId?: string;     // KV namespace id, written into wrangler.toml (default: a placeholder)
   memoryLimitMb?: number;     // isolate memory (default 128)
   compatibilityDate?: string; // default COMPATIBILITY_DATE
-  force?: boolean;            // replace an existing, non-empty --out directory
+  force?: boolean;            // replace the files of a project generated before in --out (other files stay)
   measure?: boolean;          // run `wrangler deploy --dry-run` to put the bundle size in the README (default: when wrangler is installed)
   wasmPath?: string;          // the runtime (default build/axformer.wasm of this package)
 }
@@ -75,8 +77,16 @@ const APP_ENTRY = join(PACKAGE_ROOT, "host/deploy/worker/app.ts");
 export async function deployWorkers(modelPath: string, outDir: string, opts: DeployWorkersOptions = {}): Promise<DeployWorkersResult> {
   const storageOpt = opts.storage ?? "auto";
   if (!["auto", "inline", "r2", "kv"].includes(storageOpt)) throw new Error(`--storage must be auto, inline, r2 or kv, got "${storageOpt}"`);
-  const maxBundleMb = opts.maxBundleMb ?? 3;
-  const memoryLimitMb = opts.memoryLimitMb ?? ISOLATE_LIMIT_MB;
+  const maxBundleMb = positive(opts.maxBundleMb ?? 3, "--max-bundle-mb");
+  const memoryLimitMb = positive(opts.memoryLimitMb ?? ISOLATE_LIMIT_MB, "--memory-limit-mb");
+  if (opts.bucket !== undefined && !/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(opts.bucket)) {
+    throw new Error(`--bucket "${opts.bucket}" is not a valid R2 bucket name (3 to 63 lowercase letters, digits and dashes)`);
+  }
+  if (opts.kvNamespaceId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(opts.kvNamespaceId)) {
+    throw new Error(`--kv-namespace-id "${opts.kvNamespaceId}" is not a namespace id (letters, digits, - and _)`);
+  }
+  const out = resolve(outDir);
+  const previous = await checkOutDir(out, outDir, opts.force === true);
   const modelFile = await readOrFail(modelPath, "model file");
   const wasmPath = opts.wasmPath ?? join(PACKAGE_ROOT, "build/axformer.wasm");
   const wasm = await readOrFail(wasmPath, "runtime wasm (build it with `npm run asbuild`)");
@@ -105,13 +115,13 @@ export async function deployWorkers(modelPath: string, outDir: string, opts: Dep
     throw new Error(`${modelPath} (${mb(modelFile.byteLength)}) is larger than a KV value may be (25 MiB): use --storage r2`);
   }
 
-  const out = resolve(outDir);
-  if (existsSync(out) && (await readdir(out)).length > 0 && !opts.force) {
-    throw new Error(`--out ${outDir} exists and is not empty (use --force to replace it)`);
-  }
   // Build the project next to its destination, then rename it into place, so a
   // failure never leaves half a project.
-  await mkdir(dirname(out), { recursive: true });
+  try {
+    await mkdir(dirname(out), { recursive: true });
+  } catch (err) {
+    throw new Error(`cannot create the folder of --out ${outDir}: ${(err as NodeJS.ErrnoException).code === "ENOTDIR" ? "a parent is a file, not a folder" : (err as Error).message}`);
+  }
   const tmp = await mkdtemp(join(dirname(out), `.axformer-tmp-${basename(out)}-`));
   try {
     const files: string[] = [];
@@ -141,14 +151,77 @@ export async function deployWorkers(modelPath: string, outDir: string, opts: Dep
     if (opts.measure === true && !wrangler) throw new Error(`measuring the bundle needs wrangler ${WRANGLER_VERSION}: npm install -D wrangler@${WRANGLER_VERSION}`);
     const bundle = wrangler ? await dryRun(wrangler, tmp) : estimateBundle(wasm, storage === "inline" ? modelFile : null);
     await put("README.md", readme({ name, modelKey, storage, bucket, bundle, modelFileBytes: modelFile.byteLength, wasmMemoryBytes, isolateBytes, memoryLimitMb, labels, maxLen }));
+    await writeFile(join(tmp, MANIFEST), JSON.stringify({ generator: "axformer deploy workers", files: [...files].sort() }, null, 2) + "\n");
 
-    if (existsSync(out)) await rm(out, { recursive: true, force: true });
-    await rename(tmp, out);
+    await moveIntoPlace(tmp, out, files, previous);
     return { outDir: out, name, storage, modelFileBytes: modelFile.byteLength, wasmMemoryBytes, isolateBytes, bundle, files: files.sort() };
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
+}
+
+const MANIFEST = ".axformer-files.json";
+
+function positive(v: number, flag: string): number {
+  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new Error(`${flag} must be a positive number of MiB, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+// --out must be a new or empty folder, or (with --force) a project this command
+// generated before: then the files its manifest lists are the ones replaced, and
+// anything else in the folder (node_modules, the user's own files) stays.
+// Returns the previous project's files, or null.
+async function checkOutDir(out: string, given: string, force: boolean): Promise<string[] | null> {
+  let st;
+  try {
+    st = await stat(out);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return null;
+    if (code === "ENOTDIR") throw new Error(`--out ${given}: a parent of it is a file, not a folder`);
+    throw new Error(`--out ${given}: ${(err as Error).message}`);
+  }
+  if (!st.isDirectory()) throw new Error(`--out ${given} is a file, not a folder: give a new or empty folder`);
+  const entries = await readdir(out);
+  if (entries.length === 0) return null;
+  if (!force) throw new Error(`--out ${given} exists and is not empty (use --force to replace a project generated there before)`);
+  let listed: unknown;
+  try {
+    listed = JSON.parse(await readFile(join(out, MANIFEST), "utf8")).files;
+  } catch {
+    throw new Error(`--out ${given} is not empty and was not generated by axformer deploy workers (no readable ${MANIFEST}); --force replaces only such a project: give a new or empty folder`);
+  }
+  if (!Array.isArray(listed) || !listed.every(isProjectPath)) {
+    throw new Error(`--out ${given}: ${MANIFEST} does not list project files; --force refuses to delete anything it names`);
+  }
+  return listed as string[];
+}
+
+// A manifest entry may only name a file inside the project.
+function isProjectPath(p: unknown): boolean {
+  return typeof p === "string" && p !== "" && !isAbsolute(p) && !p.includes("\0") &&
+    !normalize(p).split(/[\\/]/).includes("..") && normalize(p) === p.split("/").join(sep) && p !== MANIFEST;
+}
+
+// A fresh folder is renamed into place whole. Over a previous project, the old
+// project's files go and the new ones are renamed in one by one (each atomic);
+// the manifest goes last, so an interrupted run is retried with --force.
+async function moveIntoPlace(tmp: string, out: string, files: string[], previous: string[] | null): Promise<void> {
+  if (previous === null) {
+    if (existsSync(out)) await rmdir(out); // empty, checked by checkOutDir
+    await rename(tmp, out);
+    return;
+  }
+  await rm(join(out, MANIFEST), { force: true });
+  for (const f of previous) if (!files.includes(f)) await rm(join(out, f), { force: true });
+  for (const f of files) {
+    await mkdir(dirname(join(out, f)), { recursive: true });
+    await rm(join(out, f), { recursive: true, force: true });
+    await rename(join(tmp, f), join(out, f));
+  }
+  await rename(join(tmp, MANIFEST), join(out, MANIFEST));
+  await rm(tmp, { recursive: true, force: true });
 }
 
 async function readOrFail(path: string, what: string): Promise<Uint8Array> {
@@ -168,8 +241,9 @@ export function workerName(fileName: string): string {
   return `axformer-${stem || "model"}`.slice(0, 63).replace(/-+$/, "");
 }
 
-// The wasm memory the runtime uses with this model after a max-length input, the
-// same number the Worker checks against its limit.
+// The wasm memory the runtime uses with this model, its text buffer reserved for
+// the longest input the API accepts, after a max-length input: the same number the
+// Worker checks against its limit, and final (no request grows it).
 async function measureModel(wasm: Uint8Array, file: Uint8Array, path: string) {
   const engine = await instantiate(wasm);
   let model;
@@ -178,6 +252,7 @@ async function measureModel(wasm: Uint8Array, file: Uint8Array, path: string) {
   } catch (err) {
     throw new Error(`${path}: ${(err as Error).message}`);
   }
+  reserveTextMemory(model, DEFAULT_LIMITS); // as the Worker does at load
   model.classify(Array(model.maxLen).fill("a").join(" "));
   return { wasmMemoryBytes: model.memoryBytes(), labels: [...model.labels], maxLen: model.maxLen };
 }
@@ -221,7 +296,7 @@ export default createWorker({
   model: ${model},
   modelFileBytes: ${o.modelFileBytes},
   wasmMemoryBytes: ${o.wasmMemoryBytes},
-  limits: { maxBodyBytes: ${1 << 20}, maxTexts: 64 },
+  limits: ${JSON.stringify(DEFAULT_LIMITS).replace(/"(\w+)":/g, "$1: ").replace(/,/g, ", ")},
 });
 `;
 }
@@ -301,6 +376,11 @@ function estimateBundle(wasm: Uint8Array, model: Uint8Array | null): DeployWorke
   return { uploadKiB: +(raw / 1024).toFixed(2), gzipKiB: +(gz / 1024).toFixed(2), measuredBy: "estimate" };
 }
 
+// One shell word, whatever the name holds (spaces, quotes, $, ;): single-quoted.
+export function sh(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
 function readme(o: {
   name: string; modelKey: string; storage: string; bucket: string; bundle: DeployWorkersResult["bundle"];
   modelFileBytes: number; wasmMemoryBytes: number; isolateBytes: number; memoryLimitMb: number; labels: string[]; maxLen: number;
@@ -318,10 +398,10 @@ function readme(o: {
 ## Upload the model to R2 (once, and after every model change)
 
 \`\`\`sh
-npx wrangler r2 bucket create ${o.bucket}
-npx wrangler r2 object put ${o.bucket}/${o.modelKey} --file model/${o.modelKey} --remote
+npx wrangler r2 bucket create ${sh(o.bucket)}
+npx wrangler r2 object put ${sh(`${o.bucket}/${o.modelKey}`)} --file ${sh(`model/${o.modelKey}`)} --remote
 # for \`npm run dev\`, the local simulator's bucket:
-npx wrangler r2 object put ${o.bucket}/${o.modelKey} --file model/${o.modelKey} --local
+npx wrangler r2 object put ${sh(`${o.bucket}/${o.modelKey}`)} --file ${sh(`model/${o.modelKey}`)} --local
 \`\`\`
 `;
   } else if (o.storage === "kv") {
@@ -330,9 +410,9 @@ npx wrangler r2 object put ${o.bucket}/${o.modelKey} --file model/${o.modelKey} 
 
 \`\`\`sh
 npx wrangler kv namespace create MODEL_KV     # paste the printed id into wrangler.toml
-npx wrangler kv key put ${o.modelKey} --binding MODEL_KV --path model/${o.modelKey} --remote
+npx wrangler kv key put ${sh(o.modelKey)} --binding MODEL_KV --path ${sh(`model/${o.modelKey}`)} --remote
 # for \`npm run dev\`:
-npx wrangler kv key put ${o.modelKey} --binding MODEL_KV --path model/${o.modelKey} --local
+npx wrangler kv key put ${sh(o.modelKey)} --binding MODEL_KV --path ${sh(`model/${o.modelKey}`)} --local
 \`\`\`
 `;
   }
@@ -366,7 +446,10 @@ curl -s localhost:8787/classify -d '{"texts": ["good", "bad", {"text": "a", "tex
 \`\`\`
 
 \`POST /classify\` answers \`{"label", "scores", "labels"}\` (scores in label order), or
-\`{"results": [{"label", "scores"}, ...], "labels"}\` for \`texts\` (at most 64). Bad JSON,
-missing or mistyped fields and bodies over 1 MiB get a 4xx with \`{"error": "..."}\`.
+\`{"results": [{"label", "scores"}, ...], "labels"}\` for \`texts\` (at most ${DEFAULT_LIMITS.maxTexts}). Bad JSON,
+missing or mistyped fields, bodies over ${DEFAULT_LIMITS.maxBodyBytes / MIB} MiB and inputs (\`text\` + \`text_pair\`) over
+${DEFAULT_LIMITS.maxTextChars} characters get a 4xx with \`{"error": "..."}\`; the limits are in \`src/worker.ts\`.
+Cloudflare's CPU-time limit (10 ms per request on the free plan, \`[limits] cpu_ms\` on the paid
+plan) bounds the batch size you can use: each input is one forward pass of up to ${o.maxLen} tokens.
 `;
 }

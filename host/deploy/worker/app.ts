@@ -12,7 +12,7 @@
 // not fit. AXFORMER_MEMORY_LIMIT_MB overrides the limit (tests use a small one to
 // imitate the real isolate with a small model).
 import { instantiate, type Engine, type LoadedModel } from "../../runtime/index.ts";
-import { handleRequest, ApiError, DEFAULT_LIMITS, type ApiLimits, type Backend, type ClassifyInput } from "../../api/handler.ts";
+import { handleRequest, reserveTextMemory, ApiError, DEFAULT_LIMITS, type ApiLimits, type Backend, type ClassifyInput } from "../../api/handler.ts";
 import { MIB, ISOLATE_LIMIT_MB, JS_OVERHEAD_BYTES, estimateIsolateBytes } from "./memory.ts";
 
 export type ModelSource =
@@ -36,68 +36,113 @@ type Env = Record<string, unknown> & { AXFORMER_MEMORY_LIMIT_MB?: string };
 
 export function createWorker(config: WorkerConfig) {
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...config.limits };
-  // The per-isolate state. The engine is instantiated once. A model that cannot
-  // fit stays failed for the isolate's life (retrying would only grow memory
-  // again); other load failures (say, the R2 object is not uploaded yet) are
-  // retried at the next request.
-  let engine: Promise<Engine> | null = null;
-  let loading: Promise<LoadedModel> | null = null;
-  let fatal: Error | null = null;
+  const isolate = new IsolateModel(config, limits);
+  return {
+    async fetch(request: Request, env: Env): Promise<Response> {
+      const cold = isolate.isCold();
+      const t0 = performance.now();
+      const response = await handleRequest(request, isolate.backend(env), limits);
+      const timings = cold ? isolate.takeLoadTimings() : "";
+      if (timings) response.headers.set("server-timing", `${timings}, total;dur=${(performance.now() - t0).toFixed(2)}`);
+      return response;
+    },
+  };
+}
+
+function memoryLimitBytes(env: Env): number {
+  const raw = env.AXFORMER_MEMORY_LIMIT_MB;
+  if (raw === undefined || raw === "") return ISOLATE_LIMIT_MB * MIB;
+  const mb = Number(raw);
+  if (!Number.isFinite(mb) || mb <= 0) throw new ApiError(500, `AXFORMER_MEMORY_LIMIT_MB must be a positive number of MiB, got "${raw}"`);
+  return mb * MIB;
+}
+
+const mib = (n: number) => (n < MIB ? `${(n / 1024).toFixed(1)} KiB` : `${(n / MIB).toFixed(1)} MiB`);
+
+// The per-isolate state. The engine is instantiated once. A model that cannot fit
+// stays failed for the isolate's life (retrying would only grow memory again);
+// other load failures (say, the R2 object is not uploaded yet) are retried at the
+// next request.
+class IsolateModel {
+  private engine: Promise<Engine> | null = null;
+  private loading: Promise<LoadedModel> | null = null;
+  private fatal: Error | null = null;
   // Server-Timing of the request that loaded the model (the cold start). Workers
   // advance timers only across I/O, so in production these are coarse; in local
   // workerd they are real.
-  let loadTimings = "";
+  private loadTimings = "";
 
-  function memoryLimitBytes(env: Env): number {
-    const raw = env.AXFORMER_MEMORY_LIMIT_MB;
-    if (raw === undefined || raw === "") return ISOLATE_LIMIT_MB * MIB;
-    const mb = Number(raw);
-    if (!Number.isFinite(mb) || mb <= 0) throw new ApiError(500, `AXFORMER_MEMORY_LIMIT_MB must be a positive number of MiB, got "${raw}"`);
-    return mb * MIB;
+  constructor(private readonly config: WorkerConfig, private readonly limits: ApiLimits) {}
+
+  isCold(): boolean { return this.loading === null && this.fatal === null; }
+
+  takeLoadTimings(): string {
+    const t = this.loadTimings;
+    this.loadTimings = "";
+    return t;
   }
 
-  async function load(env: Env): Promise<LoadedModel> {
+  loaded(env: Env): Promise<LoadedModel> {
+    if (this.fatal) return Promise.reject(this.fatal);
+    if (!this.loading) {
+      this.loading = this.load(env).catch((err) => {
+        this.loading = null; // a later request retries, unless doesNotFit() set `fatal`
+        throw err instanceof ApiError ? err : new ApiError(500, `cannot load model ${this.config.name}: ${(err as Error).message}`);
+      });
+    }
+    return this.loading;
+  }
+
+  // Check the measured need, fetch the bytes, instantiate, load, reserve the text
+  // buffer for the largest input the limits allow, then check the real memory.
+  private async load(env: Env): Promise<LoadedModel> {
     const limit = memoryLimitBytes(env);
-    const keepsFileAlive = config.model.kind === "inline";
+    const { modelFileBytes, wasmMemoryBytes } = this.config;
     // Before touching the wasm memory: the size measured at generation time.
-    const expected = estimateIsolateBytes(config.modelFileBytes, config.wasmMemoryBytes);
-    if (expected > limit) throw doesNotFit(expected, limit, config.modelFileBytes, Math.max(config.wasmMemoryBytes, config.modelFileBytes));
+    const expected = estimateIsolateBytes(modelFileBytes, wasmMemoryBytes);
+    if (expected > limit) throw this.doesNotFit(expected, limit, modelFileBytes, Math.max(wasmMemoryBytes, modelFileBytes));
 
     const t0 = performance.now();
-    const bytes = await modelBytes(env, limit);
+    const bytes = await this.modelBytes(env, limit);
     const t1 = performance.now();
-    engine ??= instantiate(config.wasm);
-    const runtime = await engine;
+    this.engine ??= instantiate(this.config.wasm);
+    const runtime = await this.engine;
     const t2 = performance.now();
     const model = runtime.loadModel(bytes);
+    reserveTextMemory(model, this.limits);
     const t3 = performance.now();
-    loadTimings = `fetch-model;dur=${(t1 - t0).toFixed(2)}, instantiate;dur=${(t2 - t1).toFixed(2)}, load;dur=${(t3 - t2).toFixed(2)}`;
-    // After loading: the real wasm memory, plus the file bytes if the data module keeps them.
-    const actual = model.memoryBytes() + (keepsFileAlive ? bytes.byteLength : 0) + JS_OVERHEAD_BYTES;
-    if (actual > limit) throw doesNotFit(actual, limit, keepsFileAlive ? bytes.byteLength : 0, model.memoryBytes());
+    this.loadTimings = `fetch-model;dur=${(t1 - t0).toFixed(2)}, instantiate;dur=${(t2 - t1).toFixed(2)}, load;dur=${(t3 - t2).toFixed(2)}`;
+    this.checkLoaded(model, bytes, limit);
     return model;
   }
 
-  function doesNotFit(need: number, limit: number, fileBytes: number, wasmBytes: number): ApiError {
-    const mib = (n: number) => (n < MIB ? `${(n / 1024).toFixed(1)} KiB` : `${(n / MIB).toFixed(1)} MiB`);
+  // After loading: the real wasm memory (final: no request grows it), plus the file
+  // bytes if the data module keeps them.
+  private checkLoaded(model: LoadedModel, bytes: Uint8Array, limit: number): void {
+    const fileBytes = this.config.model.kind === "inline" ? bytes.byteLength : 0;
+    const actual = model.memoryBytes() + fileBytes + JS_OVERHEAD_BYTES;
+    if (actual > limit) throw this.doesNotFit(actual, limit, fileBytes, model.memoryBytes());
+  }
+
+  private doesNotFit(need: number, limit: number, fileBytes: number, wasmBytes: number): ApiError {
     const err = new ApiError(500,
-      `model ${config.name} does not fit in this Worker: it needs about ${mib(need)} ` +
+      `model ${this.config.name} does not fit in this Worker: it needs about ${mib(need)} ` +
       `(model file ${mib(fileBytes)} + wasm memory ${mib(wasmBytes)} + JS ${mib(JS_OVERHEAD_BYTES)}) ` +
       `but the isolate memory limit is ${mib(limit)}; use a smaller or int8 model (axformer optimize, axformer convert --int8)`);
-    fatal = err;
+    this.fatal = err;
     return err;
   }
 
-  async function modelBytes(env: Env, limit: number): Promise<Uint8Array> {
-    const src = config.model;
+  private async modelBytes(env: Env, limit: number): Promise<Uint8Array> {
+    const src = this.config.model;
     if (src.kind === "inline") return new Uint8Array(src.data);
     if (src.kind === "r2") {
       const bucket = env[src.binding] as R2Bucket | undefined;
       if (!bucket) throw new ApiError(500, `R2 binding ${src.binding} is missing: add [[r2_buckets]] binding = "${src.binding}" to wrangler.toml`);
       const obj = await bucket.get(src.key);
       if (obj === null) throw new ApiError(503, `model object "${src.key}" not found in the R2 bucket bound as ${src.binding}: upload it (see README.md)`);
-      const need = estimateIsolateBytes(obj.size, config.wasmMemoryBytes);
-      if (need > limit) throw doesNotFit(need, limit, obj.size, Math.max(config.wasmMemoryBytes, obj.size));
+      const need = estimateIsolateBytes(obj.size, this.config.wasmMemoryBytes);
+      if (need > limit) throw this.doesNotFit(need, limit, obj.size, Math.max(this.config.wasmMemoryBytes, obj.size));
       return new Uint8Array(await obj.arrayBuffer());
     }
     const kv = env[src.binding] as KVNamespace | undefined;
@@ -107,21 +152,11 @@ export function createWorker(config: WorkerConfig) {
     return new Uint8Array(data);
   }
 
-  function loaded(env: Env): Promise<LoadedModel> {
-    if (fatal) return Promise.reject(fatal);
-    if (!loading) {
-      loading = load(env).catch((err) => {
-        loading = null; // a later request retries, unless doesNotFit() set `fatal`
-        throw err instanceof ApiError ? err : new ApiError(500, `cannot load model ${config.name}: ${(err as Error).message}`);
-      });
-    }
-    return loading;
-  }
-
-  function backend(env: Env): Backend {
+  backend(env: Env): Backend {
+    const { config, limits } = this;
     return {
-      async health() {
-        const model = await loaded(env);
+      health: async () => {
+        const model = await this.loaded(env);
         return {
           status: "ok",
           model: config.name,
@@ -134,13 +169,12 @@ export function createWorker(config: WorkerConfig) {
             wasm_memory_bytes: model.memoryBytes(),
             memory_limit_bytes: memoryLimitBytes(env),
           },
+          limits: { max_body_bytes: limits.maxBodyBytes, max_texts: limits.maxTexts, max_text_chars: limits.maxTextChars },
         };
       },
-      async labels() {
-        return [...(await loaded(env)).labels];
-      },
-      async classify(inputs: ClassifyInput[]) {
-        const model = await loaded(env);
+      labels: async () => [...(await this.loaded(env)).labels],
+      classify: async (inputs: ClassifyInput[]) => {
+        const model = await this.loaded(env);
         return inputs.map(({ text, textPair }) => {
           const r = model.classify(text, textPair);
           return { label: r.label, scores: Array.from(r.scores) };
@@ -148,17 +182,4 @@ export function createWorker(config: WorkerConfig) {
       },
     };
   }
-
-  return {
-    async fetch(request: Request, env: Env): Promise<Response> {
-      const cold = loading === null && fatal === null;
-      const t0 = performance.now();
-      const response = await handleRequest(request, backend(env), limits);
-      if (cold && loadTimings) {
-        response.headers.set("server-timing", `${loadTimings}, total;dur=${(performance.now() - t0).toFixed(2)}`);
-        loadTimings = "";
-      }
-      return response;
-    },
-  };
 }
