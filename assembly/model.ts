@@ -34,6 +34,7 @@ export class Config {
   mask_id: i32 = -1;             // -1 when the vocabulary has no [MASK]
   max_len: u32 = 0;              // longest tokenized input, <= P
   max_input_chars_per_word: u32 = 100;
+  temperature: f32 = 1;          // scores use logits / temperature (calibration)
 }
 
 // A weight matrix of PyTorch's logical shape [rows = out, cols = in]. Exactly one
