@@ -1,11 +1,12 @@
 // `npm start`: the whole product on the bundled default model, offline: the spam
 // filter's Hugging Face checkpoint through host/cli/pipeline.ts (convert, AxFormer
 // search strict and with a 1-point budget on val, int8, evaluation on the held-out
-// test split, latency), one table, and the commands to use the result.
+// test split and on its slices (subject lines, first sentences, first 200 characters),
+// latency), one table, and the commands to use the result.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadSpamSplits, toTsv } from "../../scripts/spam/dataset.ts";
+import { loadSpamSplits, SPAM_SLICES, sliceRows, toTsv } from "../data/spam.ts";
 import { runPipeline } from "./pipeline.ts";
 import { fail } from "./util.ts";
 
@@ -28,9 +29,13 @@ async function main(): Promise<void> {
   const splits = await loadSpamSplits();
   const valFile = join(outDir, "data/val.tsv");
   const testFile = join(outDir, "data/test.tsv");
-  await writeFile(valFile, "text\tlabel\n" + toTsv(splits.val));
+  // the search sees val as the model was trained to be used: every slice of every val message
+  const val = SPAM_SLICES.flatMap((s) => sliceRows(splits.val, s));
+  await writeFile(valFile, "text\tlabel\n" + toTsv(val));
   await writeFile(testFile, "text\tlabel\n" + toTsv(splits.test));
-  process.stderr.write(`         train ${splits.train.length}, val ${splits.val.length}, test ${splits.test.length} messages\n`);
+  const slices = SPAM_SLICES.map((s) => ({ name: s.name, rows: sliceRows(splits.test, s) }));
+  process.stderr.write(`         train ${splits.train.length}, val ${splits.val.length} (${val.length} rows: ${SPAM_SLICES.map((s) => s.name).join(", ")}), ` +
+    `test ${splits.test.length} messages\n`);
 
   const result = await runPipeline({
     modelDir: rel(join(ROOT, "models/spam")),
@@ -43,6 +48,7 @@ async function main(): Promise<void> {
     seq: 128,
     maxDrop: 1,
     log,
+    slices,
   });
   process.stdout.write(`\n${result.table}\n\n`);
   await writeFile(join(outDir, "results.md"), result.table + "\n");
