@@ -29,12 +29,15 @@ async function main(): Promise<void> {
   const splits = await loadSpamSplits();
   const valFile = join(outDir, "data/val.tsv");
   const testFile = join(outDir, "data/test.tsv");
-  // the search sees val as the model was trained to be used: every slice of every val message
-  const val = SPAM_SLICES.flatMap((s) => sliceRows(splits.val, s));
+  // The search sees val as the model is used: the four slices of every other val message. Half
+  // the messages keep the search's token count (its cost) where the whole messages alone had it.
+  const valMessages = splits.val.filter((_, i) => i % 2 === 0);
+  const val = SPAM_SLICES.flatMap((s) => sliceRows(valMessages, s));
   await writeFile(valFile, "text\tlabel\n" + toTsv(val));
   await writeFile(testFile, "text\tlabel\n" + toTsv(splits.test));
   const slices = SPAM_SLICES.map((s) => ({ name: s.name, rows: sliceRows(splits.test, s) }));
-  process.stderr.write(`         train ${splits.train.length}, val ${splits.val.length} (${val.length} rows: ${SPAM_SLICES.map((s) => s.name).join(", ")}), ` +
+  process.stderr.write(`         train ${splits.train.length}, val ${splits.val.length} (the search: ${val.length} rows, ` +
+    `${SPAM_SLICES.map((s) => s.name).join(", ")} of ${valMessages.length} messages), ` +
     `test ${splits.test.length} messages\n`);
 
   const result = await runPipeline({
