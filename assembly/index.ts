@@ -137,6 +137,7 @@ export function max_len(): i32 { return loaded ? <i32>config.max_len : 0; }
 export function vocab_size(): i32 { return loaded ? <i32>config.vocab_size : 0; }
 export function type_vocab_size(): i32 { return loaded ? <i32>config.type_vocab_size : 0; }
 export function problem_type(): i32 { return loaded ? <i32>config.problem_type : 0; }
+export function temperature(): f32 { return loaded ? config.temperature : 1; }
 
 export function label_ptr(i: u32): usize {
   if (!loaded || i >= labels.count) return 0;

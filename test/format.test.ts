@@ -601,6 +601,7 @@ test("rejects: CONFIG, LAYERS and string lists out of range", () => {
   expectReject(fixCrcs(patch(b, word(F.CFG_MAX_LEN), 33)), /CONFIG\.max_len = 33/);
   expectReject(fixCrcs(patch(b, word(F.CFG_LAYER_NORM_EPS), f32Bits(NaN))), /CONFIG\.layer_norm_eps/);
   expectReject(fixCrcs(patch(b, word(30), 1)), /CONFIG\.reserved word 30/);
+  for (const t of [-1, NaN, Infinity, -0]) expectReject(fixCrcs(patch(b, word(F.CFG_TEMPERATURE), f32Bits(t))), /CONFIG\.temperature = .* is not a positive finite number/);
   expectReject(fixCrcs(patch(b, word(F.CFG_NUM_LAYERS), 3)), /LAYERS: 32 bytes for 3 layers/);
 
   const L = section(b, F.SECTION_LAYERS).offset;

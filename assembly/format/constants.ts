@@ -114,6 +114,5 @@ export const CFG_MASK_ID = 23;
 export const CFG_MAX_LEN = 24;
 export const CFG_MAX_INPUT_CHARS_PER_WORD = 25;
 export const CFG_FLAGS = 26;
-// Reserved for the calibration temperature (issue 12): f32 bits, 0 = none (1.0).
-// Not read or written yet; the reader still requires it to be 0.
+// The calibration temperature T (issue 12): f32 bits, 0 = none (1.0). Scores use logits / T.
 export const CFG_TEMPERATURE = 27;

@@ -17,7 +17,7 @@ import {
   CFG_MAX_POSITION, CFG_TYPE_VOCAB_SIZE, CFG_NUM_LABELS, CFG_PROBLEM_TYPE, CFG_HIDDEN_ACT, CFG_LAYER_NORM_EPS,
   CFG_HAS_POOLER, CFG_HAS_PRE_CLASSIFIER, CFG_DO_LOWER_CASE, CFG_STRIP_ACCENTS, CFG_TOKENIZE_CHINESE_CHARS,
   CFG_CLEAN_TEXT, CFG_CLS_ID, CFG_SEP_ID, CFG_PAD_ID, CFG_UNK_ID, CFG_MASK_ID, CFG_MAX_LEN,
-  CFG_MAX_INPUT_CHARS_PER_WORD, CFG_FLAGS,
+  CFG_MAX_INPUT_CHARS_PER_WORD, CFG_FLAGS, CFG_TEMPERATURE,
   HDR_MAGIC, HDR_VERSION, HDR_FILE_SIZE, HDR_SECTION_COUNT, HDR_CRC, HDR_RESERVED, SEC_KIND, SEC_OFFSET, SEC_SIZE, SEC_CRC,
   LR_HAS_ATTENTION, LR_HAS_FFN, LR_NUM_HEADS, LR_FFN_WIDTH, LR_HARD_K, LR_RESERVED,
   TE_NAME_OFFSET, TE_NAME_LEN, TE_DTYPE, TE_NDIM, TE_DIMS, TE_DATA_OFFSET, TE_DATA_SIZE, TE_SCALE_OFFSET, TE_SCALE_SIZE,
@@ -65,6 +65,7 @@ const CONFIG_FIELDS = [
   "max_position", "type_vocab_size", "num_labels", "problem_type", "hidden_act", "layer_norm_eps",
   "has_pooler", "has_pre_classifier", "do_lower_case", "strip_accents", "tokenize_chinese_chars",
   "clean_text", "cls_id", "sep_id", "pad_id", "unk_id", "mask_id", "max_len", "max_input_chars_per_word", "flags",
+  "temperature",
 ];
 
 // Activations are max_len x width f32 buffers; keep each under 256 MiB.
@@ -204,7 +205,10 @@ function readConfig(): i32 {
       outOfRange(CFG_MAX_LEN, 2, min(word(CFG_MAX_POSITION), 1 << 16)) ||
       outOfRange(CFG_MAX_INPUT_CHARS_PER_WORD, 1, 1000) ||
       outOfRange(CFG_FLAGS, 0, 1)) return -1;
-  for (let i = CFG_FLAGS + 1; i < CONFIG_WORDS; i++) if (outOfRange(i, 0, 0)) return -1;
+  for (let i = CFG_TEMPERATURE + 1; i < CONFIG_WORDS; i++) if (outOfRange(i, 0, 0)) return -1;
+  // 0 = no temperature (files written before it existed); else a positive finite f32
+  let t = reinterpret<f32>(word(CFG_TEMPERATURE));
+  if (word(CFG_TEMPERATURE) != 0 && (!isFinite(t) || t <= 0)) return fail("CONFIG.temperature = " + t.toString() + " is not a positive finite number");
   let c = config;
   c.arch = word(CFG_ARCH);
   c.vocab_size = word(CFG_VOCAB_SIZE);
@@ -234,6 +238,7 @@ function readConfig(): i32 {
   c.max_len = word(CFG_MAX_LEN);
   c.max_input_chars_per_word = word(CFG_MAX_INPUT_CHARS_PER_WORD);
   c.flags = word(CFG_FLAGS);
+  c.temperature = word(CFG_TEMPERATURE) == 0 ? 1 : t;
   if (<u64>c.head_dim * c.num_heads != c.hidden_size) return fail("CONFIG: head_dim * num_heads = " + (<u64>c.head_dim * c.num_heads).toString() + ", not hidden_size " + c.hidden_size.toString());
   let eps = c.layer_norm_eps;
   if (!isFinite(eps) || eps <= 0) return fail("CONFIG.layer_norm_eps is not a positive finite number");

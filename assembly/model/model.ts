@@ -35,6 +35,7 @@ export class Config {
   max_len: u32 = 0;              // longest tokenized input, <= P
   max_input_chars_per_word: u32 = 100;
   flags: u32 = 0;                // CONFIG.flags; bit 0: every token has type 0
+  temperature: f32 = 1;          // scores use logits / temperature (calibration)
 }
 
 // A weight matrix of PyTorch's logical shape [rows = out, cols = in]. Exactly one

@@ -11,7 +11,7 @@
 // It drives the same exported functions as the JS host (../index.ts), so the
 // model file reader, tokenizer and forward pass are the shipped ones.
 import {
-  alloc_model, load_model, error_ptr, error_len, num_labels, problem_type,
+  alloc_model, load_model, error_ptr, error_len, num_labels, problem_type, temperature,
   label_ptr, label_len, text_buffer, tokenize, forward, logits_ptr
 } from "../index";
 import { PROBLEM_REGRESSION, PROBLEM_MULTI_LABEL } from "../format/constants";
@@ -86,14 +86,16 @@ function classify(a: usize, lenA: u32, b: usize, lenB: i32): void {
   const logits = logits_ptr(); // f32[c]
   let best = 0;
   for (let i = 1; i < c; i++) if (load<f32>(logits + (<usize>i << 2)) > load<f32>(logits + (<usize>best << 2))) best = i;
-  // Scores as the JS host gives them: softmax, sigmoid per label, or the raw regression value.
+  // Scores as the JS host gives them: softmax, sigmoid per label (both of logits / temperature),
+  // or the raw regression value.
   const kind = problem_type();
-  const maxLogit = <f64>load<f32>(logits + (<usize>best << 2));
+  const invT: f64 = kind == PROBLEM_REGRESSION ? 1.0 : 1.0 / <f64>temperature();
+  const maxLogit = <f64>load<f32>(logits + (<usize>best << 2)) * invT;
   let sum: f64 = 0;
-  for (let i = 0; i < c; i++) sum += Math.exp(<f64>load<f32>(logits + (<usize>i << 2)) - maxLogit);
+  for (let i = 0; i < c; i++) sum += Math.exp(<f64>load<f32>(logits + (<usize>i << 2)) * invT - maxLogit);
   let out = "{\"label\":" + labelsJson[best] + ",\"scores\":[";
   for (let i = 0; i < c; i++) {
-    const z = <f64>load<f32>(logits + (<usize>i << 2));
+    const z = <f64>load<f32>(logits + (<usize>i << 2)) * invT;
     let s: f64;
     if (kind == PROBLEM_REGRESSION) s = z;
     else if (kind == PROBLEM_MULTI_LABEL) s = 1.0 / (1.0 + Math.exp(-z));

@@ -1,7 +1,8 @@
 // The product's whole path on one model and task, shared by `npm start` (the spam
 // filter) and scripts/experiments/glue.ts (the GLUE models): convert -> AxFormer
 // search in strict mode and with a 1-point budget on val -> int8 copies ->
-// evaluate everything on the held-out split -> single-thread latency -> one table.
+// evaluate everything on the held-out split (and on named slices of it: accuracy and
+// calibration error of the scores the runtime prints) -> single-thread latency -> one table.
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { convertHfDir } from "../convert/index.ts";
@@ -12,6 +13,7 @@ import { runEvalCommand, runOptimizeCommand } from "../optimize/commands.ts";
 import type { Summary } from "../optimize/index.ts";
 import { measureLatency } from "./bench.ts";
 import { openModel } from "./util.ts";
+import type { LoadedModel } from "../runtime/index.ts";
 
 export interface PipelineOptions {
   modelDir: string;        // Hugging Face checkpoint folder
@@ -24,9 +26,17 @@ export interface PipelineOptions {
   seq: number;             // latency at this many tokens
   maxDrop: number;         // the budget run's points
   log: (text: string) => void;
+  // views of the held-out rows a user would send (spam: subject, first sentence, ...), each
+  // reported as accuracy and expected calibration error (15 bins) of the printed scores
+  slices?: { name: string; rows: { text: string; label: string }[] }[];
 }
 
-export interface PipelineRow { name: string; file: string; metric: number; bytes: number; ms: number; searchSeconds: number | null; what: string }
+export interface SliceResult { name: string; rows: number; accuracy: number; ece: number }
+
+export interface PipelineRow {
+  name: string; file: string; metric: number; bytes: number; ms: number; searchSeconds: number | null; what: string;
+  slices: SliceResult[];
+}
 
 export interface PipelineResult { rows: PipelineRow[]; metricName: string; table: string; strictFile: string; budgetFile: string }
 
@@ -58,21 +68,50 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   for (const m of models) {
     const { result } = await runEvalCommand({ ...o.data, model: m.file, data: o.heldOutFile });
     metricName = result.metric_name;
-    rows.push({ ...m, metric: result.metric, bytes: statSync(m.file).size, ms: 0 });
+    rows.push({ ...m, metric: result.metric, bytes: statSync(m.file).size, ms: 0, slices: [] });
+  }
+  if (o.slices?.length) {
+    o.log(`evaluating ${models.length} models on ${o.slices.length} slices of ${o.heldOutName}: ${o.slices.map((s) => s.name).join(", ")}`);
+    for (const r of rows) {
+      const loaded = await openModel(r.file);
+      r.slices = o.slices.map((s) => ({ name: s.name, ...sliceMetrics(loaded, s.rows) }));
+    }
   }
   const seq = Math.min(o.seq, model.config.tokenizer.maxLen);
   o.log(`single-thread latency at seq ${seq} (median of 30 runs after 5 warm-up runs, each model)`);
   for (const r of rows) r.ms = measureLatency(await openModel(r.file), seq, 30, 5).median_ms;
 
   const base = rows[0];
+  const sliceHead = (o.slices ?? []).map((s) => ` ${s.name} (${s.rows.length}): accuracy, ECE |`).join("");
   const table = [
-    `| model | ${o.heldOutName} ${metricName} | file size | latency seq ${seq} | speed-up | search time | what |`,
-    "|---|---:|---:|---:|---:|---:|---|",
+    `| model | ${o.heldOutName} ${metricName} |${sliceHead} file size | latency seq ${seq} | speed-up | search time | what |`,
+    `|---|---:|${"---:|".repeat(o.slices?.length ?? 0)}---:|---:|---:|---:|---|`,
     ...rows.map((r) =>
-      `| ${r.name} | ${r.metric.toFixed(2)} | ${(r.bytes / 1e6).toFixed(2)} MB | ${r.ms.toFixed(2)} ms | ${(base.ms / r.ms).toFixed(2)}x | ` +
+      `| ${r.name} | ${r.metric.toFixed(2)} |${r.slices.map((s) => ` ${(100 * s.accuracy).toFixed(2)}, ${s.ece.toFixed(3)} |`).join("")} ` +
+      `${(r.bytes / 1e6).toFixed(2)} MB | ${r.ms.toFixed(2)} ms | ${(base.ms / r.ms).toFixed(2)}x | ` +
       `${r.searchSeconds === null ? "" : `${r.searchSeconds.toFixed(0)} s`} | ${r.what} |`),
   ].join("\n");
   return { rows, metricName, table, strictFile: file("-strict"), budgetFile: file("-budget") };
+}
+
+/** Accuracy, and the expected calibration error of the printed scores (top score per row, 15 equal
+ *  bins over [0, 1], |accuracy - mean score| weighted by the bin's share; Guo et al. 2017). */
+export function sliceMetrics(model: LoadedModel, rows: { text: string; label: string }[]): { rows: number; accuracy: number; ece: number } {
+  const results = model.classifyBatch(rows.map((r) => r.text));
+  const confidence = results.map((c) => Math.max(...c.scores));
+  const correct = results.map((c, i) => c.label === rows[i].label);
+  return { rows: rows.length, accuracy: correct.filter(Boolean).length / rows.length, ece: expectedCalibrationError(confidence, correct) };
+}
+
+export function expectedCalibrationError(confidence: number[], correct: boolean[], bins = 15): number {
+  const n = new Array(bins).fill(0), conf = new Array(bins).fill(0), hits = new Array(bins).fill(0);
+  confidence.forEach((c, i) => {
+    const b = Math.min(bins, Math.max(1, Math.ceil(c * bins))) - 1; // bin b holds (b/bins, (b+1)/bins]
+    n[b]++;
+    conf[b] += c;
+    hits[b] += +correct[i];
+  });
+  return n.reduce((e, k, b) => (k ? e + Math.abs(hits[b] - conf[b]) / confidence.length : e), 0);
 }
 
 export function asInt8(m: Model): Model {

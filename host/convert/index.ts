@@ -38,8 +38,9 @@ export async function convertHfDir(dir: string, opts: ConvertOptions = {}): Prom
 
   const c = hf.config;
   const layers = denseLayers(c);
+  const temperature = readCalibration(dir);
   return {
-    config: { ...c, tokenizer: tok.tokenizer },
+    config: { ...c, ...(temperature === undefined ? {} : { temperature }), tokenizer: tok.tokenizer },
     layers,
     vocab: tok.vocab,
     labels: hf.labels,
@@ -48,10 +49,30 @@ export async function convertHfDir(dir: string, opts: ConvertOptions = {}): Prom
       source: {
         architecture: hf.architecture,
         model_type: hf.modelType,
-        files: ["config.json", ...tok.files, ...ckpt.files],
+        files: ["config.json", ...tok.files, ...ckpt.files, ...(temperature === undefined ? [] : [CALIBRATION])],
         ...(ignored.length > 0 ? { ignored_tensors: ignored } : {}),
       },
       converted_by: "axformer",
     },
   };
+}
+
+const CALIBRATION = "calibration.json";
+
+// calibration.json {"temperature": T}: the temperature fitted on validation data (not a Hugging Face
+// file; the project's training recipe writes it). Scores become softmax(logits / T). Absent: none.
+function readCalibration(dir: string): number | undefined {
+  const path = join(dir, CALIBRATION);
+  if (!existsSync(path)) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8").replace(/^\uFEFF/, ""));
+  } catch (e) {
+    throw new ConvertError(`${CALIBRATION}: not valid JSON (${(e as Error).message})`);
+  }
+  const t = (raw as { temperature?: unknown } | null)?.temperature;
+  if (typeof t !== "number" || !Number.isFinite(Math.fround(t)) || Math.fround(t) <= 0) {
+    throw new ConvertError(`${CALIBRATION}: field temperature must be a positive finite number, got ${JSON.stringify(t)}`);
+  }
+  return t;
 }

@@ -87,6 +87,7 @@ function readConfig(w: (i: number) => number): ModelConfig {
     layerNormEps: f32[0],
     hasPooler: w(F.CFG_HAS_POOLER) === 1,
     hasPreClassifier: w(F.CFG_HAS_PRE_CLASSIFIER) === 1,
+    ...(w(F.CFG_TEMPERATURE) !== 0 ? { temperature: new Float32Array(new Uint32Array([w(F.CFG_TEMPERATURE)]).buffer)[0] } : {}),
     tokenizer: {
       doLowerCase: w(F.CFG_DO_LOWER_CASE) === 1,
       stripAccents: sa === F.STRIP_ACCENTS_FOLLOW_LOWERCASE ? null : sa === F.STRIP_ACCENTS_ALWAYS,

@@ -62,6 +62,8 @@ export function validateModel(model: Model): TensorSpec[] {
   need(c.problemType !== "regression" || c.numLabels === 1, `config.numLabels = ${c.numLabels} (regression has one output)`);
   need(Object.hasOwn(HIDDEN_ACT_CODES, c.hiddenAct), `config.hiddenAct = ${c.hiddenAct}`);
   need(Number.isFinite(Math.fround(c.layerNormEps)) && Math.fround(c.layerNormEps) > 0, `config.layerNormEps = ${c.layerNormEps}`);
+  need(c.temperature === undefined || (Number.isFinite(Math.fround(c.temperature)) && Math.fround(c.temperature) > 0),
+    `config.temperature = ${c.temperature} (a positive finite number, or absent)`);
   need(!c.hasPooler || c.arch === "bert", "config.hasPooler is set on a DistilBERT model");
   need(!c.hasPreClassifier || c.arch === "distilbert", "config.hasPreClassifier is set on a BERT model");
   const t = c.tokenizer;
@@ -160,6 +162,8 @@ function configWords(c: ModelConfig): Uint32Array {
   w[F.CFG_MAX_LEN] = t.maxLen;
   w[F.CFG_MAX_INPUT_CHARS_PER_WORD] = t.maxInputCharsPerWord;
   w[F.CFG_FLAGS] = c.typeVocabSize === 0 ? 1 : 0;
+  f32[0] = c.temperature ?? 0; // 0 = none
+  w[F.CFG_TEMPERATURE] = f32bits[0];
   return w;
 }
 

@@ -64,6 +64,7 @@ export interface ModelConfig {
   layerNormEps: number;
   hasPooler: boolean;        // BERT: dense + tanh on [CLS]
   hasPreClassifier: boolean; // DistilBERT: dense + ReLU on [CLS]
+  temperature?: number;      // calibration: scores use logits / temperature; absent = 1 (CONFIG word 27)
   tokenizer: TokenizerConfig;
 }
 

@@ -19,6 +19,7 @@ export const WASM_EXPORTS = {
   vocab_size: [],
   type_vocab_size: [],
   problem_type: [],
+  temperature: [],
   label_ptr: ["i"],
   label_len: ["i"],
   text_buffer: ["size"],

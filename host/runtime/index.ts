@@ -105,6 +105,7 @@ export class LoadedModel {
   readonly vocabSize: number;
   readonly typeVocabSize: number;
   readonly problemType: ProblemType;
+  readonly temperature: number; // calibration: scores use logits / temperature (1 when the file has none)
   private readonly engine: Engine;
   private readonly x: AxformerExports;
   private readonly generation: number;
@@ -120,6 +121,7 @@ export class LoadedModel {
     this.vocabSize = x.vocab_size();
     this.typeVocabSize = x.type_vocab_size();
     this.problemType = nameOfCode(PROBLEM_TYPE_CODES, x.problem_type())!;
+    this.temperature = x.temperature();
     this.labels = Array.from({ length: this.numLabels }, (_, i) =>
       decoder.decode(new Uint8Array(x.memory.buffer, x.label_ptr(i) >>> 0, x.label_len(i))));
   }
@@ -223,17 +225,19 @@ export class LoadedModel {
     return this.x.memory_bytes() >>> 0;
   }
 
-  // Scores: softmax (single-label, in f64), sigmoid (multi-label), the raw value (regression).
+  // Scores: softmax (single-label, in f64), sigmoid (multi-label), both of logits / temperature;
+  // the raw value (regression). `logits` stay raw.
   private classification(logits: Float32Array): Classification {
     const l = Array.from(logits);
+    const z = l.map((v) => v / this.temperature);
     let scores: number[];
     if (this.problemType === "single_label_classification") {
-      const m = Math.max(...l);
-      const e = l.map((v) => Math.exp(v - m));
+      const m = Math.max(...z);
+      const e = z.map((v) => Math.exp(v - m));
       const s = e.reduce((a, v) => a + v, 0);
       scores = e.map((v) => v / s);
     } else if (this.problemType === "multi_label_classification") {
-      scores = l.map((v) => 1 / (1 + Math.exp(-v)));
+      scores = z.map((v) => 1 / (1 + Math.exp(-v)));
     } else {
       scores = l.slice();
     }

@@ -18,6 +18,12 @@ interface Results {
   majority_share: { val: number; eval: number };
   best_epoch: number;
   history: { epoch: number; train_loss: number; val: Metrics }[];
+  // train.py --calibrate: the temperature fitted on val, and each slice before and after it
+  calibration: null | {
+    temperature: number;
+    val: Record<string, SliceMetrics>;
+    eval: Record<string, SliceMetrics>;
+  };
   parameters: number;
   train_seconds: number;
   threads: number;
@@ -31,6 +37,12 @@ interface Results {
   };
 }
 
+interface SliceMetrics extends Metrics {
+  rows: number;
+  ece: number; // expected calibration error, 15 bins, of softmax(logits)
+  ece_t: number; // the same of softmax(logits / temperature)
+}
+
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 function metricCells(m: Metrics): string {
@@ -42,6 +54,31 @@ export function headline(r: Results): string {
   const value = r.metric === "mcc" ? r.eval.mcc!.toFixed(4) : pct(r.eval[r.metric]!);
   const acc = r.metric === "accuracy" ? "" : `, accuracy ${pct(r.eval.accuracy)}`;
   return `${r.eval_split} ${name} ${value}${acc} (majority class: accuracy ${pct(r.majority_share.eval)}${r.metric === "mcc" ? ", MCC 0" : ""})`;
+}
+
+function calibrationSection(r: Results, name: string): string {
+  const c = r.calibration;
+  if (!c) return "";
+  const rows = (split: "val" | "eval") => Object.entries(c[split]).map(([slice, m]) =>
+    `| ${split === "eval" ? r.eval_split : "val"} | ${slice} | ${m.rows} | ${pct(m.accuracy)} | ${m.f1 === undefined ? "" : pct(m.f1)} | ${m.ece.toFixed(4)} | ${m.ece_t.toFixed(4)} |`);
+  return `
+## Short inputs and calibration
+
+The same held-out messages, seen as a user would send them: the subject line alone, the first
+sentence of the body, the first 200 characters, and the whole message (subject + body). Scores are
+calibrated by one temperature, **T = ${c.temperature.toFixed(4)}**, fitted on val (the four slices pooled) by
+minimizing the negative log-likelihood. It is stored in \`calibration.json\`; \`axformer convert\` writes it
+into the model file (CONFIG word 27, docs/format.md) and every host reports softmax(logits / T) as the
+scores. Accuracy does not change with T. ECE is the expected calibration error over 15 equal-width
+confidence bins, before (T = 1) and after the temperature.
+
+| split | slice | rows | accuracy | F1 (label 1) | ECE, T = 1 | ECE, T = ${c.temperature.toFixed(2)} |
+|---|---|---|---|---|---|---|
+${[...rows("eval"), ...rows("val")].join("\n")}
+
+Measured by the recipe on the float16 weights in this folder (\`models/${name}\`), in torch; \`npm start\` measures
+the same test slices again in the wasm runtime, for the optimized models too.
+`;
 }
 
 export function writeCard(name: string, recipe: ModelRecipe, dataDir: string, dir: string): void {
@@ -73,7 +110,7 @@ It is an ordinary Hugging Face checkpoint (\`config.json\`, \`model.safetensors\
 |---|---|---|---|---|
 | val (picks the epoch) | ${s.val.rows} | ${metricCells(r.val)} |
 | ${r.eval_split} (reported) | ${s.eval.rows} | ${metricCells(r.eval)} |
-
+${calibrationSection(r, name)}
 ## Model
 
 | | |

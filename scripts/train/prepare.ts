@@ -51,23 +51,39 @@ async function main(): Promise<void> {
   writeAtomic(join(values.out, "vocab.txt"), tok.vocab.join("\n") + "\n");
 
   const unk = tok.vocab.indexOf("[UNK]");
-  const splits: Record<string, object> = {};
-  for (const split of ["train", "val", "eval"] as const) {
-    const rows = data[split];
+  // token ids of some rows, and what the model card says about them
+  const encode = (rows: Example[]) => {
     const enc = rows.map((r) => tok.encode(r.a, r.b, maxLen));
     const ids = enc.map((e) => e.input_ids);
     const tokens = ids.reduce((n, x) => n + x.length, 0);
-    writeAtomic(
-      join(values.out, `${split}.json`),
-      JSON.stringify({ input_ids: ids, token_type_ids: enc.map((e) => e.token_type_ids), labels: rows.map((r) => r.label) }),
-    );
-    splits[split] = {
+    const json = { input_ids: ids, token_type_ids: enc.map((e) => e.token_type_ids), labels: rows.map((r) => r.label) };
+    const stats = {
       rows: rows.length,
       mean_tokens: +(tokens / rows.length).toFixed(1),
       truncated: enc.filter((e) => e.input_ids.length === maxLen).length,
       unk_share: +(ids.flat().filter((i) => i === unk).length / tokens).toFixed(5),
       majority_share: +majorityShare(rows, task.labels.length).toFixed(4),
     };
+    return { json, stats };
+  };
+  const splits: Record<string, object> = {};
+  for (const split of ["train", "val", "eval"] as const) {
+    const { json, stats } = encode(split === "train" ? data.trainViews ?? data.train : data[split]);
+    writeAtomic(join(values.out, `${split}.json`), JSON.stringify(json));
+    splits[split] = stats;
+  }
+  const slices: Record<string, Record<string, object>> = {};
+  for (const split of ["val", "eval"] as const) {
+    const named = split === "val" ? data.valSlices : data.evalSlices;
+    if (!named) continue;
+    const out: Record<string, object> = {};
+    slices[split] = {};
+    for (const [name, rows] of Object.entries(named)) {
+      const { json, stats } = encode(rows);
+      out[name] = json;
+      slices[split][name] = stats;
+    }
+    writeAtomic(join(values.out, `${split}-slices.json`), JSON.stringify(out));
   }
   const meta = {
     task: task.name,
@@ -79,6 +95,7 @@ async function main(): Promise<void> {
     min_count: minCount,
     vocab_size: tok.vocab.length,
     splits,
+    slices,
   };
   writeAtomic(join(values.out, "meta.json"), JSON.stringify(meta, null, 2) + "\n");
   console.log(`prepare ${task.name}: vocab ${tok.vocab.length}, ${JSON.stringify(splits)} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);

@@ -22,6 +22,8 @@ export interface ModelRecipe {
   epochs: number;
   lr: number;
   batch: number;
+  valRows?: number; // val rows scored per epoch to pick it (train.py --val-rows; default 2000, 0 = all)
+  calibrate?: boolean; // fit a temperature on val and report the task's slices (train.py --calibrate)
   commit: boolean; // written to models/NAME (committed) or only to the work folder
   why: string; // the model's role, for the card
 }
@@ -29,7 +31,7 @@ export interface ModelRecipe {
 export const MODELS: Record<string, ModelRecipe> = {
   spam: {
     task: "spam", maxLen: 128, minCount: 3, layers: 4, hidden: 128, heads: 2, intermediate: 512,
-    epochs: 4, lr: 1e-3, batch: 32, commit: true,
+    epochs: 3, lr: 1e-3, batch: 32, valRows: 0, calibrate: true, commit: true,
     why: "The project's embedded default model: small, sized for its data.",
   },
   sst2: {
@@ -72,6 +74,7 @@ export function trainArgs(name: string, r: ModelRecipe, dataDir: string, outDir:
     "--layers", String(r.layers), "--hidden", String(r.hidden), "--heads", String(r.heads),
     "--intermediate", String(r.intermediate), "--epochs", String(r.epochs), "--lr", String(r.lr),
     "--batch", String(r.batch), "--seed", "0",
+    ...(r.valRows !== undefined ? ["--val-rows", String(r.valRows)] : []), ...(r.calibrate ? ["--calibrate"] : []),
     "--command", `node --import tsx scripts/train/recipe.ts ${name}`,
   ];
 }

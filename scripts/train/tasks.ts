@@ -4,7 +4,8 @@
 
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { loadSpamSplits } from "../spam/dataset.ts";
+import { loadSpamSplits, SPAM_SLICES, sliceRows, type Row } from "../../host/data/spam.ts";
+import { trainingViews } from "../spam/views.ts";
 
 export interface Example {
   a: string;
@@ -12,9 +13,14 @@ export interface Example {
   label: number; // index into Task.labels
 }
 export interface TaskData {
-  train: Example[];
+  train: Example[]; // builds the vocab; also the training rows unless trainViews is given
   val: Example[];
   eval: Example[];
+  trainViews?: Example[]; // the rows actually trained on (spam: subject, body, sentences, crops)
+  // named views of the same val and eval messages (spam: subject, first sentence, ...), each
+  // scored on its own; val's are pooled to fit the temperature (train.py --calibrate)
+  valSlices?: Record<string, Example[]>;
+  evalSlices?: Record<string, Example[]>;
 }
 export interface Task {
   name: string;
@@ -89,13 +95,23 @@ export const TASKS: Record<string, Task> = {
       "databases PDDL): 4,150 ham and 1,896 spam messages. The model sees what a deployed filter sees of a " +
       "message's content: the Subject and the body decoded to plain text (quoted-printable, base64, charsets " +
       "and HTML undone; text/plain preferred, HTML converted with html-to-text), never the raw headers, " +
-      "and with mailing-list tags and footers removed (`scripts/spam/dataset.ts`). Splits 70 / 15 / 15 by " +
-      "sha256 of the message file name; identical texts kept once (train first); texts seen with both labels dropped.",
+      "and with mailing-list tags and footers removed (`host/data/spam.ts`). Splits 70 / 15 / 15 by " +
+      "sha256 of the message file name; identical texts kept once (train first); texts seen with both labels dropped. " +
+      "The model is trained on six views of each training message (`scripts/spam/views.ts`): subject + body, " +
+      "the subject alone, the body alone, the first one or two sentences of the body, the first 40 to 300 characters, " +
+      "and a random 30 to 400 character crop of the body. The vocab comes from the whole training messages only. " +
+      "Val and test are scored on four slices of the same messages: the subject line, the first sentence of the " +
+      "body, the first 200 characters, and the whole message; val is the four slices pooled.",
     async load() {
       const s = await loadSpamSplits();
       const ex = (rows: { text: string; label: string }[]) =>
         rows.map((r) => ({ a: r.text, label: r.label === "spam" ? 1 : 0 }));
-      return { train: ex(s.train), val: ex(s.val), eval: ex(s.test) };
+      const slices = (rows: Row[]) => Object.fromEntries(SPAM_SLICES.map((sl) => [sl.name, ex(sliceRows(rows, sl))]));
+      const valSlices = slices(s.val);
+      return {
+        train: ex(s.train), val: Object.values(valSlices).flat(), eval: ex(s.test),
+        trainViews: ex(trainingViews(s.train)), valSlices, evalSlices: slices(s.test),
+      };
     },
   },
   sst2: {

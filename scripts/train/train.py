@@ -190,7 +190,16 @@ def init_weights(m, std):  # transformers' BertPreTrainedModel._init_weights
 def load_split(data_dir, name):
     path = os.path.join(data_dir, name + ".json")
     with open(path) as f:
-        d = json.load(f)
+        return rows_of(path, json.load(f))
+
+
+def load_slices(data_dir, name):  # {slice name: rows} from prepare.ts's NAME-slices.json
+    path = os.path.join(data_dir, name + "-slices.json")
+    with open(path) as f:
+        return {k: rows_of(f"{path}: {k}", d) for k, d in json.load(f).items()}
+
+
+def rows_of(path, d):
     n = len(d["labels"])
     if len(d["input_ids"]) != n or len(d["token_type_ids"]) != n:
         sys.exit(f"{path}: input_ids, token_type_ids and labels differ in length")
@@ -247,6 +256,46 @@ def metrics(logits, rows):
         den = math.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
         m["mcc"] = (tp * tn - fp * fn) / den if den else 0.0
     return m
+
+
+def ece(probs, gold, bins=15):
+    """Expected calibration error: |accuracy - confidence| per equal-width confidence bin (Guo et al.
+    2017), weighted by the bin's share of rows. probs [N, labels]; confidence = the top probability."""
+    conf, pred = probs.max(-1)
+    correct = (pred == torch.tensor(gold)).float()
+    idx = (conf * bins).ceil().long().clamp(1, bins) - 1  # bin b holds (b/bins, (b+1)/bins]
+    total = 0.0
+    for b in range(bins):
+        sel = idx == b
+        if sel.any():
+            total += sel.float().sum().item() / len(gold) * abs(correct[sel].mean().item() - conf[sel].mean().item())
+    return total
+
+
+def fit_temperature(logits, gold):
+    """The T that minimizes the negative log-likelihood of softmax(logits / T) (Guo et al. 2017). The
+    NLL is convex in 1/T, so a ternary search over 1/T in (0, 20] finds the minimum."""
+    y = torch.tensor(gold)
+    nll = lambda beta: F.cross_entropy(logits * beta, y).item()
+    lo, hi = 1e-3, 20.0
+    for _ in range(100):
+        a, b = lo + (hi - lo) / 3, hi - (hi - lo) / 3
+        if nll(a) <= nll(b):
+            hi = b
+        else:
+            lo = a
+    return 2.0 / (lo + hi)
+
+
+def slice_report(model, slices, temperature):  # name -> rows, accuracy, ECE before and after T
+    out = {}
+    for name, rows in slices.items():
+        logits = predict(model, rows)
+        gold = [r[2] for r in rows]
+        m = metrics(logits, rows)
+        m.update({"rows": len(rows), "ece": ece(logits.softmax(-1), gold), "ece_t": ece((logits / temperature).softmax(-1), gold)})
+        out[name] = m
+    return out
 
 
 def fmt(m):
@@ -364,6 +413,7 @@ def main():
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--val-rows", type=int, default=2000, help="val rows scored after each epoch to pick the best one (0 = all)")
+    p.add_argument("--calibrate", action="store_true", help="fit a temperature on val, report val-/eval-slices.json, write calibration.json")
     p.add_argument("--command", default="", help="the recipe command, quoted in the model card")
     args = p.parse_args()
 
@@ -445,14 +495,30 @@ def main():
     val_m = metrics(predict(model, val), val)
     eval_logits = predict(model, evl)
     eval_m = metrics(eval_logits, evl)
-    seconds = time.time() - t_start
     print(f"best epoch {best_epoch}; float16 weights: val {fmt(val_m)}; {meta['eval_split']} {fmt(eval_m)}", flush=True)
+    calibration = None
+    if args.calibrate:
+        # one temperature for every input: fitted on val (pooled slices for spam), applied to the logits
+        # before softmax; the saved weights and the logits are unchanged
+        temperature = fit_temperature(predict(model, val), [r[2] for r in val])
+        calibration = {"temperature": temperature, "val": slice_report(model, load_slices(args.data, "val"), temperature),
+                       "eval": slice_report(model, load_slices(args.data, "eval"), temperature)}
+        print(f"temperature {temperature:.4f} (fitted on {len(val)} val rows)", flush=True)
+        for split in ("val", "eval"):
+            for name, m in calibration[split].items():
+                print(f"  {split} {name}: {m['rows']} rows, accuracy {100 * m['accuracy']:.2f}, ECE {m['ece']:.4f} -> {m['ece_t']:.4f}", flush=True)
+    seconds = time.time() - t_start
 
     os.makedirs(args.out, exist_ok=True)
     save_safetensors(os.path.join(args.out, "model.safetensors"), {k: v.half() for k, v in model.state_dict().items()})
     write_json(os.path.join(args.out, "config.json"), hf_config(c, meta["labels"]))
     shutil.copyfile(os.path.join(args.data, "vocab.txt"), os.path.join(args.out, "vocab.txt"))
     tokenizer_files(args.out, vocab, meta["max_len"])
+    calibration_file = os.path.join(args.out, "calibration.json")
+    if calibration:
+        write_json(calibration_file, {"temperature": round(calibration["temperature"], 6)})
+    elif os.path.exists(calibration_file):
+        os.remove(calibration_file)  # a stale temperature belongs to other weights
     results = {
         "task": meta["task"],
         "eval_split": meta["eval_split"],
@@ -462,6 +528,7 @@ def main():
         "majority_share": {s: meta["splits"][s]["majority_share"] for s in ("val", "eval")},
         "best_epoch": best_epoch,
         "history": history,
+        "calibration": calibration,
         "parameters": n_params,
         "train_seconds": round(seconds),
         "threads": torch.get_num_threads(),
