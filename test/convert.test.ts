@@ -284,7 +284,7 @@ test("missing tensor, wrong shape, unsupported dtype, NaN and Inf are named", as
 test("config errors name the field", async () => {
   const cases: [HfCheckpointOptions, string[]][] = [
     [{ config: { architectures: ["BertForMaskedLM"] } }, ["config.json", "architectures", "BertForMaskedLM"]],
-    [{ config: { architectures: undefined } }, ["config.json", "architectures"]],
+    [{ config: { architectures: undefined, model_type: undefined } }, ["config.json", "architectures"]],
     [{ config: { model_type: "roberta" } }, ["config.json", "model_type", "roberta"]],
     [{ config: { hidden_act: "silu" } }, ["config.json", "hidden_act", "silu"]],
     [{ arch: "distilbert", config: { activation: "quick_gelu" } }, ["config.json", "activation", "quick_gelu"]],
@@ -294,7 +294,7 @@ test("config errors name the field", async () => {
     [{ config: { num_attention_heads: 3 } }, ["config.json", "num_attention_heads", "divide"]],
     [{ config: { layer_norm_eps: -1 } }, ["config.json", "layer_norm_eps"]],
     [{ config: { id2label: { 0: "a", 2: "b" } } }, ["config.json", "id2label", "\"2\""]],
-    [{ config: { id2label: { 0: "a", 1: 5 } } }, ["config.json", "id2label.1"]],
+    [{ config: { id2label: { 0: "a", 1: [5] } } }, ["config.json", "id2label.1"]],
     [{ config: { problem_type: "ranking" } }, ["config.json", "problem_type", "ranking"]],
     [{ config: { problem_type: "regression" } }, ["config.json", "problem_type", "regression", "2 labels"]],
   ];
