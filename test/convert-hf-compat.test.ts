@@ -12,6 +12,10 @@ import {
   encodeSafetensors, encodeSafetensorsRaw, encodeValues, writeHfCheckpoint, type HfCheckpointOptions, type RawTensor,
 } from "./helpers/hf-checkpoint.ts";
 import { referenceForward } from "./helpers/reference-forward.ts";
+import { writeModel } from "../host/format/writer.ts";
+import { readModel, type FormatExports } from "../host/format/read.ts";
+import { loadEngine } from "../host/runtime/node.ts";
+import { AutoTokenizer, env } from "@huggingface/transformers";
 
 const temps: string[] = [];
 function tmp(): string {
@@ -69,6 +73,48 @@ test("relative position embeddings and null config fields are refused, naming th
     [{ arch: "distilbert", config: { hidden_size: null } }, ["hidden_size", "null"]],
   ];
   for (const [o, parts] of cases) await rejects(convertHfDir(make(o).dir), "config.json", ...parts);
+});
+
+// ---------------------------------------------------------------- 17: added tokens
+
+// tokenizers' AddedVocabulary: tokens with normalized: false are found in the raw
+// text first (leftmost-longest), kept whole, and the text between them goes through
+// BertNormalizer, BertPreTokenizer and WordPiece on its own.
+test("added tokens (past the vocab and inside it) are matched whole in the raw text", async () => {
+  const added = (id: number, content: string, special: boolean, more: Record<string, unknown> = {}) =>
+    ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special, ...more });
+  const ck = make({
+    tokenizer: "tokenizer.json",
+    vocabSize: 26, // DEFAULT_VOCAB has 25 tokens; [NEW] is id 25
+    tokenizerJson: (t) => t.added_tokens.push(added(25, "[NEW]", false, { rstrip: true }), added(10, "movie", true)),
+  });
+  const m = await convertHfDir(ck.dir);
+  assert.equal(m.addedTokens, [10, 25]);
+  assert.is(m.vocab[25], "[NEW]");
+  const bytes = writeModel(m);
+  assert.equal(readModel(bytes, (await loadEngine()).exports as unknown as FormatExports).addedTokens, [10, 25]);
+  const run = (await loadEngine()).loadModel(bytes);
+  // By hand with DEFAULT_VOCAB: "a" 7, "bad" 9, "good" 8, "movie" 10, [CLS] 3, [SEP] 4, [UNK] 2.
+  // "goodmovie" splits at the added "movie"; without it WordPiece finds no "##movie": [UNK].
+  // "[new]" differs in case from "[NEW]": it is text, punctuation and a word.
+  const cases: [string, number[]][] = [
+    ["a[NEW]bad", [3, 7, 25, 9, 4]],
+    ["goodmovie [NEW]  movies", [3, 8, 10, 25, 10, 2, 4]], // "s" after "movie" starts a new word: no "s", [UNK]
+    ["[new] [NEW][NEW]", [3, 2, 2, 2, 25, 25, 4]],
+  ];
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  env.localModelPath = join(ck.dir, "..");
+  const oracle = await AutoTokenizer.from_pretrained("model");
+  for (const [text, want] of cases) {
+    assert.equal(run.tokenize(text).inputIds, want, text);
+    assert.equal(Array.from(oracle(text).input_ids.data as BigInt64Array, Number), want, `transformers.js on ${text}`);
+  }
+  // Flags the runtime does not implement are refused, naming the flag and the token.
+  for (const [flags, part] of [[{ normalized: true }, "normalized"], [{ single_word: true }, "single_word"]] as const) {
+    const bad = make({ tokenizer: "tokenizer.json", vocabSize: 26, tokenizerJson: (t) => t.added_tokens.push(added(25, "[NEW]", false, flags)) });
+    await rejects(convertHfDir(bad.dir), "tokenizer.json", "[NEW]", part);
+  }
 });
 
 // ---------------------------------------------------------------- 18: pruned heads

@@ -17,6 +17,10 @@ export const SECTION_LABELS = 4;
 export const SECTION_TENSORS = 5;
 export const SECTION_DATA = 6;
 export const SECTION_META = 7;
+// Optional: the ids of the tokenizer's added tokens, matched whole in the raw text
+// before normalization (Hugging Face's added vocabulary, normalized: false).
+export const SECTION_ADDED_TOKENS = 8;
+export const MAX_ADDED_TOKENS = 256;
 
 export const CONFIG_WORDS = 32;
 export const LAYER_RECORD_SIZE = 16;

@@ -3,9 +3,11 @@
 // BertPreTokenizer, WordPiece and [CLS] A [SEP] (B [SEP]) post-processing).
 //
 // One pass over the UTF-8 text, one code point at a time:
-//   special tokens  [CLS] [SEP] [PAD] [UNK] [MASK] written in the text are matched
-//                   first, on the raw text (case-sensitive, leftmost-longest), and
-//                   kept whole; the text between them is tokenized on its own
+//   special tokens  [CLS] [SEP] [PAD] [UNK] [MASK] and the added tokens (section
+//                   ADDED_TOKENS) written in the text are matched first, on the raw
+//                   text (case-sensitive, leftmost-longest, as tokenizers'
+//                   AddedVocabulary splits on its non-normalized tokens), and kept
+//                   whole; the text between them is tokenized on its own
 //   clean_text      drop U+0000, U+FFFD and category C* except \t \n \r; any
 //                   White_Space becomes ' '
 //   chinese chars   ' ' around each CJK ideograph (isChineseChar)
@@ -47,17 +49,19 @@ import {
   stripAccents,
 } from "./unicode";
 import { Vocab } from "./vocab";
+import { MAX_ADDED_TOKENS } from "../format/constants";
 
-const MAX_SPECIALS = 5;
+const MAX_SPECIALS = 5 + MAX_ADDED_TOKENS;
 const SPACE: u32 = 0x20;
 
 export class Tokenizer {
   cfg: Config;
   run: Pipeline | null;
 
-  constructor(cfg: Config, vocab: StringList) {
+  // added: u32[addedCount] vocab ids of the added tokens to match in the text.
+  constructor(cfg: Config, vocab: StringList, added: usize = 0, addedCount: u32 = 0) {
     this.cfg = cfg;
-    this.run = new Pipeline(cfg, vocab);
+    this.run = new Pipeline(cfg, vocab, added, addedCount);
   }
 
   // Frees everything the tokenizer allocated; encode() fails afterwards.
@@ -159,7 +163,7 @@ class Pipeline {
   pairIds: usize = 0; // i32[pairCapacity], the second text before assembly
   pairCapacity: u32 = 0;
 
-  constructor(cfg: Config, list: StringList) {
+  constructor(cfg: Config, list: StringList, added: usize, addedCount: u32) {
     this.vocab = new Vocab(list);
     this.lowercase = cfg.do_lower_case;
     this.stripAccents = cfg.strip_accents;
@@ -177,12 +181,14 @@ class Pipeline {
     this.addSpecial(cfg.pad_id);
     this.addSpecial(cfg.unk_id);
     this.addSpecial(cfg.mask_id);
+    for (let i: u32 = 0; i < addedCount && i < <u32>MAX_ADDED_TOKENS; i++) this.addSpecial(load<i32>(added + (<usize>i << 2)));
   }
 
   private addSpecial(id: i32): void {
     if (id < 0 || <u32>id >= this.vocab.count) return;
     const len = this.vocab.tokenLen(<u32>id);
     if (len == 0) return;
+    for (let i = 0; i < this.numSpecials; i++) if (load<i32>(this.specials + <usize>(i * 12), 8) == id) return;
     const ptr = this.vocab.tokenPtr(<u32>id);
     const entry = this.specials + <usize>(this.numSpecials * 12);
     store<u32>(entry, <u32>ptr);

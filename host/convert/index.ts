@@ -45,6 +45,7 @@ export async function convertHfDir(dir: string, opts: ConvertOptions = {}): Prom
     layers,
     vocab: tok.vocab,
     labels: hf.labels,
+    ...(tok.addedTokens.length ? { addedTokens: tok.addedTokens } : {}),
     tensors,
     meta: {
       source: {

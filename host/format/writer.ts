@@ -88,6 +88,10 @@ export function validateModel(model: Model): TensorSpec[] {
     seen.set(tok, i);
   });
   need(model.labels.length === c.numLabels, `${model.labels.length} labels for config.numLabels = ${c.numLabels}`);
+  const added = model.addedTokens ?? [];
+  need(added.length <= F.MAX_ADDED_TOKENS, `${added.length} added tokens (at most ${F.MAX_ADDED_TOKENS})`);
+  added.forEach((id, i) => need(Number.isInteger(id) && id >= 0 && id < model.vocab.length && model.vocab[id] !== "" && added.indexOf(id) === i,
+    `addedTokens[${i}] = ${id} (distinct ids of non-empty vocab tokens)`));
 
   const specs = expectedTensors(c, model.layers);
   const wanted = new Set(specs.map((s) => s.name));
@@ -269,6 +273,8 @@ function serialize(model: Model, tensors: { name: string; t: Tensor; storage: St
     { kind: F.SECTION_DATA, bytes: null, size: dataSize, offset: 0 },
     { kind: F.SECTION_META, bytes: metaJson(model), size: 0, offset: 0 },
   ];
+  if (model.addedTokens?.length)
+    sections.push({ kind: F.SECTION_ADDED_TOKENS, bytes: new Uint8Array(Uint32Array.from([model.addedTokens.length, ...model.addedTokens]).buffer), size: 0, offset: 0 });
   const tableEnd = F.HEADER_SIZE + sections.length * F.SECTION_ENTRY_SIZE;
   let end = tableEnd;
   for (const s of sections) {

@@ -89,6 +89,7 @@ export interface Model {
   layers: LayerState[];          // numLayers entries
   vocab: string[];               // token i has id i
   labels: string[];              // id2label in id order
+  addedTokens?: number[];        // vocab ids matched whole in the raw text (ADDED_TOKENS); absent = none
   tensors: Map<string, Tensor>;  // names of docs/format.md
   meta: Record<string, unknown>; // written to the META section as JSON
 }
