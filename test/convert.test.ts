@@ -430,7 +430,7 @@ test("tokenizer.json: holes in the vocab become placeholders; added tokens exten
     tokenizer: "tokenizer.json",
     tokenizerJson: (t) => {
       delete t.model.vocab["movie"]; // id 10
-      t.added_tokens.push({ id: 25, content: "<new>", special: false });
+      t.added_tokens.push({ id: 25, content: "<new>", single_word: false, lstrip: false, rstrip: false, normalized: false, special: false });
     },
   });
   const m = await convertHfDir(ck.dir);
