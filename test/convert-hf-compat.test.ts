@@ -78,21 +78,27 @@ test("relative position embeddings and null config fields are refused, naming th
 // ---------------------------------------------------------------- 17: added tokens
 
 // tokenizers' AddedVocabulary: tokens with normalized: false are found in the raw
-// text first (leftmost-longest), kept whole, and the text between them goes through
-// BertNormalizer, BertPreTokenizer and WordPiece on its own.
+// text first (leftmost-longest), kept whole; each piece between them is normalized
+// (BertNormalizer), then split on the normalized: true tokens' normal forms, and
+// what is left goes through BertPreTokenizer and WordPiece on its own.
 test("added tokens (past the vocab and inside it) are matched whole in the raw text", async () => {
   const added = (id: number, content: string, special: boolean, more: Record<string, unknown> = {}) =>
     ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special, ...more });
   const ck = make({
     tokenizer: "tokenizer.json",
-    vocabSize: 26, // DEFAULT_VOCAB has 25 tokens; [NEW] is id 25
-    tokenizerJson: (t) => t.added_tokens.push(added(25, "[NEW]", false, { rstrip: true }), added(10, "movie", true)),
+    vocabSize: 29, // DEFAULT_VOCAB has 25 tokens; [NEW] is id 25, [TAG] 26, Café 27, 新词 28
+    tokenizerJson: (t) => t.added_tokens.push(
+      added(25, "[NEW]", false, { rstrip: true }), added(10, "movie", true), added(26, "[TAG]", false, { normalized: true }),
+      added(27, "Café", false, { normalized: true }), added(28, "新词", false, { normalized: true })),
   });
   const m = await convertHfDir(ck.dir);
-  assert.equal(m.addedTokens, [10, 25]);
+  const want = [
+    { id: 10, normalized: false }, { id: 25, normalized: false }, { id: 26, normalized: true }, { id: 27, normalized: true }, { id: 28, normalized: true },
+  ];
+  assert.equal(m.addedTokens, want);
   assert.is(m.vocab[25], "[NEW]");
   const bytes = writeModel(m);
-  assert.equal(readModel(bytes, (await loadEngine()).exports as unknown as FormatExports).addedTokens, [10, 25]);
+  assert.equal(readModel(bytes, (await loadEngine()).exports as unknown as FormatExports).addedTokens, want);
   const run = (await loadEngine()).loadModel(bytes);
   // By hand with DEFAULT_VOCAB: "a" 7, "bad" 9, "good" 8, "movie" 10, [CLS] 3, [SEP] 4, [UNK] 2.
   // "goodmovie" splits at the added "movie"; without it WordPiece finds no "##movie": [UNK].
@@ -101,6 +107,13 @@ test("added tokens (past the vocab and inside it) are matched whole in the raw t
     ["a[NEW]bad", [3, 7, 25, 9, 4]],
     ["goodmovie [NEW]  movies", [3, 8, 10, 25, 10, 2, 4]], // "s" after "movie" starts a new word: no "s", [UNK]
     ["[new] [NEW][NEW]", [3, 2, 2, 2, 25, 25, 4]],
+    // [TAG] is matched on the lowercased text against its normal form "[tag]".
+    ["x[TAG]y [tag] [Tag]", [3, 2, 26, 2, 26, 26, 4]],
+    // The raw "movie" is split off first; "[TAG]" is then a piece of its own.
+    ["[TAG]movie", [3, 26, 10, 4]],
+    // Normal forms: "cafe" (lowercased, accent stripped), " 新  词 " (CJK spaced).
+    ["CAFÉ!cafe caf\u0065\u0301", [3, 27, 23, 27, 27, 4]],
+    ["我新词新 词", [3, 2, 28, 2, 2, 4]],
   ];
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
@@ -111,10 +124,8 @@ test("added tokens (past the vocab and inside it) are matched whole in the raw t
     assert.equal(Array.from(oracle(text).input_ids.data as BigInt64Array, Number), want, `transformers.js on ${text}`);
   }
   // Flags the runtime does not implement are refused, naming the flag and the token.
-  for (const [flags, part] of [[{ normalized: true }, "normalized"], [{ single_word: true }, "single_word"]] as const) {
-    const bad = make({ tokenizer: "tokenizer.json", vocabSize: 26, tokenizerJson: (t) => t.added_tokens.push(added(25, "[NEW]", false, flags)) });
-    await rejects(convertHfDir(bad.dir), "tokenizer.json", "[NEW]", part);
-  }
+  const bad = make({ tokenizer: "tokenizer.json", vocabSize: 26, tokenizerJson: (t) => t.added_tokens.push(added(25, "[NEW]", false, { single_word: true })) });
+  await rejects(convertHfDir(bad.dir), "tokenizer.json", "[NEW]", "single_word");
 });
 
 // ---------------------------------------------------------------- 18: pruned heads

@@ -31,7 +31,7 @@ export function vocab_count(): u32 { return vocab.count; }
 export function vocab_ptr(i: u32): usize { return i < vocab.count ? stringPtr(vocab, i) : 0; }
 export function vocab_len(i: u32): u32 { return i < vocab.count ? stringLen(vocab, i) : 0; }
 export function added_token_count(): u32 { return addedCount; }
-export function added_token_id(i: u32): u32 { return i < addedCount ? load<u32>(addedTokens + (<usize>i << 2)) : 0; }
+export function added_token_entry(i: u32): u32 { return i < addedCount ? load<u32>(addedTokens + (<usize>i << 2)) : 0; }
 
 function entry(i: u32): usize { return i < tensorCount ? tensorTable + i * TENSOR_ENTRY_SIZE : 0; }
 function field(i: u32, at: u32): u32 { let e = entry(i); return e ? load<u32>(e + at) : 0; }

@@ -7,7 +7,7 @@
 
 import { fail } from "../errors";
 import { crc32 } from "./crc32";
-import { SECTION_ADDED_TOKENS, MAX_ADDED_TOKENS } from "./constants";
+import { SECTION_ADDED_TOKENS, MAX_ADDED_TOKENS, MAX_ADDED_TOKEN_BYTES, ADDED_NORMALIZED, ADDED_ID_MASK } from "./constants";
 import { Config, Matrix, LayerWeights, Weights, StringList, Linear, LayerNormWeights } from "../model/model";
 import {
   MAGIC, VERSION, MIN_VERSION, LAYOUT_ROWS, LAYOUT_PANELS, HEADER_SIZE, SECTION_ENTRY_SIZE, MAX_SECTIONS, ALIGN,
@@ -51,7 +51,7 @@ export let tensorNames: usize = 0;
 export let dataStart: usize = 0;
 export let metaStart: usize = 0;
 export let metaSize: u32 = 0;
-export let addedTokens: usize = 0;   // u32[addedCount] vocab ids, from ADDED_TOKENS
+export let addedTokens: usize = 0;   // u32[addedCount] entries of ADDED_TOKENS (id | ADDED_NORMALIZED)
 export let addedCount: u32 = 0;
 
 let widened: usize[] = [];           // f32 copies of f16 matrices, freed by unloadModel
@@ -268,7 +268,8 @@ function readLayers(): i32 {
   return 0;
 }
 
-// ---- ADDED_TOKENS: count, then count distinct vocab ids of non-empty tokens.
+// ---- ADDED_TOKENS: count, then count entries: a vocab id in the low 24 bits, bit
+// 31 = normalized, bits 24..30 zero; ids distinct, tokens 1..MAX_ADDED_TOKEN_BYTES bytes.
 
 function readAddedTokens(): i32 {
   let p = sectionAt[SECTION_ADDED_TOKENS], size = <u64>sectionSize[SECTION_ADDED_TOKENS];
@@ -278,11 +279,13 @@ function readAddedTokens(): i32 {
   if (count > <u32>MAX_ADDED_TOKENS) return fail("ADDED_TOKENS.count = " + count.toString() + " exceeds " + MAX_ADDED_TOKENS.toString());
   if (size != 4 + 4 * <u64>count) return fail("ADDED_TOKENS: " + size.toString() + " bytes, but count " + count.toString() + " needs " + (4 + 4 * <u64>count).toString());
   for (let i: u32 = 0; i < count; i++) {
-    let id = load<u32>(p + 4 + (<usize>i << 2));
+    let e = load<u32>(p + 4 + (<usize>i << 2)), id = e & ADDED_ID_MASK;
+    if (e & ~(ADDED_ID_MASK | ADDED_NORMALIZED)) return fail("ADDED_TOKENS[" + i.toString() + "]: reserved bits 24..30 are not 0");
     if (id >= vocab.count) return fail("ADDED_TOKENS[" + i.toString() + "] = " + id.toString() + " is not a vocab id");
-    if (stringLen(vocab, id) == 0) return fail("ADDED_TOKENS[" + i.toString() + "]: token " + id.toString() + " is empty");
+    let len = stringLen(vocab, id);
+    if (len == 0 || len > <u32>MAX_ADDED_TOKEN_BYTES) return fail("ADDED_TOKENS[" + i.toString() + "]: token " + id.toString() + " is " + len.toString() + " bytes, not 1.." + MAX_ADDED_TOKEN_BYTES.toString());
     for (let j: u32 = 0; j < i; j++) {
-      if (load<u32>(p + 4 + (<usize>j << 2)) == id) return fail("ADDED_TOKENS: id " + id.toString() + " appears twice");
+      if ((load<u32>(p + 4 + (<usize>j << 2)) & ADDED_ID_MASK) == id) return fail("ADDED_TOKENS: id " + id.toString() + " appears twice");
     }
   }
   addedTokens = p + 4;

@@ -19,13 +19,13 @@
 // brackets are punctuation to BERT's pre-tokenizer, so no word ever matches one.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { MAX_ADDED_TOKENS } from "../../assembly/format/constants.ts";
-import type { TokenizerConfig } from "../model/model.ts";
+import { MAX_ADDED_TOKENS, MAX_ADDED_TOKEN_BYTES } from "../../assembly/format/constants.ts";
+import type { AddedToken, TokenizerConfig } from "../model/model.ts";
 import { ConvertError } from "./errors.ts";
 
 export interface HfTokenizer {
   vocab: string[];          // exactly vocabSize tokens
-  addedTokens: number[];    // ids of the added tokens the runtime matches whole in the raw text
+  addedTokens: AddedToken[]; // the added tokens the runtime matches whole before WordPiece
   tokenizer: TokenizerConfig;
   files: string[];          // the files read
 }
@@ -409,26 +409,29 @@ function addedTokenFlags(v: unknown, file: string, field: string): AddedTokenFla
   });
 }
 
-// The ids the runtime matches whole in the raw text, leftmost-longest, before
-// normalization: what tokenizers' AddedVocabulary does with its tokens that are
-// not normalized. Tokens matched on the normalized text (normalized: true) and
-// single_word tokens are refused, naming the flag; the [CLS] [SEP] [PAD] [UNK]
-// [MASK] ids are always matched raw by the runtime and need no entry.
-function matchedAddedTokens(tokens: string[], specialIds: (number | null)[], added: AddedTokenFlags[]): number[] {
-  const ids = new Set<number>();
+// The added tokens the runtime matches whole, leftmost-longest, as tokenizers'
+// AddedVocabulary does: normalized: false ones on the raw text, normalized: true
+// ones on the normalized text against their own normal form. single_word is
+// refused, naming the flag; the [CLS] [SEP] [PAD] [UNK] [MASK] ids are always
+// matched raw by the runtime and need no entry. A token listed twice (tokenizer.json
+// and tokenizer_config.json) must carry the same flag both times.
+function matchedAddedTokens(tokens: string[], specialIds: (number | null)[], added: AddedTokenFlags[]): AddedToken[] {
+  const byId = new Map<number, AddedTokenFlags>();
   for (const a of added) {
     if (a.content === "" || specialIds.includes(a.id)) continue; // tokenizers ignores empty tokens
     if (tokens[a.id] !== a.content)
       throw new ConvertError(`${a.where}: the vocab holds ${JSON.stringify(tokens[a.id])} at that id`);
-    if (a.normalized)
-      throw new ConvertError(`${a.where}: normalized is true (matched after lowercasing and accent stripping); ` +
-        "only added tokens with normalized: false are supported");
     if (a.singleWord) throw new ConvertError(`${a.where}: single_word is true; not supported`);
-    ids.add(a.id);
+    if (new TextEncoder().encode(a.content).length > MAX_ADDED_TOKEN_BYTES)
+      throw new ConvertError(`${a.where}: longer than ${MAX_ADDED_TOKEN_BYTES} bytes; not supported`);
+    const other = byId.get(a.id);
+    if (other && other.normalized !== a.normalized)
+      throw new ConvertError(`${a.where}: normalized is ${a.normalized} but ${other.where} says ${other.normalized}`);
+    byId.set(a.id, a);
   }
-  if (ids.size > MAX_ADDED_TOKENS)
-    throw new ConvertError(`tokenizer: ${ids.size} added tokens; the format holds at most ${MAX_ADDED_TOKENS}`);
-  return [...ids].sort((x, y) => x - y);
+  if (byId.size > MAX_ADDED_TOKENS)
+    throw new ConvertError(`tokenizer: ${byId.size} added tokens; the format holds at most ${MAX_ADDED_TOKENS}`);
+  return [...byId.values()].sort((x, y) => x.id - y.id).map((a) => ({ id: a.id, normalized: a.normalized }));
 }
 
 // Added tokens inside the vocab must agree with it; those past its end extend it,

@@ -22,7 +22,7 @@ export type FormatExports = Pick<AxformerExports,
   | "config_word" | "layer_field" | "vocab_count" | "vocab_ptr" | "vocab_len" | "tensor_count"
   | "tensor_name_ptr" | "tensor_name_len" | "tensor_dtype" | "tensor_ndim" | "tensor_dim"
   | "tensor_data_ptr" | "tensor_scales_ptr" | "tensor_layout" | "meta_ptr" | "meta_len"
-  | "added_token_count" | "added_token_id">;
+  | "added_token_count" | "added_token_entry">;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -46,7 +46,10 @@ export function readModel(bytes: Uint8Array, wasm: FormatExports): Model {
   const config = readConfig(w);
   const vocab = Array.from({ length: wasm.vocab_count() >>> 0 }, (_, i) => str(wasm.vocab_ptr(i), wasm.vocab_len(i)));
   const labels = Array.from({ length: config.numLabels }, (_, i) => str(wasm.label_ptr(i), wasm.label_len(i)));
-  const addedTokens = Array.from({ length: wasm.added_token_count() >>> 0 }, (_, i) => wasm.added_token_id(i) >>> 0);
+  const addedTokens = Array.from({ length: wasm.added_token_count() >>> 0 }, (_, i) => {
+    const e = wasm.added_token_entry(i) >>> 0;
+    return { id: e & F.ADDED_ID_MASK, normalized: (e & F.ADDED_NORMALIZED) !== 0 };
+  });
 
   const metaLen = wasm.meta_len() >>> 0;
   let meta: Record<string, unknown> = {};

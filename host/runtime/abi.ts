@@ -41,7 +41,7 @@ export const WASM_EXPORTS = {
   vocab_ptr: ["i"],
   vocab_len: ["i"],
   added_token_count: [],
-  added_token_id: ["i"],
+  added_token_entry: ["i"],
   tensor_count: [],
   tensor_name_ptr: ["i"],
   tensor_name_len: ["i"],
