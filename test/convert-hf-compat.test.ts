@@ -6,7 +6,8 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { convertHfDir, ConvertError } from "../host/convert/index.ts";
+import { convertHfDir } from "../host/convert/index.ts";
+import { rejects } from "./helpers/rejects.ts";
 import { readSafetensorsHeader } from "../host/convert/safetensors.ts";
 import {
   encodeSafetensors, encodeSafetensorsRaw, encodeValues, writeHfCheckpoint, type HfCheckpointOptions, type RawTensor,
@@ -25,19 +26,6 @@ function tmp(): string {
 }
 test.after(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
 const make = (o: HfCheckpointOptions = {}) => writeHfCheckpoint(join(tmp(), "model"), o);
-
-async function rejects(p: Promise<unknown>, ...parts: string[]): Promise<void> {
-  let err: unknown;
-  try {
-    await p;
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err, `expected an error mentioning ${parts.join(", ")}`);
-  assert.instance(err, ConvertError);
-  const msg = (err as Error).message;
-  for (const part of parts) assert.ok(msg.includes(part), `error "${msg}" does not mention ${JSON.stringify(part)}`);
-}
 
 const IDS = [3, 8, 10, 12, 6, 4];
 

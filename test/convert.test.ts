@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync,
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { convertHfDir, ConvertError } from "../host/convert/index.ts";
+import { convertHfDir } from "../host/convert/index.ts";
+import { rejects } from "./helpers/rejects.ts";
 import { readSafetensorsHeader, readTensorF32 } from "../host/convert/safetensors.ts";
 import type { Model } from "../host/model/model.ts";
 import {
@@ -25,19 +26,6 @@ test.after(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true }
 
 function make(o: HfCheckpointOptions = {}): HfCheckpoint {
   return writeHfCheckpoint(join(tmp(), "model"), o);
-}
-
-async function rejects(p: Promise<unknown>, ...parts: string[]): Promise<void> {
-  let err: unknown;
-  try {
-    await p;
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err, `expected an error mentioning ${parts.join(", ")}`);
-  assert.instance(err, ConvertError);
-  const msg = (err as Error).message;
-  for (const part of parts) assert.ok(msg.includes(part), `error "${msg}" does not mention ${JSON.stringify(part)}`);
 }
 
 // The format's names for checkpoint names, restated from the table of docs/format.md.
