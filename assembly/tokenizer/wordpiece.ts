@@ -52,6 +52,7 @@ import {
   stripAccents,
 } from "./unicode";
 import { Vocab } from "./vocab";
+import { Trie } from "./trie";
 import { MAX_ADDED_TOKENS, ADDED_NORMALIZED, ADDED_ID_MASK, MAX_ADDED_TOKEN_BYTES } from "../format/constants";
 
 const MAX_SPECIALS = 5 + MAX_ADDED_TOKENS;
@@ -149,6 +150,8 @@ class Pipeline {
   numSpecials: i32 = 0;
   specials: usize = 0;   // u32[3 * MAX_SPECIALS]
   firstBytes: usize = 0; // u8[256]
+  rawTrie: Trie | null = null;  // the specials' bytes
+  normTrie: Trie | null = null; // the normalized added tokens' normal forms
 
   // Normalized added tokens: (ptr to u32 code points, count, id) triples, their
   // code points, the longest count, and the ring of normalized code points not
@@ -217,6 +220,8 @@ class Pipeline {
       if (e & ADDED_NORMALIZED) this.addNormalized(e & ADDED_ID_MASK);
     }
     this.normOn = this.numNorm > 0;
+    this.rawTrie = buildTrie(this.specials, this.numSpecials, 1);
+    this.normTrie = buildTrie(this.norms, this.numNorm, 4);
   }
 
   // The token's normal form, by running it through this pipeline's own
@@ -270,17 +275,9 @@ class Pipeline {
   // Matches at the head of the ring (tokens longer than what it holds cannot).
   private normStep(): void {
     const head = this.pendingHead, count = this.pendingCount, ring = this.pending;
-    let best: i32 = -1;
-    let bestLen: u32 = 0;
-    for (let i = 0; i < this.numNorm; i++) {
-      const entry = this.norms + <usize>(i * 12);
-      const len = load<u32>(entry, 4);
-      if (len <= bestLen || len > count) continue;
-      const cps = <usize>load<u32>(entry);
-      let k: u32 = 0;
-      while (k < len && load<u32>(cps + (<usize>k << 2)) == load<u32>(ring + (<usize>((head + k) & PENDING_MASK) << 2))) k++;
-      if (k == len) { best = load<i32>(entry, 8); bestLen = len; }
-    }
+    const trie = this.normTrie!;
+    const best = trie.longestRing(ring, head, count, PENDING_MASK);
+    const bestLen = trie.matchLen;
     if (best >= 0) {
       this.endWord();
       this.emit(best);
@@ -326,6 +323,8 @@ class Pipeline {
     heap.free(this.pending);
     heap.free(this.norms);
     heap.free(this.normCps);
+    this.rawTrie!.dispose();
+    this.normTrie!.dispose();
     if (this.wordCapacity != 0) {
       heap.free(this.wordBytes);
       heap.free(this.wordOffsets);
@@ -356,12 +355,13 @@ class Pipeline {
       if (stopWhenFull && this.outCount >= capacity) return this.outCount;
       const byte = load<u8>(p);
       if (load<u8>(this.firstBytes + <usize>byte)) {
-        const entry = this.matchSpecial(p, end);
-        if (entry != 0) {
+        const trie = this.rawTrie!;
+        const id = trie.longestBytes(p, end);
+        if (id >= 0) {
           if (this.normOn) this.normFlush();
           this.endWord();
-          this.emit(load<i32>(entry, 8));
-          p += <usize>load<u32>(entry, 4);
+          this.emit(id);
+          p += <usize>trie.matchLen;
           continue;
         }
       }
@@ -377,21 +377,6 @@ class Pipeline {
     if (this.normOn) this.normFlush();
     this.endWord();
     return this.outCount;
-  }
-
-  // The entry of the longest special token starting at p, or 0.
-  private matchSpecial(p: usize, end: usize): usize {
-    let best: usize = 0;
-    let bestLen: u32 = 0;
-    for (let i = 0; i < this.numSpecials; i++) {
-      const entry = this.specials + <usize>(i * 12);
-      const len = load<u32>(entry, 4);
-      if (len > bestLen && <usize>len <= end - p && memory.compare(p, <usize>load<u32>(entry), len) == 0) {
-        best = entry;
-        bestLen = len;
-      }
-    }
-    return best;
   }
 
   // BertNormalizer on one code point, feeding the pre-tokenizer.
@@ -569,4 +554,16 @@ export function truncatePair(nA: u32, nB: u32, budget: u32): u64 {
   if (keepA > nA) keepA = nA;
   if (keepB > nB) keepB = nB;
   return (<u64>keepA << 32) | keepB;
+}
+
+// A trie of n (ptr, symbol count, id) triples, symbols `width` bytes each.
+function buildTrie(entries: usize, n: i32, width: u32): Trie {
+  let symbols: u32 = 0;
+  for (let i = 0; i < n; i++) symbols += load<u32>(entries + <usize>(i * 12), 4);
+  const trie = new Trie(symbols);
+  for (let i = 0; i < n; i++) {
+    const e = entries + <usize>(i * 12);
+    trie.insert(<usize>load<u32>(e), load<u32>(e, 4), width, load<i32>(e, 8));
+  }
+  return trie;
 }
