@@ -52,6 +52,7 @@
 //   has a single parser: see assembly/format/exports.ts.
 import { fail, errorPtr, errorLen } from "./errors";
 import { loadModel as parseModel, unloadModel as dropModel, config, weights, labels, vocab } from "./format/reader";
+import { addedTokens, addedCount } from "./format/reader";
 import { Tokenizer } from "./tokenizer/wordpiece";
 import { RunState } from "./model/model";
 import { allocRunState } from "./model/state";
@@ -124,7 +125,7 @@ export function load_model(ptr: usize, size: u32): i32 {
   }
   loaded = true;
   state = s;
-  tokenizer = Tokenizer.create(config, vocab);
+  tokenizer = Tokenizer.create(config, vocab, addedTokens, addedCount);
   if (!tokenizer) { unload(); return -1; } // fail() has named the repeated token
   return 0;
 }

@@ -17,6 +17,13 @@ export const SECTION_LABELS = 4;
 export const SECTION_TENSORS = 5;
 export const SECTION_DATA = 6;
 export const SECTION_META = 7;
+// Optional: the ids of the tokenizer's added tokens, matched whole in the raw text
+// before normalization (Hugging Face's added vocabulary, normalized: false).
+export const SECTION_ADDED_TOKENS = 8;
+export const MAX_ADDED_TOKENS = 256;
+export const MAX_ADDED_TOKEN_BYTES = 128;   // per added token, in VOCAB
+export const ADDED_NORMALIZED = 0x80000000; // entry bit: matched on the normalized text; the low 24 bits are the id
+export const ADDED_ID_MASK = 0xffffff;
 
 export const CONFIG_WORDS = 32;
 export const LAYER_RECORD_SIZE = 16;

@@ -7,6 +7,7 @@
 
 import { fail } from "../errors";
 import { crc32 } from "./crc32";
+import { SECTION_ADDED_TOKENS, MAX_ADDED_TOKENS, MAX_ADDED_TOKEN_BYTES, ADDED_NORMALIZED, ADDED_ID_MASK } from "./constants";
 import { Config, Matrix, LayerWeights, Weights, StringList, Linear, LayerNormWeights } from "../model/model";
 import {
   MAGIC, VERSION, MIN_VERSION, LAYOUT_ROWS, LAYOUT_PANELS, HEADER_SIZE, SECTION_ENTRY_SIZE, MAX_SECTIONS, ALIGN,
@@ -50,16 +51,18 @@ export let tensorNames: usize = 0;
 export let dataStart: usize = 0;
 export let metaStart: usize = 0;
 export let metaSize: u32 = 0;
+export let addedTokens: usize = 0;   // u32[addedCount] entries of ADDED_TOKENS (id | ADDED_NORMALIZED)
+export let addedCount: u32 = 0;
 
 let widened: usize[] = [];           // f32 copies of f16 matrices, freed by unloadModel
-let sectionAt = new StaticArray<usize>(8); // by kind: absolute address, 0 = absent
-let sectionSize = new StaticArray<u32>(8);
+let sectionAt = new StaticArray<usize>(9); // by kind: absolute address, 0 = absent
+let sectionSize = new StaticArray<u32>(9);
 let dataSize: u32 = 0;
 let used = new StaticArray<bool>(0); // per tensor entry: claimed by the walk
 let failed = false;                  // the tensor walk keeps the first error only
 let fileVersion: u32 = 0;
 
-const SECTION_NAMES = ["", "CONFIG", "LAYERS", "VOCAB", "LABELS", "TENSORS", "DATA", "META"];
+const SECTION_NAMES = ["", "CONFIG", "LAYERS", "VOCAB", "LABELS", "TENSORS", "DATA", "META", "ADDED_TOKENS"];
 const CONFIG_FIELDS = [
   "arch", "vocab_size", "hidden_size", "num_layers", "num_heads", "head_dim", "intermediate_size",
   "max_position", "type_vocab_size", "num_labels", "problem_type", "hidden_act", "layer_norm_eps",
@@ -81,7 +84,9 @@ export function unloadModel(): void {
   loaded = false;
   configWords = layerRecords = tensorTable = tensorNames = dataStart = metaStart = 0;
   tensorCount = metaSize = dataSize = 0;
-  for (let k = 0; k < 8; k++) { sectionAt[k] = 0; sectionSize[k] = 0; }
+  addedTokens = 0;
+  addedCount = 0;
+  for (let k = 0; k < 9; k++) { sectionAt[k] = 0; sectionSize[k] = 0; }
 }
 
 // Validates and loads the file at [ptr, ptr + size) in place; 0 = ok, else
@@ -128,7 +133,7 @@ function parse(p: usize, size: u32): i32 {
   for (let i: u32 = 0; i < count; i++) {
     let e = p + HEADER_SIZE + i * SECTION_ENTRY_SIZE;
     let kind = load<u32>(e, SEC_KIND), off = load<u32>(e, SEC_OFFSET), len = load<u32>(e, SEC_SIZE);
-    let name = kind >= 1 && kind <= 7 ? SECTION_NAMES[kind] : "section of kind " + kind.toString();
+    let name = kind >= 1 && kind <= 8 ? SECTION_NAMES[kind] : "section of kind " + kind.toString();
     if (off & (ALIGN - 1)) return fail(name + ": offset " + off.toString() + " is not a multiple of 16");
     if (off < tableEnd || <u64>off + len > size) return fail(name + ": bytes [" + off.toString() + ", " + (<u64>off + len).toString() + ") lie outside the file's section area");
     for (let j: u32 = 0; j < i; j++) {
@@ -138,7 +143,7 @@ function parse(p: usize, size: u32): i32 {
       if (len && fl && off < fo + fl && fo < off + len) return fail(name + " overlaps section " + j.toString() + " of the table");
     }
     if (crc32(p + off, len) != load<u32>(e, SEC_CRC)) return fail(name + ": CRC mismatch (corrupted file)");
-    if (kind >= 1 && kind <= 7) { sectionAt[kind] = p + off; sectionSize[kind] = len; }
+    if (kind >= 1 && kind <= 8) { sectionAt[kind] = p + off; sectionSize[kind] = len; }
   }
   for (let k = SECTION_CONFIG; k <= SECTION_DATA; k++) {
     if (!sectionAt[k]) return fail("model file: required section " + SECTION_NAMES[k] + " is missing");
@@ -155,6 +160,8 @@ function parse(p: usize, size: u32): i32 {
   r = readList(vocab, SECTION_VOCAB, config.vocab_size);
   if (r < 0) return r;
   r = readList(labels, SECTION_LABELS, config.num_labels);
+  if (r < 0) return r;
+  r = readAddedTokens();
   if (r < 0) return r;
   r = readTensorTable();
   if (r < 0) return r;
@@ -264,6 +271,31 @@ function readLayers(): i32 {
     if (!att && k != 0) return fail(at + "hard_k = " + k.toString() + " on a removed attention block");
     if (load<u32>(r, LR_RESERVED) != 0) return fail(at + "reserved is not 0");
   }
+  return 0;
+}
+
+// ---- ADDED_TOKENS: count, then count entries: a vocab id in the low 24 bits, bit
+// 31 = normalized, bits 24..30 zero; ids distinct, tokens 1..MAX_ADDED_TOKEN_BYTES bytes.
+
+function readAddedTokens(): i32 {
+  let p = sectionAt[SECTION_ADDED_TOKENS], size = <u64>sectionSize[SECTION_ADDED_TOKENS];
+  if (!p) return 0;
+  if (size < 4) return fail("ADDED_TOKENS: " + size.toString() + " bytes, too short for its count");
+  let count = load<u32>(p);
+  if (count > <u32>MAX_ADDED_TOKENS) return fail("ADDED_TOKENS.count = " + count.toString() + " exceeds " + MAX_ADDED_TOKENS.toString());
+  if (size != 4 + 4 * <u64>count) return fail("ADDED_TOKENS: " + size.toString() + " bytes, but count " + count.toString() + " needs " + (4 + 4 * <u64>count).toString());
+  for (let i: u32 = 0; i < count; i++) {
+    let e = load<u32>(p + 4 + (<usize>i << 2)), id = e & ADDED_ID_MASK;
+    if (e & ~(ADDED_ID_MASK | ADDED_NORMALIZED)) return fail("ADDED_TOKENS[" + i.toString() + "]: reserved bits 24..30 are not 0");
+    if (id >= vocab.count) return fail("ADDED_TOKENS[" + i.toString() + "] = " + id.toString() + " is not a vocab id");
+    let len = stringLen(vocab, id);
+    if (len == 0 || len > <u32>MAX_ADDED_TOKEN_BYTES) return fail("ADDED_TOKENS[" + i.toString() + "]: token " + id.toString() + " is " + len.toString() + " bytes, not 1.." + MAX_ADDED_TOKEN_BYTES.toString());
+    for (let j: u32 = 0; j < i; j++) {
+      if ((load<u32>(p + 4 + (<usize>j << 2)) & ADDED_ID_MASK) == id) return fail("ADDED_TOKENS: id " + id.toString() + " appears twice");
+    }
+  }
+  addedTokens = p + 4;
+  addedCount = count;
   return 0;
 }
 

@@ -3,9 +3,14 @@
 // BertPreTokenizer, WordPiece and [CLS] A [SEP] (B [SEP]) post-processing).
 //
 // One pass over the UTF-8 text, one code point at a time:
-//   special tokens  [CLS] [SEP] [PAD] [UNK] [MASK] written in the text are matched
-//                   first, on the raw text (case-sensitive, leftmost-longest), and
-//                   kept whole; the text between them is tokenized on its own
+//   special tokens  [CLS] [SEP] [PAD] [UNK] [MASK] and the added tokens (section
+//                   ADDED_TOKENS) written in the text are matched first, on the raw
+//                   text (case-sensitive, leftmost-longest, as tokenizers'
+//                   AddedVocabulary splits on its non-normalized tokens), and kept
+//                   whole; the text between them is tokenized on its own
+//   normalized      added tokens flagged normalized are matched likewise, but on
+//   added tokens    the normalized text of each piece between raw matches, against
+//                   their own normalized form (see matchNormalized)
 //   clean_text      drop U+0000, U+FFFD and category C* except \t \n \r; any
 //                   White_Space becomes ' '
 //   chinese chars   ' ' around each CJK ideograph (isChineseChar)
@@ -48,23 +53,30 @@ import {
   stripAccents,
 } from "./unicode";
 import { Vocab } from "./vocab";
+import { Trie } from "./trie";
+import { MAX_ADDED_TOKENS, ADDED_NORMALIZED, ADDED_ID_MASK, MAX_ADDED_TOKEN_BYTES } from "../format/constants";
 
-const MAX_SPECIALS = 5;
+const MAX_SPECIALS = 5 + MAX_ADDED_TOKENS;
 const SPACE: u32 = 0x20;
+// The look-ahead ring: a normalized added token longer than this many code points
+// (beyond what 128 bytes normalize to in practice) never matches.
+const PENDING_CAPACITY: u32 = 512;
+const PENDING_MASK: u32 = PENDING_CAPACITY - 1;
 
 export class Tokenizer {
   cfg: Config;
   run: Pipeline | null;
 
-  constructor(cfg: Config, vocab: StringList) {
+  // added: u32[addedCount] vocab ids of the added tokens to match in the text.
+  constructor(cfg: Config, vocab: StringList, added: usize = 0, addedCount: u32 = 0) {
     this.cfg = cfg;
-    this.run = new Pipeline(cfg, vocab);
+    this.run = new Pipeline(cfg, vocab, added, addedCount);
   }
 
   // The tokenizer of a loaded model, or null after fail() when the vocabulary
   // cannot be used (a repeated token).
-  static create(cfg: Config, vocab: StringList): Tokenizer | null {
-    const t = new Tokenizer(cfg, vocab);
+  static create(cfg: Config, vocab: StringList, added: usize = 0, addedCount: u32 = 0): Tokenizer | null {
+    const t = new Tokenizer(cfg, vocab, added, addedCount);
     if (t.run!.vocab.ok) return t;
     t.dispose();
     return null;
@@ -151,6 +163,22 @@ class Pipeline {
   numSpecials: i32 = 0;
   specials: usize = 0;   // u32[3 * MAX_SPECIALS]
   firstBytes: usize = 0; // u8[256]
+  rawTrie: Trie | null = null;  // the specials' bytes
+  normTrie: Trie | null = null; // the normalized added tokens' normal forms
+
+  // Normalized added tokens: (ptr to u32 code points, count, id) triples, their
+  // code points, the longest count, and the ring of normalized code points not
+  // yet passed on (pendingHead, pendingCount). normOn: the normalized text goes
+  // through matchNormalized (also while a token's own normal form is captured).
+  numNorm: i32 = 0;
+  norms: usize = 0;      // u32[3 * MAX_ADDED_TOKENS]
+  normCps: usize = 0;    // u32[total code points]
+  normMax: u32 = 0;
+  normOn: bool = false;
+  capturing: bool = false;
+  pending: usize = 0;    // u32[PENDING_CAPACITY]
+  pendingHead: u32 = 0;
+  pendingCount: u32 = 0;
 
   // The word being built: UTF-8 bytes, and the byte offset where each code point
   // starts (wordOffsets[wordChars] = end). Only the first maxWordChars code points
@@ -172,7 +200,8 @@ class Pipeline {
   pairIds: usize = 0; // i32[pairCapacity], the second text before assembly
   pairCapacity: u32 = 0;
 
-  constructor(cfg: Config, list: StringList) {
+  constructor(cfg: Config, list: StringList, added: usize, addedCount: u32) {
+    if (addedCount > <u32>MAX_ADDED_TOKENS) addedCount = MAX_ADDED_TOKENS;
     this.vocab = new Vocab(list);
     this.lowercase = cfg.do_lower_case;
     this.stripAccents = cfg.strip_accents;
@@ -190,12 +219,105 @@ class Pipeline {
     this.addSpecial(cfg.pad_id);
     this.addSpecial(cfg.unk_id);
     this.addSpecial(cfg.mask_id);
+    for (let i: u32 = 0; i < addedCount; i++) {
+      const e = load<u32>(added + (<usize>i << 2));
+      if (!(e & ADDED_NORMALIZED)) this.addSpecial(<i32>(e & ADDED_ID_MASK));
+    }
+    this.pending = heap.alloc(PENDING_CAPACITY << 2);
+    this.norms = heap.alloc(MAX_ADDED_TOKENS * 12);
+    let normalized: u32 = 0;
+    for (let i: u32 = 0; i < addedCount; i++) if (load<u32>(added + (<usize>i << 2)) & ADDED_NORMALIZED) normalized++;
+    this.normCps = heap.alloc(<usize>normalized * PENDING_CAPACITY * 4 + 4);
+    for (let i: u32 = 0; i < addedCount; i++) {
+      const e = load<u32>(added + (<usize>i << 2));
+      if (e & ADDED_NORMALIZED) this.addNormalized(e & ADDED_ID_MASK);
+    }
+    this.normOn = this.numNorm > 0;
+    this.rawTrie = buildTrie(this.specials, this.numSpecials, 1);
+    this.normTrie = buildTrie(this.norms, this.numNorm, 4);
+  }
+
+  // The token's normal form, by running it through this pipeline's own
+  // normalization with the output captured (so it is normalized exactly as text is).
+  private addNormalized(id: u32): void {
+    if (id >= this.vocab.count) return;
+    const len = this.vocab.tokenLen(id);
+    if (len == 0 || len > <u32>MAX_ADDED_TOKEN_BYTES) return;
+    let used: u32 = 0;
+    for (let i = 0; i < this.numNorm; i++) used += load<u32>(this.norms + <usize>(i * 12), 4);
+    const at = this.normCps + (<usize>used << 2);
+    this.capturing = true;
+    this.normOn = true;
+    this.pendingHead = 0;
+    this.pendingCount = 0;
+    const ptr = this.vocab.tokenPtr(id), end = ptr + <usize>len;
+    let p = ptr;
+    while (p < end) {
+      const decoded = decodeUtf8(p, end);
+      p += <usize>(decoded >> 32);
+      this.normalizeChar(<u32>decoded);
+    }
+    this.capturing = false;
+    const n = this.pendingCount;
+    this.pendingCount = 0;
+    if (n == 0 || n > PENDING_CAPACITY) return; // normalizes to nothing: never matches
+    memory.copy(at, this.pending, <usize>n << 2);
+    const entry = this.norms + <usize>(this.numNorm * 12);
+    store<u32>(entry, <u32>at);
+    store<u32>(entry, n, 4);
+    store<u32>(entry, id, 8);
+    if (n > this.normMax) this.normMax = n;
+    this.numNorm++;
+  }
+
+  // A normalized code point: into the look-ahead ring, and once it holds as many
+  // as the longest normalized token, one step of leftmost-longest matching. The
+  // first code point is passed on unless a token matches there, so the result is
+  // tokenizers' leftmost-longest split of the normalized piece.
+  private matchNormalized(cp: u32): void {
+    if (this.capturing) {
+      if (this.pendingCount < PENDING_CAPACITY) store<u32>(this.pending + (<usize>this.pendingCount << 2), cp);
+      this.pendingCount++;
+      return;
+    }
+    store<u32>(this.pending + (<usize>((this.pendingHead + this.pendingCount) & PENDING_MASK) << 2), cp);
+    this.pendingCount++;
+    while (this.pendingCount >= this.normMax) this.normStep();
+  }
+
+  // Matches at the head of the ring (tokens longer than what it holds cannot).
+  private normStep(): void {
+    const head = this.pendingHead, count = this.pendingCount, ring = this.pending;
+    const trie = this.normTrie!;
+    const best = trie.longestRing(ring, head, count, PENDING_MASK);
+    const bestLen = trie.matchLen;
+    if (best >= 0) {
+      this.endWord();
+      this.emit(best);
+      this.pendingHead = (head + bestLen) & PENDING_MASK;
+      this.pendingCount = count - bestLen;
+    } else {
+      this.pendingHead = (head + 1) & PENDING_MASK;
+      this.pendingCount = count - 1;
+      this.preTokenize(load<u32>(ring + (<usize>head << 2)));
+    }
+  }
+
+  // End of a piece of raw text: what the ring holds is matched and passed on.
+  private normFlush(): void {
+    while (this.pendingCount > 0) this.normStep();
+  }
+
+  @inline private feed(cp: u32): void {
+    if (this.normOn) this.matchNormalized(cp);
+    else this.preTokenize(cp);
   }
 
   private addSpecial(id: i32): void {
     if (id < 0 || <u32>id >= this.vocab.count) return;
     const len = this.vocab.tokenLen(<u32>id);
     if (len == 0) return;
+    for (let i = 0; i < this.numSpecials; i++) if (load<i32>(this.specials + <usize>(i * 12), 8) == id) return;
     const ptr = this.vocab.tokenPtr(<u32>id);
     const entry = this.specials + <usize>(this.numSpecials * 12);
     store<u32>(entry, <u32>ptr);
@@ -211,6 +333,11 @@ class Pipeline {
     heap.free(this.lowered);
     heap.free(this.specials);
     heap.free(this.firstBytes);
+    heap.free(this.pending);
+    heap.free(this.norms);
+    heap.free(this.normCps);
+    this.rawTrie!.dispose();
+    this.normTrie!.dispose();
     if (this.wordCapacity != 0) {
       heap.free(this.wordBytes);
       heap.free(this.wordOffsets);
@@ -233,17 +360,21 @@ class Pipeline {
     this.outCapacity = capacity;
     this.outCount = 0;
     this.wordChars = 0;
+    this.pendingHead = 0;
+    this.pendingCount = 0;
     const end = ptr + len;
     let p = ptr;
     while (p < end) {
       if (stopWhenFull && this.outCount >= capacity) return this.outCount;
       const byte = load<u8>(p);
       if (load<u8>(this.firstBytes + <usize>byte)) {
-        const entry = this.matchSpecial(p, end);
-        if (entry != 0) {
+        const trie = this.rawTrie!;
+        const id = trie.longestBytes(p, end);
+        if (id >= 0) {
+          if (this.normOn) this.normFlush();
           this.endWord();
-          this.emit(load<i32>(entry, 8));
-          p += <usize>load<u32>(entry, 4);
+          this.emit(id);
+          p += <usize>trie.matchLen;
           continue;
         }
       }
@@ -256,23 +387,9 @@ class Pipeline {
         this.normalizeChar(<u32>decoded);
       }
     }
+    if (this.normOn) this.normFlush();
     this.endWord();
     return this.outCount;
-  }
-
-  // The entry of the longest special token starting at p, or 0.
-  private matchSpecial(p: usize, end: usize): usize {
-    let best: usize = 0;
-    let bestLen: u32 = 0;
-    for (let i = 0; i < this.numSpecials; i++) {
-      const entry = this.specials + <usize>(i * 12);
-      const len = load<u32>(entry, 4);
-      if (len > bestLen && <usize>len <= end - p && memory.compare(p, <usize>load<u32>(entry), len) == 0) {
-        best = entry;
-        bestLen = len;
-      }
-    }
-    return best;
   }
 
   // BertNormalizer on one code point, feeding the pre-tokenizer.
@@ -282,6 +399,13 @@ class Pipeline {
       const cls = charClass(cp);
       if (cls & CLASS_CONTROL) return;
       if (cls & CLASS_WHITESPACE) cp = SPACE;
+    }
+    if (this.chinese && isChineseChar(cp) && this.normOn) {
+      // BertNormalizer's " c ": the spaces count when normalized tokens are matched.
+      this.matchNormalized(SPACE);
+      this.mapChar(cp);
+      this.matchNormalized(SPACE);
+      return;
     }
     if (this.chinese && isChineseChar(cp)) {
       this.endWord();
@@ -306,13 +430,13 @@ class Pipeline {
 
   @inline private lowerChar(cp: u32): void {
     if (!this.lowercase) {
-      this.preTokenize(cp);
+      this.feed(cp);
     } else if (cp < 0x80) {
-      this.preTokenize(cp - 65 < 26 ? cp + 32 : cp);
+      this.feed(cp - 65 < 26 ? cp + 32 : cp);
     } else {
       const lowered = this.lowered;
       const n = lowercase(cp, lowered);
-      for (let i = 0; i < n; i++) this.preTokenize(load<u32>(lowered + (<usize>i << 2)));
+      for (let i = 0; i < n; i++) this.feed(load<u32>(lowered + (<usize>i << 2)));
     }
   }
 
@@ -430,4 +554,16 @@ export function truncatePair(nA: u32, nB: u32, budget: u32): u64 {
   if (keepA > nA) keepA = nA;
   if (keepB > nB) keepB = nB;
   return (<u64>keepA << 32) | keepB;
+}
+
+// A trie of n (ptr, symbol count, id) triples, symbols `width` bytes each.
+function buildTrie(entries: usize, n: i32, width: u32): Trie {
+  let symbols: u32 = 0;
+  for (let i = 0; i < n; i++) symbols += load<u32>(entries + <usize>(i * 12), 4);
+  const trie = new Trie(symbols);
+  for (let i = 0; i < n; i++) {
+    const e = entries + <usize>(i * 12);
+    trie.insert(<usize>load<u32>(e), load<u32>(e, 4), width, load<i32>(e, 8));
+  }
+  return trie;
 }

@@ -1,7 +1,10 @@
 // config.json -> ModelConfig (all but the tokenizer) and the labels.
 //
 // Missing fields take the defaults of transformers' BertConfig / DistilBertConfig,
-// as from_pretrained would; present fields must have the right type. The tensor
+// as from_pretrained would; present fields must have the right type. A field
+// present as null is not missing: transformers sets the attribute to None (and then
+// fails, or for position_embedding_type adds no position embeddings), so null never
+// falls back to a default here. The tensor
 // shapes are checked against these numbers later (weights.ts), so a config that
 // disagrees with its checkpoint is caught there.
 import { PROBLEM_TYPES, type Arch, type HiddenAct, type ModelConfig, type ProblemType } from "../model/model.ts";
@@ -9,11 +12,20 @@ import { ConvertError } from "./errors.ts";
 
 export type HfModelConfig = Omit<ModelConfig, "tokenizer">;
 
+// Where the position embeddings come from. "none": BertEmbeddings adds them only
+// when position_embedding_type is "absolute", so any other value (null too) means
+// none, which the converter expresses as an all-zero table. "sinusoidal":
+// DistilBERT's create_sinusoidal_embeddings fills the table when the checkpoint
+// has none.
+export type PositionSource = "stored" | "none" | "sinusoidal";
+
 export interface HfConfigInfo {
   architecture: string;   // e.g. "BertForSequenceClassification"
   modelType: string;      // "bert" | "distilbert"
   config: HfModelConfig;
   labels: string[];       // id2label in id order
+  positions: PositionSource;
+  heads: number[][];      // per layer, the original heads kept after pruned_heads, in order
 }
 
 // transformers' ACT2FN names that the runtime implements. gelu_fast is the same
@@ -35,8 +47,12 @@ class Fields {
   bad(field: string, why: string): never {
     throw new ConvertError(`${this.file}: field ${field} ${why}`);
   }
+  // The value of a field, the default only when it is absent (null stays null).
+  get(field: string, dflt: unknown): unknown {
+    return field in this.c ? this.c[field] : dflt;
+  }
   int(field: string, dflt: number): number {
-    const v = this.c[field] ?? dflt;
+    const v = this.get(field, dflt);
     if (!Number.isSafeInteger(v) || (v as number) <= 0) this.bad(field, `must be a positive integer, got ${JSON.stringify(v)}`);
     return v as number;
   }
@@ -56,6 +72,7 @@ interface EncoderDims {
   typeVocabSize: number;
   layerNormEps: number;
   actField: string;    // the field naming the activation
+  positions: PositionSource;
 }
 
 // BertConfig's fields and defaults.
@@ -69,21 +86,25 @@ function bertDims(f: Fields): EncoderDims {
     typeVocabSize: f.int("type_vocab_size", 2),
     layerNormEps: 0,
     actField: "hidden_act",
+    positions: "stored",
   };
-  const eps = f.c.layer_norm_eps ?? 1e-12;
+  const eps = f.get("layer_norm_eps", 1e-12);
   if (typeof eps !== "number" || !(eps > 0) || !Number.isFinite(eps))
     f.bad("layer_norm_eps", `must be a positive number, got ${JSON.stringify(eps)}`);
   d.layerNormEps = eps as number;
-  const pos = f.c.position_embedding_type ?? "absolute";
-  if (pos !== "absolute")
-    f.bad("position_embedding_type", `is ${JSON.stringify(pos)}; only "absolute" position embeddings are supported`);
+  // BertSelfAttention adds relative distance embeddings for these two values only.
+  const pos = f.get("position_embedding_type", "absolute");
+  if (pos === "relative_key" || pos === "relative_key_query")
+    f.bad("position_embedding_type", `is ${JSON.stringify(pos)}; relative position embeddings are not supported (only "absolute", or none)`);
   if (f.c.is_decoder === true) f.bad("is_decoder", "is true; only encoder (bidirectional) models are supported");
   if (f.c.add_cross_attention === true) f.bad("add_cross_attention", "is true; cross-attention is not supported");
+  d.positions = pos === "absolute" ? "stored" : "none";
   return d;
 }
 
-// DistilBertConfig's fields and defaults. sinusoidal_pos_embds is fine: the
-// sinusoids are written into the stored position_embeddings.
+// DistilBertConfig's fields and defaults. With sinusoidal_pos_embds the sinusoids
+// fill the position table when the checkpoint has none (a stored one wins, as
+// from_pretrained loads it over the initialisation).
 function distilbertDims(f: Fields): EncoderDims {
   return {
     hiddenSize: f.aliased("hidden_size", "dim", 768),
@@ -94,6 +115,7 @@ function distilbertDims(f: Fields): EncoderDims {
     typeVocabSize: 0,
     layerNormEps: DISTILBERT_LAYER_NORM_EPS,
     actField: "activation",
+    positions: f.c.sinusoidal_pos_embds ? "sinusoidal" : "stored", // Python truthiness, as `if config.sinusoidal_pos_embds`
   };
 }
 
@@ -112,7 +134,7 @@ export function parseHfConfig(raw: unknown, file = "config.json"): HfConfigInfo 
   if (d.hiddenSize % d.numHeads !== 0)
     f.bad(d.headsField, `(${d.numHeads}) does not divide the hidden size ${d.hiddenSize}`);
 
-  const act = f.c[d.actField] ?? "gelu";
+  const act = f.get(d.actField, "gelu");
   const hiddenAct = typeof act === "string" ? ACTIVATIONS[act] : undefined;
   if (!hiddenAct)
     f.bad(d.actField, `is ${JSON.stringify(act)}; supported: ${Object.keys(ACTIVATIONS).join(", ")}`);
@@ -123,6 +145,8 @@ export function parseHfConfig(raw: unknown, file = "config.json"): HfConfigInfo 
     architecture,
     modelType: known.modelType,
     labels,
+    positions: d.positions,
+    heads: keptHeads(f, d.numLayers, d.numHeads),
     config: {
       arch,
       vocabSize: f.int("vocab_size", 30522),
@@ -144,15 +168,24 @@ export function parseHfConfig(raw: unknown, file = "config.json"): HfConfigInfo 
 }
 
 // architectures[0] must be a supported class, and model_type (when given) its family.
+// Without architectures (absent, null or []), AutoModelForSequenceClassification
+// picks the class from model_type alone, and so does this.
 function modelClass(f: Fields) {
   const archs = f.c.architectures;
-  if (!Array.isArray(archs) || archs.length === 0 || typeof archs[0] !== "string")
+  if (archs === undefined || archs === null || (Array.isArray(archs) && archs.length === 0)) {
+    const byType = Object.keys(ARCHITECTURES).find((a) => ARCHITECTURES[a].modelType === f.c.model_type);
+    if (!byType)
+      f.bad("architectures", `is missing and model_type is ${JSON.stringify(f.c.model_type)}; one of them must name the model ` +
+        `(architectures e.g. ["BertForSequenceClassification"], or model_type ${Object.values(ARCHITECTURES).map((a) => JSON.stringify(a.modelType)).join(" or ")})`);
+    return { architecture: byType, known: ARCHITECTURES[byType] };
+  }
+  if (!Array.isArray(archs) || typeof archs[0] !== "string")
     f.bad("architectures", `must list the model class, e.g. ["BertForSequenceClassification"]; got ${JSON.stringify(archs)}`);
   const architecture = (archs as string[])[0];
   const known = ARCHITECTURES[architecture];
   if (!known)
     f.bad("architectures", `is ${JSON.stringify(architecture)}; supported: ${Object.keys(ARCHITECTURES).join(", ")}`);
-  const modelType = f.c.model_type ?? known.modelType;
+  const modelType = f.get("model_type", known.modelType);
   if (modelType !== known.modelType)
     f.bad("model_type", `is ${JSON.stringify(modelType)} but ${architecture} needs ${JSON.stringify(known.modelType)}`);
   return { architecture, known };
@@ -173,7 +206,7 @@ function parseProblemType(f: Fields, numLabels: number): ProblemType {
 function parseLabels(c: Record<string, unknown>, bad: (field: string, why: string) => never): string[] {
   const id2label = c.id2label;
   if (id2label === undefined || id2label === null) {
-    const n = c.num_labels ?? 2;
+    const n = "num_labels" in c ? c.num_labels : 2;
     if (!Number.isSafeInteger(n) || (n as number) <= 0) bad("num_labels", `must be a positive integer, got ${JSON.stringify(n)}`);
     return Array.from({ length: n as number }, (_, i) => `LABEL_${i}`);
   }
@@ -185,9 +218,35 @@ function parseLabels(c: Record<string, unknown>, bad: (field: string, why: strin
     const id = Number(key);
     if (!/^\d+$/.test(key) || id >= entries.length)
       bad("id2label", `has key ${JSON.stringify(key)}; keys must be the ids 0..${entries.length - 1}`);
-    if (typeof value !== "string") bad(`id2label.${key}`, `must be a string, got ${JSON.stringify(value)}`);
+    // PretrainedConfig keeps an integer label as it is, and what a pipeline prints
+    // of it is str(value): the same digits as String() for an integer.
+    if (typeof value !== "string" && !Number.isSafeInteger(value))
+      bad(`id2label.${key}`, `must be a string or an integer, got ${JSON.stringify(value)}`);
     if (labels[id] !== undefined) bad("id2label", `has id ${id} twice`);
-    labels[id] = value;
+    labels[id] = String(value);
   }
   return labels;
+}
+
+// PretrainedConfig.pruned_heads {"layer": [head, ...]}: from_pretrained prunes these
+// heads (original indices) before loading, so the checkpoint holds only the others,
+// in order; that is exactly a layer state's `heads`.
+function keptHeads(f: Fields, numLayers: number, numHeads: number): number[][] {
+  const all = () => Array.from({ length: numHeads }, (_, h) => h);
+  const kept = Array.from({ length: numLayers }, all);
+  const p = f.c.pruned_heads;
+  if (p === undefined || p === null) return kept;
+  if (typeof p !== "object" || Array.isArray(p)) f.bad("pruned_heads", `must be an object {"layer": [heads]}, got ${JSON.stringify(p)}`);
+  for (const [key, heads] of Object.entries(p as Record<string, unknown>)) {
+    const layer = Number(key);
+    if (!/^\d+$/.test(key) || layer >= numLayers)
+      f.bad("pruned_heads", `has layer ${JSON.stringify(key)}; layers are 0..${numLayers - 1}`);
+    if (!Array.isArray(heads) || !heads.every((h) => Number.isSafeInteger(h) && h >= 0 && h < numHeads))
+      f.bad(`pruned_heads.${key}`, `must list heads 0..${numHeads - 1}, got ${JSON.stringify(heads)}`);
+    const gone = new Set(heads as number[]);
+    kept[layer] = all().filter((h) => !gone.has(h));
+    if (kept[layer].length === 0)
+      f.bad(`pruned_heads.${key}`, `prunes every head of layer ${layer}; a layer needs at least one attention head`);
+  }
+  return kept;
 }

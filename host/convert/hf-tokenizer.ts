@@ -19,11 +19,13 @@
 // brackets are punctuation to BERT's pre-tokenizer, so no word ever matches one.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { TokenizerConfig } from "../model/model.ts";
+import { MAX_ADDED_TOKENS, MAX_ADDED_TOKEN_BYTES } from "../../assembly/format/constants.ts";
+import type { AddedToken, TokenizerConfig } from "../model/model.ts";
 import { ConvertError } from "./errors.ts";
 
 export interface HfTokenizer {
   vocab: string[];          // exactly vocabSize tokens
+  addedTokens: AddedToken[]; // the added tokens the runtime matches whole before WordPiece
   tokenizer: TokenizerConfig;
   files: string[];          // the files read
 }
@@ -53,8 +55,13 @@ export function readHfTokenizer(dir: string, vocabSize: number, maxPosition: num
   if (tcfg.added_tokens_decoder !== undefined)
     addTokens(v.vocab, addedTokensOf(tcfg.added_tokens_decoder, "tokenizer_config.json", "added_tokens_decoder"), "tokenizer_config.json");
   const tokenizer = resolveIds(v, special, vocabSize, tjson ? "tokenizer.json" : "vocab.txt");
+  const addedTokens = matchedAddedTokens(tokenizer.tokens, Object.values(tokenizer.ids), [
+    ...addedTokenFlags(tjson?.added_tokens, "tokenizer.json", "added_tokens"),
+    ...addedTokenFlags(tcfg.added_tokens_decoder, "tokenizer_config.json", "added_tokens_decoder"),
+  ]);
   return {
     vocab: tokenizer.tokens,
+    addedTokens,
     tokenizer: { ...v.options, ...tokenizer.ids, maxLen: maxLength(tcfg, maxPosition), maxInputCharsPerWord: v.maxInputCharsPerWord },
     files: files.read,
   };
@@ -370,9 +377,66 @@ function addedTokensJson(v: Json): [number, string][] {
   });
 }
 
+// An added token with its AddedToken flags, as tokenizers serialises it.
+interface AddedTokenFlags {
+  id: number;
+  content: string;
+  special: boolean;
+  normalized: boolean;  // default !special, as AddedToken::from(content, special)
+  singleWord: boolean;
+  where: string;
+}
+
+function addedTokenFlags(v: unknown, file: string, field: string): AddedTokenFlags[] {
+  if (v === undefined || v === null) return [];
+  const raw: [unknown, unknown][] = Array.isArray(v)
+    ? v.map((a) => [(a as Json)?.id, a])
+    : Object.entries(v as Json).map(([k, a]) => [/^\d+$/.test(k) ? Number(k) : k, a]);
+  return raw.map(([id, a]) => {
+    const t = (a ?? {}) as Json;
+    const where = `${file}: ${field} entry ${JSON.stringify(t.content)} (id ${id})`;
+    const flag = (key: string, dflt: boolean): boolean => {
+      const f = t[key] ?? dflt;
+      if (typeof f !== "boolean") throw new ConvertError(`${where}: ${key} must be true or false, got ${JSON.stringify(f)}`);
+      return f;
+    };
+    const special = flag("special", false);
+    // lstrip / rstrip only widen the match over whitespace next to the token, which
+    // BERT's pre-tokenizer drops anyway: the ids are the same either way.
+    flag("lstrip", false);
+    flag("rstrip", false);
+    return { id: id as number, content: t.content as string, special, normalized: flag("normalized", !special), singleWord: flag("single_word", false), where };
+  });
+}
+
+// The added tokens the runtime matches whole, leftmost-longest, as tokenizers'
+// AddedVocabulary does: normalized: false ones on the raw text, normalized: true
+// ones on the normalized text against their own normal form. single_word is
+// refused, naming the flag; the [CLS] [SEP] [PAD] [UNK] [MASK] ids are always
+// matched raw by the runtime and need no entry. A token listed twice (tokenizer.json
+// and tokenizer_config.json) must carry the same flag both times.
+function matchedAddedTokens(tokens: string[], specialIds: (number | null)[], added: AddedTokenFlags[]): AddedToken[] {
+  const byId = new Map<number, AddedTokenFlags>();
+  for (const a of added) {
+    if (a.content === "" || specialIds.includes(a.id)) continue; // tokenizers ignores empty tokens
+    if (tokens[a.id] !== a.content)
+      throw new ConvertError(`${a.where}: the vocab holds ${JSON.stringify(tokens[a.id])} at that id`);
+    if (a.singleWord) throw new ConvertError(`${a.where}: single_word is true; not supported`);
+    if (new TextEncoder().encode(a.content).length > MAX_ADDED_TOKEN_BYTES)
+      throw new ConvertError(`${a.where}: longer than ${MAX_ADDED_TOKEN_BYTES} bytes; not supported`);
+    const other = byId.get(a.id);
+    if (other && other.normalized !== a.normalized)
+      throw new ConvertError(`${a.where}: normalized is ${a.normalized} but ${other.where} says ${other.normalized}`);
+    byId.set(a.id, a);
+  }
+  if (byId.size > MAX_ADDED_TOKENS)
+    throw new ConvertError(`tokenizer: ${byId.size} added tokens; the format holds at most ${MAX_ADDED_TOKENS}`);
+  return [...byId.values()].sort((x, y) => x.id - y.id).map((a) => ({ id: a.id, normalized: a.normalized }));
+}
+
 // Added tokens inside the vocab must agree with it; those past its end extend it,
-// in id order and without gaps. (The runtime treats them as ordinary WordPiece
-// entries; transformers would also match them in raw text before splitting.)
+// in id order and without gaps. (matchedAddedTokens says which the runtime
+// matches whole in the raw text, as transformers does.)
 function addTokens(vocab: (string | null)[], added: [number, string][], file: string): void {
   for (const [id, content] of [...added].sort((a, b) => a[0] - b[0])) {
     if (id < vocab.length) {

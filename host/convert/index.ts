@@ -1,6 +1,7 @@
 // A Hugging Face model folder, as the hub ships it, -> the in-memory Model:
 // config.json, model.safetensors (or shards), vocab.txt or tokenizer.json and the
-// tokenizer config files. Every layer comes out dense (all heads, all neurons).
+// tokenizer config files. Every layer comes out dense (all heads, all neurons),
+// but for the heads config.json's pruned_heads names.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Model, Storage } from "../model/model.ts";
@@ -34,16 +35,18 @@ export async function convertHfDir(dir: string, opts: ConvertOptions = {}): Prom
   const tok = readHfTokenizer(dir, hf.config.vocabSize, hf.config.maxPosition);
   const ckpt = await openCheckpoint(dir);
   const storage: Storage = opts.storage ?? "f32";
-  const { tensors, ignored } = await mapWeights(ckpt, hf.config, storage);
-
   const c = hf.config;
-  const layers = denseLayers(c);
+  // Every layer dense but for the heads pruned_heads removed.
+  const layers = denseLayers(c).map((l, i) => ({ ...l, heads: hf.heads[i] }));
+  const { tensors, ignored } = await mapWeights(ckpt, c, storage, layers, hf.positions);
   const temperature = readCalibration(dir);
+
   return {
     config: { ...c, ...(temperature === undefined ? {} : { temperature }), tokenizer: tok.tokenizer },
     layers,
     vocab: tok.vocab,
     labels: hf.labels,
+    ...(tok.addedTokens.length ? { addedTokens: tok.addedTokens } : {}),
     tensors,
     meta: {
       source: {

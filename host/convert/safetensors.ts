@@ -11,13 +11,15 @@ import { basename } from "node:path";
 import { f16ArrayToF32 } from "../format/f16.ts";
 import { ConvertError } from "./errors.ts";
 
-// Every dtype of the safetensors spec, with its size in bytes, so that the sizes of
-// tensors we do not use (I64 position_ids buffers...) are still checked.
-const ITEM_SIZE: Record<string, number> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, F8_E8M0: 1,
-  I16: 2, U16: 2, F16: 2, BF16: 2,
-  I32: 4, U32: 4, F32: 4,
-  I64: 8, U64: 8, F64: 8,
+// Every dtype of the safetensors spec, with its size in bits (Dtype::bitsize), so
+// that the sizes of tensors we do not use (I64 position_ids buffers...) are still
+// checked; any other dtype is refused, as the reference library's parser does.
+const ITEM_BITS: Record<string, number> = {
+  F4: 4, F6_E2M3: 6, F6_E3M2: 6,
+  BOOL: 8, U8: 8, I8: 8, F8_E5M2: 8, F8_E4M3: 8, F8_E8M0: 8,
+  I16: 16, U16: 16, F16: 16, BF16: 16,
+  I32: 32, U32: 32, F32: 32,
+  I64: 64, U64: 64, F64: 64, C64: 64,
 };
 const READABLE = ["F32", "F16", "BF16"];
 
@@ -66,6 +68,10 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsFi
   }
 }
 
+// What the reference library (safetensors' Metadata::validate and read_metadata)
+// accepts: __metadata__ a map of strings; every dtype known; each tensor exactly
+// its shape times its dtype size; sorted by data_offsets, the tensors tile the data
+// section from byte 0 to its last byte, with no gap, overlap or trailing bytes.
 function parseHeader(path: string, size: number, dataStart: number, header: unknown): SafetensorsFile {
   if (header === null || typeof header !== "object" || Array.isArray(header)) fail(path, "header is not a JSON object");
   const dataSize = size - dataStart;
@@ -74,6 +80,8 @@ function parseHeader(path: string, size: number, dataStart: number, header: unkn
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === "__metadata__") {
       if (raw !== null && (typeof raw !== "object" || Array.isArray(raw))) fail(path, "__metadata__ is not an object");
+      for (const [k, v] of Object.entries(raw ?? {}))
+        if (typeof v !== "string") fail(path, `__metadata__ field ${k} is ${JSON.stringify(v)}, not a string`);
       metadata = raw as Record<string, string> | null;
       continue;
     }
@@ -91,19 +99,26 @@ function parseHeader(path: string, size: number, dataStart: number, header: unkn
     const [b, e] = data_offsets as number[];
     if (b > e) fail(path, `${where}: data_offsets [${b}, ${e}] end before they begin`);
     if (e > dataSize) fail(path, `${where}: data_offsets [${b}, ${e}] run beyond the ${dataSize} data bytes of the file`);
-    const item = ITEM_SIZE[dtype];
-    if (item !== undefined) {
-      const expected = (shape as number[]).reduce((a, d) => a * d, 1) * item;
-      if (e - b !== expected)
-        fail(path, `${where}: holds ${e - b} bytes but ${dtype} ${JSON.stringify(shape)} needs ${expected}`);
-    }
+    const bits = ITEM_BITS[dtype];
+    if (bits === undefined) fail(path, `${where}: dtype ${JSON.stringify(dtype)} is not a safetensors dtype (${Object.keys(ITEM_BITS).join(", ")})`);
+    const totalBits = (shape as number[]).reduce((a, d) => a * d, 1) * bits;
+    if (totalBits % 8 !== 0) fail(path, `${where}: ${dtype} ${JSON.stringify(shape)} is not a whole number of bytes`);
+    if (e - b !== totalBits / 8)
+      fail(path, `${where}: holds ${e - b} bytes but ${dtype} ${JSON.stringify(shape)} needs ${totalBits / 8}`);
     tensors.set(name, { name, dtype, shape: shape as number[], begin: dataStart + b, end: dataStart + e });
   }
-  const sorted = [...tensors.values()].filter((t) => t.end > t.begin).sort((x, y) => x.begin - y.begin);
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i].begin < sorted[i - 1].end)
-      fail(path, `tensors ${sorted[i - 1].name} and ${sorted[i].name} overlap in the data section`);
+  const sorted = [...tensors.values()].sort((x, y) => x.begin - y.begin || x.end - y.end);
+  let at = dataStart;
+  for (const [i, t] of sorted.entries()) {
+    if (t.begin < at)
+      fail(path, `tensors ${sorted[i - 1].name} and ${t.name} overlap in the data section`);
+    if (t.begin > at)
+      fail(path, `tensor ${t.name}: data_offsets begin at ${t.begin - dataStart}, leaving a gap after byte ${at - dataStart} ` +
+        `(the tensors must fill the data section contiguously, in order)`);
+    at = t.end;
   }
+  if (at !== size)
+    fail(path, `${size - at} trailing bytes after the last tensor (data_offsets end at ${at - dataStart} of ${dataSize} data bytes)`);
   return { path, size, tensors, metadata };
 }
 

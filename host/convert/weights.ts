@@ -6,27 +6,44 @@
 // from the bare encoder (no `bert.` / `distilbert.` prefix) still fits. Tensors the
 // model does not use (the `position_ids` buffer, an MLM head...) are skipped unread.
 import { basename } from "node:path";
-import type { Arch, Storage, Tensor } from "../model/model.ts";
-import { CHECKPOINT_NAMES, denseLayers, expectedTensors, layerName } from "../model/tensors.ts";
+import { W_POSITION_EMBEDDINGS } from "../../assembly/model/tensors.ts";
+import type { Arch, LayerState, Storage, Tensor } from "../model/model.ts";
+import { CHECKPOINT_NAMES, expectedTensors, layerName } from "../model/tensors.ts";
 import { readCheckpointTensor, type Checkpoint } from "./checkpoint.ts";
 import { ConvertError } from "./errors.ts";
-import type { HfModelConfig } from "./hf-config.ts";
+import type { HfModelConfig, PositionSource } from "./hf-config.ts";
 
 interface Wanted {
+  row: number;         // its row of the tensor table
   name: string;        // format name
   hf: string;          // checkpoint name (canonical: prefixed, .weight/.bias)
   shape: number[];
   quantizable: boolean; // may be stored f16 or int8; otherwise always f32
 }
 
-// The tensors of a dense model of this family: the table's rows with the family's
-// checkpoint names (assembly/model/tensors.ts).
-export function wantedTensors(c: HfModelConfig): Wanted[] {
+// The tensors of a model of this family with these layer states (dense, or with
+// the heads pruned_heads leaves): the table's rows with the family's checkpoint
+// names (assembly/model/tensors.ts).
+export function wantedTensors(c: HfModelConfig, layers: LayerState[]): Wanted[] {
   const names = CHECKPOINT_NAMES[c.arch];
-  return expectedTensors(c, denseLayers(c)).map((s) => {
+  return expectedTensors(c, layers).map((s) => {
     if (names[s.row] === "") throw new ConvertError(`${c.arch} checkpoints have no tensor for ${s.name}`);
-    return { name: s.name, hf: layerName(names[s.row], s.layer), shape: s.shape, quantizable: s.quantizable };
+    return { row: s.row, name: s.name, hf: layerName(names[s.row], s.layer), shape: s.shape, quantizable: s.quantizable };
   });
+}
+
+// DistilBERT's create_sinusoidal_embeddings: position_enc[pos][j] =
+// pos / 10000^(2 * (j // 2) / dim) in float64 (numpy), sin on even j, cos on odd
+// j, then torch.FloatTensor rounds to float32.
+export function sinusoidalPositions(nPos: number, dim: number): Float32Array {
+  const out = new Float32Array(nPos * dim);
+  for (let pos = 0; pos < nPos; pos++) {
+    for (let j = 0; j < dim; j++) {
+      const angle = pos / Math.pow(10000, (2 * Math.floor(j / 2)) / dim);
+      out[pos * dim + j] = j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
+    }
+  }
+  return out;
 }
 
 // Canonical checkpoint name -> the name actually stored.
@@ -53,19 +70,35 @@ export interface MappedWeights {
   ignored: string[];  // checkpoint tensors the model does not use
 }
 
-export async function mapWeights(ckpt: Checkpoint, c: HfModelConfig, storage: Storage): Promise<MappedWeights> {
+// positions: see PositionSource. "none" keeps the table's place in the format (the
+// runtime always adds it) but all zeros, so adding it changes nothing, exactly.
+export async function mapWeights(
+  ckpt: Checkpoint, c: HfModelConfig, storage: Storage, layers: LayerState[], positions: PositionSource = "stored",
+): Promise<MappedWeights> {
   const byCanonical = canonicalNames(ckpt, c.arch);
   const used = new Set<string>();
   const tensors = new Map<string, Tensor>();
-  for (const w of wantedTensors(c)) {
+  for (const w of wantedTensors(c, layers)) {
     const stored = byCanonical.get(w.hf);
+    const isPositions = w.row === W_POSITION_EMBEDDINGS;
+    if (isPositions && positions === "none") {
+      if (stored !== undefined) used.add(stored); // read by no forward pass
+      tensors.set(w.name, { shape: w.shape, data: new Float32Array(w.shape[0] * w.shape[1]), storage: "f32" });
+      continue;
+    }
+    if (stored === undefined && isPositions && positions === "sinusoidal") {
+      tensors.set(w.name, { shape: w.shape, data: sinusoidalPositions(w.shape[0], w.shape[1]), storage: w.quantizable ? storage : "f32" });
+      continue;
+    }
     if (stored === undefined)
       throw new ConvertError(`checkpoint (${ckpt.files.join(", ")}) has no tensor ${w.hf}, needed for ${w.name}`);
     used.add(stored);
     const { file, entry } = ckpt.entries.get(stored)!;
     const where = `${basename(file.path)}: tensor ${stored}`;
     if (entry.shape.join(",") !== w.shape.join(","))
-      throw new ConvertError(`${where} has shape [${entry.shape}] but config.json implies [${w.shape}]`);
+      throw new ConvertError(`${where} has shape [${entry.shape}] but config.json implies [${w.shape}]` +
+        (w.shape.length === 2 && w.shape.includes(c.hiddenSize) && layers.some((l) => l.heads.length < c.numHeads)
+          ? " (with the heads config.json pruned_heads removes)" : ""));
     const data = await readCheckpointTensor(ckpt, stored);
     for (let i = 0; i < data.length; i++) {
       if (!Number.isFinite(data[i]))

@@ -21,7 +21,8 @@ export type FormatExports = Pick<AxformerExports,
   | "memory" | "alloc_model" | "load_model" | "error_ptr" | "error_len" | "label_ptr" | "label_len"
   | "config_word" | "layer_field" | "vocab_count" | "vocab_ptr" | "vocab_len" | "tensor_count"
   | "tensor_name_ptr" | "tensor_name_len" | "tensor_dtype" | "tensor_ndim" | "tensor_dim"
-  | "tensor_data_ptr" | "tensor_scales_ptr" | "tensor_layout" | "meta_ptr" | "meta_len">;
+  | "tensor_data_ptr" | "tensor_scales_ptr" | "tensor_layout" | "meta_ptr" | "meta_len"
+  | "added_token_count" | "added_token_entry">;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -45,6 +46,10 @@ export function readModel(bytes: Uint8Array, wasm: FormatExports): Model {
   const config = readConfig(w);
   const vocab = Array.from({ length: wasm.vocab_count() >>> 0 }, (_, i) => str(wasm.vocab_ptr(i), wasm.vocab_len(i)));
   const labels = Array.from({ length: config.numLabels }, (_, i) => str(wasm.label_ptr(i), wasm.label_len(i)));
+  const addedTokens = Array.from({ length: wasm.added_token_count() >>> 0 }, (_, i) => {
+    const e = wasm.added_token_entry(i) >>> 0;
+    return { id: e & F.ADDED_ID_MASK, normalized: (e & F.ADDED_NORMALIZED) !== 0 };
+  });
 
   const metaLen = wasm.meta_len() >>> 0;
   let meta: Record<string, unknown> = {};
@@ -65,7 +70,7 @@ export function readModel(bytes: Uint8Array, wasm: FormatExports): Model {
     const shape = Array.from({ length: wasm.tensor_ndim(i) }, (_, d) => wasm.tensor_dim(i, d) >>> 0);
     tensors.set(name, readTensor(mem(), wasm.tensor_dtype(i), shape, wasm.tensor_data_ptr(i) >>> 0, wasm.tensor_scales_ptr(i) >>> 0, wasm.tensor_layout(i)));
   }
-  return { config, layers, vocab, labels, tensors, meta: rest };
+  return { config, layers, vocab, labels, ...(addedTokens.length ? { addedTokens } : {}), tensors, meta: rest };
 }
 
 function readConfig(w: (i: number) => number): ModelConfig {

@@ -90,6 +90,14 @@ export function validateModel(model: Model): TensorSpec[] {
     seen.set(tok, i);
   });
   need(model.labels.length === c.numLabels, `${model.labels.length} labels for config.numLabels = ${c.numLabels}`);
+  const added = model.addedTokens ?? [];
+  need(added.length <= F.MAX_ADDED_TOKENS, `${added.length} added tokens (at most ${F.MAX_ADDED_TOKENS})`);
+  const addedIds = added.map((a) => a.id);
+  addedIds.forEach((id, i) => {
+    const bytes = Number.isInteger(id) && id >= 0 && id < model.vocab.length ? utf8.encode(model.vocab[id]).length : 0;
+    need(bytes >= 1 && bytes <= F.MAX_ADDED_TOKEN_BYTES && addedIds.indexOf(id) === i,
+      `addedTokens[${i}].id = ${id} (distinct ids of vocab tokens of 1..${F.MAX_ADDED_TOKEN_BYTES} bytes)`);
+  });
 
   const specs = expectedTensors(c, model.layers);
   const wanted = new Set(specs.map((s) => s.name));
@@ -273,6 +281,10 @@ function serialize(model: Model, tensors: { name: string; t: Tensor; storage: St
     { kind: F.SECTION_DATA, bytes: null, size: dataSize, offset: 0 },
     { kind: F.SECTION_META, bytes: metaJson(model), size: 0, offset: 0 },
   ];
+  if (model.addedTokens?.length) {
+    const entries = model.addedTokens.map((a) => (a.id | (a.normalized ? F.ADDED_NORMALIZED : 0)) >>> 0);
+    sections.push({ kind: F.SECTION_ADDED_TOKENS, bytes: new Uint8Array(Uint32Array.from([entries.length, ...entries]).buffer), size: 0, offset: 0 });
+  }
   const tableEnd = F.HEADER_SIZE + sections.length * F.SECTION_ENTRY_SIZE;
   let end = tableEnd;
   for (const s of sections) {

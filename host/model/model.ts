@@ -85,11 +85,19 @@ export interface Tensor {
   storage: Storage;     // how the writer stores it; vectors are always f32
 }
 
+// A tokenizer added token: its vocab id, and whether it is matched on the
+// normalized text (Hugging Face's `normalized: true`) or on the raw text.
+export interface AddedToken {
+  id: number;
+  normalized: boolean;
+}
+
 export interface Model {
   config: ModelConfig;
   layers: LayerState[];          // numLayers entries
   vocab: string[];               // token i has id i
   labels: string[];              // id2label in id order
+  addedTokens?: AddedToken[];    // matched whole in the text before WordPiece (ADDED_TOKENS); absent = none
   tensors: Map<string, Tensor>;  // names of docs/format.md
   meta: Record<string, unknown>; // written to the META section as JSON
 }

@@ -41,6 +41,8 @@ export const WASM_EXPORTS = {
   vocab_count: [],
   vocab_ptr: ["i"],
   vocab_len: ["i"],
+  added_token_count: [],
+  added_token_entry: ["i"],
   tensor_count: [],
   tensor_name_ptr: ["i"],
   tensor_name_len: ["i"],
