@@ -9,6 +9,7 @@ import { crc32 } from "./crc32.ts";
 import { f16FromF32Bits } from "./f16.ts";
 import { ARCH_CODES, HIDDEN_ACT_CODES, PROBLEM_TYPE_CODES, STORAGE_BYTES, STORAGE_CODES } from "../model/model.ts";
 import { expectedTensors, type TensorSpec } from "../model/tensors.ts";
+import { MAX_ABS_WEIGHT } from "../../assembly/model/tensors.ts";
 import { panelPermutation } from "./layout.ts";
 import type { LayerState, Model, ModelConfig, Storage, Tensor } from "../model/model.ts";
 
@@ -105,6 +106,7 @@ export function validateModel(model: Model): TensorSpec[] {
     need(storage === "f32" || storage === "f16" || storage === "int8", `tensor '${s.name}' has storage '${storage}'`);
     for (let k = 0; k < data.length; k++) {
       if (!Number.isFinite(data[k])) need(false, `tensor '${s.name}' holds ${data[k]} at flat index ${k}`);
+      if (Math.abs(data[k]) > MAX_ABS_WEIGHT) need(false, `tensor '${s.name}' holds ${data[k]} at flat index ${k}, above the format's bound of ${MAX_ABS_WEIGHT} on weights (docs/format.md)`);
     }
   }
   return specs;
