@@ -69,9 +69,10 @@ export function createWorker(config: WorkerConfig) {
     engine ??= instantiate(config.wasm);
     const runtime = await engine;
     const t2 = performance.now();
-    // The wasm refuses a model whose stated need (docs/format.md "Resource bounds")
-    // would not fit what the isolate leaves it, before allocating for it.
-    const model = runtime.loadModel(bytes, { maxMemoryMb: Math.max(1, (limit - JS_OVERHEAD_BYTES - (keepsFileAlive ? bytes.byteLength : 0)) / MIB) });
+    // The wasm refuses, before allocating for it, a model whose stated need
+    // (docs/format.md "Resource bounds") is over the whole isolate; the finer check
+    // of the real memory follows.
+    const model = runtime.loadModel(bytes, { maxMemoryMb: limit / MIB });
     const t3 = performance.now();
     loadTimings = `fetch-model;dur=${(t1 - t0).toFixed(2)}, instantiate;dur=${(t2 - t1).toFixed(2)}, load;dur=${(t3 - t2).toFixed(2)}`;
     // After loading: the real wasm memory, plus the file bytes if the data module keeps them.
