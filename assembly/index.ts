@@ -47,11 +47,18 @@
 //   hidden_ptr(): usize
 //
 //   memory_bytes(): u32                 current size of the wasm memory
+//   set_memory_limit(mb: u32)           load_model refuses a model whose memory need
+//                                       (docs/format.md "Resource bounds") exceeds mb MiB;
+//                                       0 = no limit (the default)
+//
+//   forward, forward_batch, run_head fail (negative, with a message) when a logit is
+//   NaN or Inf, embed and run_layers when a hidden state is: no label is ever read
+//   from non-finite numbers.
 //
 //   Introspection for the host-side model loader (host/format/read.ts), so the file
 //   has a single parser: see assembly/format/exports.ts.
 import { fail, errorPtr, errorLen } from "./errors";
-import { loadModel as parseModel, unloadModel as dropModel, config, weights, labels, vocab } from "./format/reader";
+import { loadModel as parseModel, unloadModel as dropModel, config, weights, labels, vocab, setMemoryLimit } from "./format/reader";
 import { addedTokens, addedCount } from "./format/reader";
 import { Tokenizer } from "./tokenizer/wordpiece";
 import { RunState } from "./model/model";
@@ -211,18 +218,36 @@ function checkIds(what: string, n: u32, b: u32 = 1): i32 {
   return 0;
 }
 
+// The index of the first NaN or Inf of f32[len] at p, or -1.
+function firstNonFinite(p: usize, len: usize): i64 {
+  for (let i: usize = 0; i < len; i++) if ((load<u32>(p + (i << 2)) & 0x7f800000) == 0x7f800000) return <i64>i;
+  return -1;
+}
+
+// Fails when an output is not finite (a model whose weights the reader's
+// magnitude bound admits keeps them finite; this holds for any model and input).
+function checkFinite(what: string, p: usize, len: usize, place: string): i32 {
+  const i = firstNonFinite(p, len);
+  if (i < 0) return 0;
+  return fail(`${what}: the model produced a non-finite value (NaN or Inf) in ${place} at index ${i}; no result is given`);
+}
+
 export function forward(n: u32): i32 {
   const rc = checkIds("forward", n);
   if (rc < 0) return rc;
   runForward(config, weights, state!, n);
-  return 0;
+  return checkFinite("forward", state!.logits, config.num_labels, "the logits");
 }
 
 export function forward_batch(n: u32, b: u32): i32 {
   const rc = checkIds("forward_batch", n, b);
   if (rc < 0) return rc;
   runForward(config, weights, state!, n, b);
-  return 0;
+  return checkFinite("forward_batch", state!.logits, <usize>b * config.num_labels, "the logits");
+}
+
+export function set_memory_limit(mb: u32): void {
+  setMemoryLimit(<u64>mb << 20);
 }
 
 export function max_batch(): i32 { return state ? <i32>state!.max_batch : 0; }
@@ -231,7 +256,7 @@ export function embed(n: u32): i32 {
   const rc = checkIds("embed", n);
   if (rc < 0) return rc;
   embedTokens(config, weights, state!, n);
-  return 0;
+  return checkFinite("embed", state!.hidden, <usize>n * config.hidden_size, "the hidden states");
 }
 
 export function run_layers(n: u32, from: u32, to: u32): i32 {
@@ -239,14 +264,14 @@ export function run_layers(n: u32, from: u32, to: u32): i32 {
   if (rc < 0) return rc;
   if (from > to || to > config.num_layers) return fail(`run_layers: layer range [${from}, ${to}) is not within [0, ${config.num_layers}]`);
   runLayers(config, weights, state!, n, from, to);
-  return 0;
+  return checkFinite("run_layers", state!.hidden, <usize>n * config.hidden_size, "the hidden states");
 }
 
 export function run_head(n: u32): i32 {
   const rc = checkLength("run_head", n);
   if (rc < 0) return rc;
   runHead(config, weights, state!);
-  return 0;
+  return checkFinite("run_head", state!.logits, config.num_labels, "the logits");
 }
 
 export function memory_bytes(): u32 {

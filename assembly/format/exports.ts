@@ -4,7 +4,7 @@
 
 import {
   loaded, configWords, layerRecords, vocab, tensorCount, tensorTable, tensorNames, dataStart,
-  metaStart, metaSize, config, stringPtr, stringLen,
+  metaStart, metaSize, config, stringPtr, stringLen, nameCompares, memoryNeeded,
 } from "./reader";
 import { addedTokens, addedCount } from "./reader";
 import {
@@ -50,3 +50,11 @@ export function tensor_layout(i: u32): u32 { return field(i, TE_LAYOUT); }
 
 export function meta_ptr(): usize { return loaded ? metaStart : 0; }
 export function meta_len(): u32 { return loaded ? metaSize : 0; }
+
+// Byte comparisons the last load's tensor-name index made (an operation count:
+// tests hold it to a linear bound in the number of entries).
+export function name_compares(): u32 { return <u32>min<u64>(nameCompares, 0xffffffff); }
+
+// The memory the last loaded (or refused) model needs by docs/format.md's
+// formula, in KiB, rounded up.
+export function memory_needed_kb(): u32 { return <u32>min<u64>((memoryNeeded + 1023) >> 10, 0xffffffff); }

@@ -9,6 +9,7 @@ import { fail } from "../errors";
 import { crc32 } from "./crc32";
 import { SECTION_ADDED_TOKENS, MAX_ADDED_TOKENS, MAX_ADDED_TOKEN_BYTES, ADDED_NORMALIZED, ADDED_ID_MASK } from "./constants";
 import { Config, Matrix, LayerWeights, Weights, StringList, Linear, LayerNormWeights } from "../model/model";
+import { runStateBytes } from "../model/state";
 import {
   MAGIC, VERSION, MIN_VERSION, LAYOUT_ROWS, LAYOUT_PANELS, HEADER_SIZE, SECTION_ENTRY_SIZE, MAX_SECTIONS, ALIGN,
   SECTION_CONFIG, SECTION_LAYERS, SECTION_VOCAB, SECTION_LABELS, SECTION_TENSORS, SECTION_DATA, SECTION_META,
@@ -28,7 +29,7 @@ import {
   TENSOR_NAMES, TENSOR_ROWS, TENSOR_COLS, TENSOR_FLAGS, TENSOR_KINDS, LAYER_INDEX,
   DIM_NONE, DIM_VOCAB, DIM_HIDDEN, DIM_MAX_POSITION, DIM_TYPE_VOCAB, DIM_LAYER_HEADS, DIM_LAYER_FFN, DIM_LABELS,
   T_QUANTIZABLE, T_LINEAR, T_PER_LAYER, T_NEEDS_ATTENTION, T_NEEDS_FFN, T_NEEDS_TOKEN_TYPES, T_NEEDS_POOLER,
-  T_NEEDS_PRE_CLASSIFIER,
+  T_NEEDS_PRE_CLASSIFIER, MAX_ABS_WEIGHT,
   W_WORD_EMBEDDINGS, W_POSITION_EMBEDDINGS, W_TOKEN_TYPE_EMBEDDINGS, W_EMBEDDINGS_LN_WEIGHT, W_EMBEDDINGS_LN_BIAS,
   W_QUERY_WEIGHT, W_QUERY_BIAS, W_KEY_WEIGHT, W_KEY_BIAS, W_VALUE_WEIGHT, W_VALUE_BIAS,
   W_ATTENTION_OUTPUT_WEIGHT, W_ATTENTION_OUTPUT_BIAS, W_ATTENTION_LN_WEIGHT, W_ATTENTION_LN_BIAS,
@@ -58,9 +59,17 @@ let widened: usize[] = [];           // f32 copies of f16 matrices, freed by unl
 let sectionAt = new StaticArray<usize>(9); // by kind: absolute address, 0 = absent
 let sectionSize = new StaticArray<u32>(9);
 let dataSize: u32 = 0;
+let fileStart: usize = 0;
 let used = new StaticArray<bool>(0); // per tensor entry: claimed by the walk
 let failed = false;                  // the tensor walk keeps the first error only
 let fileVersion: u32 = 0;
+
+// The most wasm memory a model may need (set_memory_limit), in bytes; 0 = no limit.
+export let memoryLimit: u64 = 0;
+export function setMemoryLimit(bytes: u64): void { memoryLimit = bytes; }
+// Byte comparisons made by the last load's tensor-name index: an operation count
+// that tests hold to a linear bound (name_compares()).
+export let nameCompares: u64 = 0;
 
 const SECTION_NAMES = ["", "CONFIG", "LAYERS", "VOCAB", "LABELS", "TENSORS", "DATA", "META", "ADDED_TOKENS"];
 const CONFIG_FIELDS = [
@@ -93,6 +102,8 @@ export function unloadModel(): void {
 // negative with the message in errors.ts. On failure nothing stays loaded.
 export function loadModel(ptr: usize, size: u32): i32 {
   unloadModel();
+  memoryNeeded = 0;
+  nameCompares = 0;
   let r = parse(ptr, size);
   if (r < 0) unloadModel();
   else loaded = true;
@@ -116,6 +127,7 @@ function parse(p: usize, size: u32): i32 {
   let version = load<u32>(p, HDR_VERSION);
   if (version < <u32>MIN_VERSION || version > <u32>VERSION) return fail("model file: version " + version.toString() + ", this runtime reads versions 1 and 2");
   fileVersion = version;
+  fileStart = p;
   let fileSize = load<u32>(p, HDR_FILE_SIZE);
   if (fileSize != size) return fail("model file: header.file_size is " + fileSize.toString() + " but " + size.toString() + " bytes were loaded (truncated or padded file)");
   let count = load<u32>(p, HDR_SECTION_COUNT);
@@ -148,6 +160,8 @@ function parse(p: usize, size: u32): i32 {
   for (let k = SECTION_CONFIG; k <= SECTION_DATA; k++) {
     if (!sectionAt[k]) return fail("model file: required section " + SECTION_NAMES[k] + " is missing");
   }
+  let pad = checkSectionPadding(p, size, tableEnd, count);
+  if (pad < 0) return pad;
   dataStart = sectionAt[SECTION_DATA];
   dataSize = sectionSize[SECTION_DATA];
   metaStart = sectionAt[SECTION_META];
@@ -166,6 +180,35 @@ function parse(p: usize, size: u32): i32 {
   r = readTensorTable();
   if (r < 0) return r;
   return readWeights();
+}
+
+// Every byte outside the header, the section table and the sections (the padding
+// to each 16-byte boundary, and any gap) must be zero: no CRC covers it, so
+// nothing could tell a file with data hidden there from a valid one. Sections are
+// at most 32: sorting their offsets by insertion is cheap.
+function checkSectionPadding(p: usize, size: u32, tableEnd: u32, count: u32): i32 {
+  let order = new StaticArray<u32>(count);
+  for (let i: u32 = 0; i < count; i++) {
+    let off = load<u32>(p + HEADER_SIZE + i * SECTION_ENTRY_SIZE, SEC_OFFSET);
+    let j = <i32>i - 1;
+    while (j >= 0 && load<u32>(p + HEADER_SIZE + order[j] * SECTION_ENTRY_SIZE, SEC_OFFSET) > off) { order[j + 1] = order[j]; j--; }
+    order[j + 1] = i;
+  }
+  let from = tableEnd;
+  for (let k: u32 = 0; k <= count; k++) {
+    let e = k < count ? p + HEADER_SIZE + order[k] * SECTION_ENTRY_SIZE : 0;
+    let to = k < count ? load<u32>(e, SEC_OFFSET) : size;
+    let z = firstNonZero(p, from, to);
+    if (z >= 0) return fail("model file: padding byte " + z.toString() + " (outside every section) is not 0");
+    if (k < count) from = max(from, <u32>min<u64>(<u64>to + load<u32>(e, SEC_SIZE), size));
+  }
+  return 0;
+}
+
+// The first nonzero byte of [p + from, p + to), or -1.
+function firstNonZero(p: usize, from: u32, to: u32): i64 {
+  for (let i = from; i < to; i++) if (load<u8>(p + i) != 0) return i;
+  return -1;
 }
 
 // ---- CONFIG
@@ -366,6 +409,11 @@ export function tensorName(i: u32): string {
   return n > shown ? s + "... (" + n.toString() + " bytes)" : s;
 }
 
+// "tensor 'name': ", built only for a message (names are up to 96 bytes shown).
+function entryLabel(i: u32): string {
+  return "tensor '" + tensorName(i) + "': ";
+}
+
 function readTensorTable(): i32 {
   let p = sectionAt[SECTION_TENSORS], size = <u64>sectionSize[SECTION_TENSORS];
   if (size < 4) return fail("TENSORS: too short for the tensor count");
@@ -379,32 +427,31 @@ function readTensorTable(): i32 {
   for (let i: u32 = 0; i < count; i++) {
     let e = entry(i);
     if (<u64>load<u32>(e, TE_NAME_OFFSET) + load<u32>(e, TE_NAME_LEN) > namesSize) return fail("TENSORS entry " + i.toString() + ": name lies outside the section");
-    let at = "tensor '" + tensorName(i) + "': ";
     let dtype = load<u32>(e, TE_DTYPE), ndim = load<u32>(e, TE_NDIM);
-    if (dtype < <u32>DTYPE_F32 || dtype > <u32>DTYPE_INT8) return fail(at + "unknown dtype " + dtype.toString());
-    if (ndim < 1 || ndim > 2) return fail(at + "ndim " + ndim.toString() + " (1 or 2)");
+    if (dtype < <u32>DTYPE_F32 || dtype > <u32>DTYPE_INT8) return fail(entryLabel(i) + "unknown dtype " + dtype.toString());
+    if (ndim < 1 || ndim > 2) return fail(entryLabel(i) + "ndim " + ndim.toString() + " (1 or 2)");
     let n: u64 = 1;
     for (let d: u32 = 0; d < 4; d++) {
       let dim = load<u32>(e + TE_DIMS + (d << 2));
-      if (d < ndim ? dim == 0 : dim != 0) return fail(at + "dims[" + d.toString() + "] = " + dim.toString());
+      if (d < ndim ? dim == 0 : dim != 0) return fail(entryLabel(i) + "dims[" + d.toString() + "] = " + dim.toString());
       if (d < ndim) n *= dim;
     }
-    if (ndim == 1 && dtype != DTYPE_F32) return fail(at + "a vector must be f32");
+    if (ndim == 1 && dtype != DTYPE_F32) return fail(entryLabel(i) + "a vector must be f32");
     let off = load<u32>(e, TE_DATA_OFFSET), len = load<u32>(e, TE_DATA_SIZE);
-    if (off & (ALIGN - 1)) return fail(at + "data_offset " + off.toString() + " is not a multiple of 16");
+    if (off & (ALIGN - 1)) return fail(entryLabel(i) + "data_offset " + off.toString() + " is not a multiple of 16");
     // n > len first: n * 4 of two u32 dims could wrap around u64.
-    if (n > <u64>len || <u64>len != n * (dtype == DTYPE_F32 ? 4 : dtype == DTYPE_F16 ? 2 : 1)) return fail(at + "data_size " + len.toString() + " does not match its dtype and dims");
-    if (<u64>off + len > dataSize) return fail(at + "data lies outside the DATA section");
+    if (n > <u64>len || <u64>len != n * (dtype == DTYPE_F32 ? 4 : dtype == DTYPE_F16 ? 2 : 1)) return fail(entryLabel(i) + "data_size " + len.toString() + " does not match its dtype and dims");
+    if (<u64>off + len > dataSize) return fail(entryLabel(i) + "data lies outside the DATA section");
     let soff = load<u32>(e, TE_SCALE_OFFSET), slen = load<u32>(e, TE_SCALE_SIZE);
     if (dtype == DTYPE_INT8) {
-      if (soff & (ALIGN - 1)) return fail(at + "scale_offset " + soff.toString() + " is not a multiple of 16");
-      if (<u64>slen != <u64>load<u32>(e, TE_DIMS) * 4) return fail(at + "scale_size " + slen.toString() + " is not 4 x rows");
-      if (<u64>soff + slen > dataSize) return fail(at + "scales lie outside the DATA section");
-    } else if (soff != 0 || slen != 0) return fail(at + "scale_offset/scale_size must be 0 unless int8");
+      if (soff & (ALIGN - 1)) return fail(entryLabel(i) + "scale_offset " + soff.toString() + " is not a multiple of 16");
+      if (<u64>slen != <u64>load<u32>(e, TE_DIMS) * 4) return fail(entryLabel(i) + "scale_size " + slen.toString() + " is not 4 x rows");
+      if (<u64>soff + slen > dataSize) return fail(entryLabel(i) + "scales lie outside the DATA section");
+    } else if (soff != 0 || slen != 0) return fail(entryLabel(i) + "scale_offset/scale_size must be 0 unless int8");
     let layout = load<u32>(e, TE_LAYOUT);
-    if (fileVersion == 1 ? layout != 0 : layout > <u32>LAYOUT_PANELS) return fail(at + "layout " + layout.toString() + (fileVersion == 1 ? " in a version 1 file (reserved, 0)" : " is not 0 (rows) or 1 (panels)"));
-    if (layout == LAYOUT_PANELS && ndim != 2) return fail(at + "layout 1 (panels) on a vector");
-    if (load<u32>(e, TE_RESERVED) != 0) return fail(at + "reserved is not 0");
+    if (fileVersion == 1 ? layout != 0 : layout > <u32>LAYOUT_PANELS) return fail(entryLabel(i) + "layout " + layout.toString() + (fileVersion == 1 ? " in a version 1 file (reserved, 0)" : " is not 0 (rows) or 1 (panels)"));
+    if (layout == LAYOUT_PANELS && ndim != 2) return fail(entryLabel(i) + "layout 1 (panels) on a vector");
+    if (load<u32>(e, TE_RESERVED) != 0) return fail(entryLabel(i) + "reserved is not 0");
   }
   return 0;
 }
@@ -416,33 +463,89 @@ function fault(msg: string): void {
   failed = true;
 }
 
-// Finds tensor `name` of shape [rows, cols] (cols = 0: the vector [rows]) and
-// checks it; `quant`: it may be stored f16 or int8; `panels`: it may be in layout 1
-// (a linear weight). Returns the entry, or 0 after fault().
-function find(name: string, rows: u32, cols: u32, quant: bool, panels: bool = false): usize {
+// Checks the entry the name index gave slot `at` (row, layer) for tensor `name`
+// of shape [rows, cols] (cols = 0: the vector [rows]); `quant`: it may be stored
+// f16 or int8; `panels`: it may be in layout 1 (a linear weight). Returns the
+// entry, or 0 after fault().
+function find(at: i32, name: string, rows: u32, cols: u32, quant: bool, panels: bool = false): usize {
   if (failed) return 0;
-  let n = name.length;
-  for (let i: u32 = 0; i < tensorCount; i++) {
-    let e = entry(i);
-    if (load<u32>(e, TE_NAME_LEN) != <u32>n || used[i]) continue;
-    let s = tensorNames + load<u32>(e, TE_NAME_OFFSET);
-    let j = 0;
-    while (j < n && <i32>load<u8>(s + j) == name.charCodeAt(j)) j++;
-    if (j < n) continue;
-    used[i] = true;
-    let ndim = load<u32>(e, TE_NDIM), dtype = load<u32>(e, TE_DTYPE);
-    let r = load<u32>(e, TE_DIMS), c = load<u32>(e, TE_DIMS + 4);
-    if (ndim != (cols ? 2 : 1) || r != rows || c != cols) {
-      fault("tensor '" + name + "' has shape " + shape(r, ndim == 2 ? c : 0) + ", expected " + shape(rows, cols));
-      return 0;
-    }
-    if (!quant && dtype != DTYPE_F32) { fault("tensor '" + name + "' must be stored f32"); return 0; }
-    if (!panels && load<u32>(e, TE_LAYOUT) != LAYOUT_ROWS) { fault("tensor '" + name + "' must be in layout 0 (rows): only linear weights may be in panels"); return 0; }
-    if (!finite(e)) { fault("tensor '" + name + "' holds NaN or Inf"); return 0; }
-    return e;
+  let k = named[at];
+  if (!k) { fault("tensor '" + name + "' is missing"); return 0; }
+  used[k - 1] = true;
+  let e = entry(k - 1);
+  let ndim = load<u32>(e, TE_NDIM), dtype = load<u32>(e, TE_DTYPE);
+  let r = load<u32>(e, TE_DIMS), c = load<u32>(e, TE_DIMS + 4);
+  if (ndim != (cols ? 2 : 1) || r != rows || c != cols) {
+    fault("tensor '" + name + "' has shape " + shape(r, ndim == 2 ? c : 0) + ", expected " + shape(rows, cols));
+    return 0;
   }
-  fault("tensor '" + name + "' is missing");
-  return 0;
+  if (!quant && dtype != DTYPE_F32) { fault("tensor '" + name + "' must be stored f32"); return 0; }
+  if (!panels && load<u32>(e, TE_LAYOUT) != LAYOUT_ROWS) { fault("tensor '" + name + "' must be in layout 0 (rows): only linear weights may be in panels"); return 0; }
+  if (!finite(e)) { fault("tensor '" + name + "' holds NaN or Inf"); return 0; }
+  if (!bounded(e)) { fault("tensor '" + name + "' holds a value of magnitude above " + MAX_ABS_WEIGHT.toString() + " (the format's bound on weights, docs/format.md)"); return 0; }
+  return e;
+}
+
+// ---- the name index: entry names -> slot(row, layer), linear in the table
+
+// Per slot(row, layer): 1 + the index of the first entry with that name, 0 = none.
+let named = new StaticArray<u32>(0);
+// Per table row: the length of its name before and after `{i}` (-1: no `{i}`).
+let headLen = new StaticArray<i32>(0);
+let tailLen = new StaticArray<i32>(0);
+
+function sameBytes(p: usize, s: string, from: i32, n: i32): bool {
+  for (let j = 0; j < n; j++) {
+    nameCompares++;
+    if (<i32>load<u8>(p + j) != s.charCodeAt(from + j)) return false;
+  }
+  return true;
+}
+
+// The slot(row, layer) entry i's name stands for, or -1: a table name, with a
+// layer index below num_layers written as layer.toString() in place of `{i}`.
+// At most one comparison of each table name, so the index costs
+// O(count x the table's name bytes): linear in the entries whatever their names.
+function nameSlot(i: u32): i32 {
+  let e = entry(i);
+  let p = tensorNames + load<u32>(e, TE_NAME_OFFSET), n = <i32>load<u32>(e, TE_NAME_LEN);
+  for (let row = 0; row < TENSOR_KINDS; row++) {
+    let t = TENSOR_NAMES[row];
+    let head = headLen[row];
+    if (head < 0) {
+      if (n == t.length && sameBytes(p, t, 0, n)) return slot(row, -1);
+      continue;
+    }
+    let tail = tailLen[row];
+    let digits = n - head - tail;
+    if (digits < 1 || digits > 4 || !sameBytes(p, t, 0, head) || !sameBytes(p + n - tail, t, t.length - tail, tail)) continue;
+    let layer = 0;
+    for (let j = 0; j < digits; j++) {
+      let d = <i32>load<u8>(p + head + j) - 0x30;
+      if (d < 0 || d > 9 || (j == 0 && d == 0 && digits > 1)) { layer = -1; break; }
+      layer = layer * 10 + d;
+    }
+    if (layer >= 0 && layer < <i32>config.num_layers) return slot(row, layer);
+  }
+  return -1;
+}
+
+function indexNames(L: i32): void {
+  if (headLen.length == 0) {
+    headLen = new StaticArray<i32>(TENSOR_KINDS);
+    tailLen = new StaticArray<i32>(TENSOR_KINDS);
+    for (let row = 0; row < TENSOR_KINDS; row++) {
+      let t = TENSOR_NAMES[row], at = t.indexOf(LAYER_INDEX);
+      headLen[row] = at;
+      tailLen[row] = at < 0 ? 0 : t.length - at - LAYER_INDEX.length;
+    }
+  }
+  nameCompares = 0;
+  named = new StaticArray<u32>((L + 1) * TENSOR_KINDS);
+  for (let i: u32 = 0; i < tensorCount; i++) {
+    let at = nameSlot(i);
+    if (at >= 0 && !named[at]) named[at] = i + 1; // a second entry of one name stays unclaimed
+  }
 }
 
 function shape(rows: u32, cols: u32): string {
@@ -455,6 +558,22 @@ function finite(e: usize): bool {
   if (dtype == DTYPE_F16) return noneAllOnes16(data, len);
   if (dtype == DTYPE_INT8) { data = dataStart + load<u32>(e, TE_SCALE_OFFSET); len = load<u32>(e, TE_SCALE_SIZE); }
   return noneAllOnes32(data, len);
+}
+
+// True when every value is within MAX_ABS_WEIGHT (after finite()): f32 values
+// compared directly, int8 through their scales (|q| <= 127 in the writer's
+// files; -128 at most 128/127 of the bound). Any finite f16 is within it.
+function bounded(e: usize): bool {
+  let dtype = load<u32>(e, TE_DTYPE);
+  if (dtype == DTYPE_F16) return true;
+  let data = dataStart + load<u32>(e, TE_DATA_OFFSET), len = <usize>load<u32>(e, TE_DATA_SIZE);
+  let limit = <f32>MAX_ABS_WEIGHT;
+  if (dtype == DTYPE_INT8) { data = dataStart + load<u32>(e, TE_SCALE_OFFSET); len = load<u32>(e, TE_SCALE_SIZE); limit = <f32>(<f64>MAX_ABS_WEIGHT / 127.0); }
+  let m = f32x4.splat(limit);
+  let end = data + len, i = data;
+  for (; i + 16 <= end; i += 16) if (v128.any_true(f32x4.gt(f32x4.abs(v128.load(i)), m))) return false;
+  for (; i < end; i += 4) if (abs<f32>(load<f32>(i)) > limit) return false;
+  return true;
 }
 
 // True when no f32 in [p, p + bytes) has an all-ones exponent (NaN or Inf).
@@ -545,7 +664,7 @@ function take(row: i32, layer: i32, l: LayerWeights | null): void {
   let name = layer < 0 ? TENSOR_NAMES[row] : TENSOR_NAMES[row].replace(LAYER_INDEX, layer.toString());
   let rows = dim(TENSOR_ROWS[row], l), cols = dim(TENSOR_COLS[row], l);
   let linear = (flags & T_LINEAR) != 0;
-  let e = find(name, rows, cols, (flags & T_QUANTIZABLE) != 0, linear);
+  let e = find(slot(row, layer), name, rows, cols, (flags & T_QUANTIZABLE) != 0, linear);
   if (!e) return;
   let data = dataStart + load<u32>(e, TE_DATA_OFFSET);
   if (linear && load<u32>(e, TE_DTYPE) == DTYPE_F16) {
@@ -603,6 +722,69 @@ function layerNorm(n: LayerNormWeights, weight: i32, bias: i32, layer: i32 = -1)
   n.bias = at(bias, layer);
 }
 
+// ---- resource bounds (docs/format.md "Resource bounds"), checked before anything
+// is allocated for the model: the file (already in memory), the f32 copies of f16
+// linear weights, the activation buffers for max_len tokens, the tokenizer tables.
+export const RUNTIME_BASE_BYTES: u64 = 1 << 21;  // the runtime's own data, stack and heap slack
+export const TOKENIZER_BYTES_PER_TOKEN: u64 = 32; // its sorted table: 12 bytes a token kept, 24 at peak while sorting (tokenizer/vocab.ts); added tokens fit in RUNTIME_BASE_BYTES
+
+export let memoryNeeded: u64 = 0;
+
+function checkMemory(): i32 {
+  let widenedBytes: u64 = 0;
+  let int8 = false;
+  let L = <i32>config.num_layers;
+  for (let layer = -1; layer < L; layer++) {
+    for (let row = 0; row < TENSOR_KINDS; row++) {
+      if (!(TENSOR_FLAGS[row] & T_LINEAR) || ((TENSOR_FLAGS[row] & T_PER_LAYER) != 0) != (layer >= 0)) continue;
+      let k = named[slot(row, layer)];
+      if (!k) continue;
+      let dtype = load<u32>(entry(k - 1), TE_DTYPE);
+      if (dtype == DTYPE_F16) widenedBytes += <u64>load<u32>(entry(k - 1), TE_DATA_SIZE) << 1;
+      if (dtype == DTYPE_INT8) int8 = true;
+    }
+  }
+  let file = <u64>load<u32>(fileStart, HDR_FILE_SIZE);
+  let activations = <u64>runStateBytes(config, weights, int8);
+  let tokenizerBytes = TOKENIZER_BYTES_PER_TOKEN * config.vocab_size;
+  memoryNeeded = file + widenedBytes + activations + tokenizerBytes + RUNTIME_BASE_BYTES;
+  if (memoryLimit && memoryNeeded > memoryLimit) {
+    return fail("model needs " + mb(memoryNeeded) + " MB of memory (file " + mb(file) + ", f32 copies of f16 weights " + mb(widenedBytes) +
+      ", activations for max_len " + config.max_len.toString() + " tokens " + mb(activations) + ", tokenizer " + mb(tokenizerBytes) +
+      ", runtime " + mb(RUNTIME_BASE_BYTES) + "); the limit is " + mb(memoryLimit) + " MB");
+  }
+  return 0;
+}
+
+function mb(bytes: u64): string {
+  let tenths = (bytes * 10 + (1 << 20) - 1) >> 20; // rounded up to 0.1 MB
+  return (tenths / 10).toString() + "." + (tenths % 10).toString();
+}
+
+// DATA bytes outside every tensor's data and scales (the padding to each tensor's
+// 16-byte boundary, any gap) must be zero. The ranges are sorted once: O(n log n).
+function checkDataPadding(): i32 {
+  let ranges = new Array<u64>(0);
+  for (let i: u32 = 0; i < tensorCount; i++) {
+    let e = entry(i);
+    let off = <u64>load<u32>(e, TE_DATA_OFFSET), len = <u64>load<u32>(e, TE_DATA_SIZE);
+    if (len) ranges.push(off << 32 | (off + len));
+    let slen = <u64>load<u32>(e, TE_SCALE_SIZE);
+    if (slen) { let soff = <u64>load<u32>(e, TE_SCALE_OFFSET); ranges.push(soff << 32 | (soff + slen)); }
+  }
+  ranges.sort((a: u64, b: u64): i32 => a < b ? -1 : a > b ? 1 : 0);
+  let from: u64 = 0;
+  for (let k = 0; k <= ranges.length; k++) {
+    let to = k < ranges.length ? ranges[k] >> 32 : <u64>dataSize;
+    if (to > from) {
+      let z = firstNonZero(dataStart, <u32>from, <u32>to);
+      if (z >= 0) return fail("DATA: padding byte " + z.toString() + " (outside every tensor) is not 0");
+    }
+    if (k < ranges.length) from = max(from, ranges[k] & 0xffffffff);
+  }
+  return 0;
+}
+
 function readWeights(): i32 {
   let c = config, w = weights;
   let L = <i32>c.num_layers;
@@ -621,11 +803,16 @@ function readWeights(): i32 {
   failed = false;
   foundEntry = new StaticArray<usize>((L + 1) * TENSOR_KINDS);
   foundData = new StaticArray<usize>((L + 1) * TENSOR_KINDS);
+  indexNames(L);
+  let need = checkMemory();
+  if (need < 0) return need;
   walk();
   if (failed) return -1;
   for (let i: u32 = 0; i < tensorCount; i++) {
     if (!used[i]) return fail("tensor '" + tensorName(i) + "' is not part of this model (a removed block's tensor, a duplicate or an unknown name)");
   }
+  let pad = checkDataPadding();
+  if (pad < 0) return pad;
 
   let e = w.embeddings;
   matrix(e.word_embeddings, W_WORD_EMBEDDINGS);

@@ -32,12 +32,21 @@ export function allocRunState(cfg: Config, w: Weights): RunState | null {
   const s = new RunState();
   s.max_batch = maxBatch(cfg);
   // Lay the buffers out once from 0 to learn the total, then for real.
-  const total = layOut(s, cfg, w, 0);
+  const total = layOut(s, cfg, w, hasInt8(w), 0);
   const base = region(total);
   if (!base) return null;
   memory.fill(base, 0, total); // reading a buffer before the first forward pass is harmless
-  layOut(s, cfg, w, base);
+  layOut(s, cfg, w, hasInt8(w), base);
   return s;
+}
+
+// The bytes allocRunState takes for this config and these layer records (the
+// reader's memory check, before any weight is looked at): int8, whether any
+// linear weight is stored int8.
+export function runStateBytes(cfg: Config, w: Weights, int8: bool): usize {
+  const s = new RunState();
+  s.max_batch = maxBatch(cfg);
+  return layOut(s, cfg, w, int8, 0);
 }
 
 let cursor: usize = 0;
@@ -51,7 +60,7 @@ function next(bytes: usize): usize {
 }
 
 // Points the buffers of s into [base, base + total) and returns total.
-function layOut(s: RunState, cfg: Config, w: Weights, base: usize): usize {
+function layOut(s: RunState, cfg: Config, w: Weights, int8: bool, base: usize): usize {
   const n = <usize>cfg.max_len;
   const H = <usize>cfg.hidden_size;
   const D = <usize>cfg.head_dim;
@@ -63,7 +72,6 @@ function layOut(s: RunState, cfg: Config, w: Weights, base: usize): usize {
   }
   const hd = hMax * D;
   const inMax = max(H, max(hd, fMax));
-  const int8 = hasInt8(w);
   cursor = base;
   s.input_ids = next(n << 2);              // i32[max_len]
   s.token_type_ids = next(n << 2);         // i32[max_len]

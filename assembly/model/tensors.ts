@@ -42,6 +42,13 @@ export const T_NEEDS_TOKEN_TYPES = 32; // present only when type_vocab_size > 0
 export const T_NEEDS_POOLER = 64;      // present only when has_pooler (BERT: dense + tanh on [CLS])
 export const T_NEEDS_PRE_CLASSIFIER = 128; // present only when has_pre_classifier (DistilBERT: dense + ReLU)
 
+// The largest magnitude of any value of any tensor, every kind alike: the largest
+// finite f16, so every f16 checkpoint fits, and far above what trained encoders
+// hold (|w| < 100). With it and the reader's dimension limits every activation of
+// the forward pass stays finite (docs/format.md, "Magnitude bound"). The writer
+// refuses the same values; int8 scales are held to MAX_ABS_WEIGHT / 127.
+export const MAX_ABS_WEIGHT = 65504;
+
 // The layer index placeholder in per-layer names.
 export const LAYER_INDEX = "{i}";
 

@@ -10,7 +10,7 @@ const send = (msg: FromThread) => port.postMessage(msg);
 
 try {
   const engine = await instantiate(workerData.wasm as WebAssembly.Module);
-  const model = engine.loadModel(workerData.modelBytes as Uint8Array);
+  const model = engine.loadModel(workerData.modelBytes as Uint8Array, { maxMemoryMb: Infinity });
   reserveTextMemory(model, workerData.limits);
   port.on("message", ({ id, inputs }: ToThread) => {
     try {

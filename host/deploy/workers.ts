@@ -248,7 +248,7 @@ async function measureModel(wasm: Uint8Array, file: Uint8Array, path: string) {
   const engine = await instantiate(wasm);
   let model;
   try {
-    model = engine.loadModel(file);
+    model = engine.loadModel(file, { maxMemoryMb: Infinity }); // the isolate check of the caller is finer
   } catch (err) {
     throw new Error(`${path}: ${(err as Error).message}`);
   }

@@ -11,6 +11,7 @@ import { readFile } from "node:fs/promises";
 import * as F from "../../assembly/format/constants.ts";
 import { loadEngine } from "../runtime/node.ts";
 import { LAYER_FIELD, type AxformerExports } from "../runtime/abi.ts";
+import { AxformerError } from "../runtime/index.ts";
 import { f16ToF32 } from "./f16.ts";
 import { panelPermutation } from "./layout.ts";
 import { ARCH_CODES, HIDDEN_ACT_CODES, PROBLEM_TYPE_CODES, nameOfCode } from "../model/model.ts";
@@ -29,11 +30,11 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 // Copies `bytes` into the instance and loads them; throws with the reader's message.
 export function loadIntoWasm(bytes: Uint8Array, wasm: FormatExports): void {
   const ptr = wasm.alloc_model(bytes.length) >>> 0;
-  if (ptr === 0) throw new Error(`model file: ${bytes.length} bytes do not fit in wasm memory`);
+  if (ptr === 0) throw new AxformerError(`model file: ${bytes.length} bytes do not fit in wasm memory`);
   new Uint8Array(wasm.memory.buffer, ptr, bytes.length).set(bytes);
   if (wasm.load_model(ptr, bytes.length) < 0) {
     const msg = new Uint8Array(wasm.memory.buffer, wasm.error_ptr() >>> 0, wasm.error_len());
-    throw new Error(`invalid model file: ${new TextDecoder().decode(msg)}`);
+    throw new AxformerError(`invalid model file: ${new TextDecoder().decode(msg)}`);
   }
 }
 
@@ -52,13 +53,16 @@ export function readModel(bytes: Uint8Array, wasm: FormatExports): Model {
   });
 
   const metaLen = wasm.meta_len() >>> 0;
-  let meta: Record<string, unknown> = {};
+  let meta: unknown = {};
   if (metaLen > 0) {
     try {
       meta = JSON.parse(str(wasm.meta_ptr(), metaLen));
     } catch (e) {
-      throw new Error(`model file: META is not valid UTF-8 JSON (${(e as Error).message})`);
+      throw new AxformerError(`model file: META is not valid UTF-8 JSON (${(e as Error).message})`);
     }
+  }
+  if (typeof meta !== "object" || meta === null || Array.isArray(meta)) {
+    throw new AxformerError(`model file: META must be a JSON object, not ${meta === null ? "null" : Array.isArray(meta) ? "an array" : typeof meta}`);
   }
   const { layers: metaLayers, ...rest } = meta as { layers?: unknown };
   const layers = readLayers(wasm, config, metaLayers);
@@ -110,32 +114,66 @@ function readConfig(w: (i: number) => number): ModelConfig {
 }
 
 // Layer states from the LAYERS records; the original head / neuron indices come
-// from META (written by writer.ts), else they are taken as 0..n-1.
+// from META (written by writer.ts), else they are taken as 0..n-1. META is
+// checked as carefully as the binary sections: `layers` absent, or an array of
+// num_layers objects whose `heads` (an array) and `ffnNeurons` (a range string)
+// hold exactly the LAYERS record's count of strictly increasing indices below
+// CONFIG.num_heads / intermediate_size. Parsing stops at the record's count, so
+// it is linear in the META size and the record.
 function readLayers(wasm: FormatExports, c: ModelConfig, metaLayers: unknown): LayerState[] {
-  const fromMeta = Array.isArray(metaLayers) && metaLayers.length === c.numLayers ? metaLayers : null;
+  if (metaLayers !== undefined && !(Array.isArray(metaLayers) && metaLayers.length === c.numLayers)) {
+    throw new AxformerError(`model file: META.layers must be an array of ${c.numLayers} entries (CONFIG.num_layers), got ${describe(metaLayers)}`);
+  }
   return Array.from({ length: c.numLayers }, (_, i) => {
     const f = (k: number) => wasm.layer_field(i, k) >>> 0;
     const nHeads = f(LAYER_FIELD.numHeads), nNeurons = f(LAYER_FIELD.ffnWidth);
-    const m = fromMeta?.[i] as { heads?: unknown; ffnNeurons?: unknown } | undefined;
-    const heads = m && Array.isArray(m.heads) ? (m.heads as number[]) : range(nHeads);
-    const ffnNeurons = m && typeof m.ffnNeurons === "string" ? parseRanges(m.ffnNeurons) : range(nNeurons);
+    const at = `model file: META.layers[${i}]`;
+    let heads = range(nHeads), ffnNeurons = range(nNeurons);
+    if (metaLayers !== undefined) {
+      const m = (metaLayers as unknown[])[i];
+      if (typeof m !== "object" || m === null || Array.isArray(m)) throw new AxformerError(`${at} must be an object, got ${describe(m)}`);
+      const { heads: h, ffnNeurons: r } = m as { heads?: unknown; ffnNeurons?: unknown };
+      if (h !== undefined) {
+        if (!Array.isArray(h)) throw new AxformerError(`${at}.heads must be an array of head indices, got ${describe(h)}`);
+        heads = h as number[];
+      }
+      if (r !== undefined) {
+        if (typeof r !== "string") throw new AxformerError(`${at}.ffnNeurons must be a string of ranges like "0-255,300", got ${describe(r)}`);
+        ffnNeurons = parseRanges(r, nNeurons, `${at}.ffnNeurons`);
+      }
+    }
     const ok = (idx: number[], n: number, limit: number) =>
       idx.length === n && idx.every((v, k) => Number.isInteger(v) && v >= 0 && v < limit && (k === 0 || v > idx[k - 1]));
-    if (!ok(heads, nHeads, c.numHeads)) throw new Error(`model file: META.layers[${i}].heads does not match the ${nHeads} heads of LAYERS[${i}]`);
-    if (!ok(ffnNeurons, nNeurons, c.intermediateSize)) throw new Error(`model file: META.layers[${i}].ffnNeurons does not match the ${nNeurons} neurons of LAYERS[${i}]`);
+    if (!ok(heads, nHeads, c.numHeads)) throw new AxformerError(`${at}.heads does not match the ${nHeads} heads of LAYERS[${i}] (strictly increasing indices below ${c.numHeads})`);
+    if (!ok(ffnNeurons, nNeurons, c.intermediateSize)) throw new AxformerError(`${at}.ffnNeurons does not match the ${nNeurons} neurons of LAYERS[${i}] (strictly increasing indices below ${c.intermediateSize})`);
     return { hasAttention: f(LAYER_FIELD.hasAttention) === 1, hasFfn: f(LAYER_FIELD.hasFfn) === 1, heads, ffnNeurons, hardK: f(LAYER_FIELD.hardK) };
   });
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-// Inverse of writer.ts compactRanges: "0-3,7" -> [0, 1, 2, 3, 7].
-export function parseRanges(s: string): number[] {
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (typeof v === "string") return `a string of ${v.length} characters`;
+  return typeof v;
+}
+
+// Inverse of writer.ts compactRanges: "0-3,7" -> [0, 1, 2, 3, 7]. At most `limit`
+// indices (the LAYERS record's count): a range that would pass it is an error
+// before any index of it is produced, so the cost is O(s.length + limit).
+export function parseRanges(s: string, limit = Infinity, what = "ranges"): number[] {
   if (s === "") return [];
-  return s.split(",").flatMap((part) => {
-    const [a, b = a] = part.split("-").map(Number);
-    return b >= a && b - a < 1 << 24 ? range(b - a + 1).map((k) => a + k) : [NaN];
-  });
+  const out: number[] = [];
+  for (const part of s.split(",")) {
+    const m = /^(\d{1,10})(?:-(\d{1,10}))?$/.exec(part);
+    if (!m) throw new AxformerError(`${what}: "${part.slice(0, 40)}" is not an index or an a-b range`);
+    const a = Number(m[1]), b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a) throw new AxformerError(`${what}: range ${a}-${b} ends before it starts`);
+    if (out.length + (b - a + 1) > limit) throw new AxformerError(`${what}: more than the ${limit} indices the layer record holds`);
+    for (let k = a; k <= b; k++) out.push(k);
+  }
+  return out;
 }
 
 // The logical row-major tensor, whatever its storage and layout.

@@ -9,6 +9,7 @@ import { crc32 } from "./crc32.ts";
 import { f16FromF32Bits } from "./f16.ts";
 import { ARCH_CODES, HIDDEN_ACT_CODES, PROBLEM_TYPE_CODES, STORAGE_BYTES, STORAGE_CODES } from "../model/model.ts";
 import { expectedTensors, type TensorSpec } from "../model/tensors.ts";
+import { MAX_ABS_WEIGHT } from "../../assembly/model/tensors.ts";
 import { panelPermutation } from "./layout.ts";
 import type { LayerState, Model, ModelConfig, Storage, Tensor } from "../model/model.ts";
 
@@ -113,8 +114,11 @@ export function validateModel(model: Model): TensorSpec[] {
     need(data instanceof Float32Array && data.length === s.shape.reduce((a, b) => a * b, 1),
       `tensor '${s.name}' holds ${data?.length} values for shape [${s.shape}]`);
     need(storage === "f32" || storage === "f16" || storage === "int8", `tensor '${s.name}' has storage '${storage}'`);
+    // The bound holds for the value as stored: f16 encoding itself refuses what rounds past 65504.
+    const limit = storedAs(s, tensor!) === "f16" ? Infinity : MAX_ABS_WEIGHT;
     for (let k = 0; k < data.length; k++) {
       if (!Number.isFinite(data[k])) need(false, `tensor '${s.name}' holds ${data[k]} at flat index ${k}`);
+      if (Math.abs(data[k]) > limit) need(false, `tensor '${s.name}' holds ${data[k]} at flat index ${k}, above the format's bound of ${MAX_ABS_WEIGHT} on weights (docs/format.md)`);
     }
   }
   return specs;

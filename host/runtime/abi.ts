@@ -35,6 +35,7 @@ export const WASM_EXPORTS = {
   run_layers: ["n", "from", "to"],
   run_head: ["n"],
   memory_bytes: [],
+  set_memory_limit: ["mb"],
   // the loaded file, for host/format/read.ts
   config_word: ["i"],
   layer_field: ["i", "f"],
@@ -54,6 +55,8 @@ export const WASM_EXPORTS = {
   tensor_layout: ["i"],
   meta_ptr: [],
   meta_len: [],
+  name_compares: [],
+  memory_needed_kb: [],
 } as const;
 
 // layer_field(i, f): which field of LAYERS record i.

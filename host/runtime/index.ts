@@ -19,6 +19,21 @@ export class AxformerError extends Error {
   }
 }
 
+// The default memory limit of loadModel, in MiB: a Cloudflare Worker's isolate has
+// 128 MB for everything, and besides the wasm memory it holds the JS heap (a few
+// MB), the model file's bytes as they arrived (up to its size again, until
+// collected) and the request bodies; 96 leaves 32 MB for those, enough for the
+// files that fit a Worker at all. Node's loadEngine() sets no limit (see node.ts).
+export const DEFAULT_MAX_MEMORY_MB = 96;
+
+export interface LoadOptions {
+  // Refuse a model whose memory need (docs/format.md "Resource bounds": the file,
+  // f32 copies of f16 weights, activations for max_len tokens, tokenizer tables)
+  // is above this many MiB; Infinity: no limit. Default: the engine's
+  // defaultMaxMemoryMb (DEFAULT_MAX_MEMORY_MB unless the engine was made by Node's loadEngine()).
+  maxMemoryMb?: number;
+}
+
 export interface Encoding { inputIds: number[]; tokenTypeIds: number[] }
 export interface Classification { label: string; scores: number[]; logits: number[] }
 
@@ -54,6 +69,8 @@ export class Engine {
   readonly exports: AxformerExports;
   private generation = 0;
   private current: LoadedModel | null = null;
+  // loadModel's maxMemoryMb when the call gives none.
+  defaultMaxMemoryMb = DEFAULT_MAX_MEMORY_MB;
 
   constructor(exports: AxformerExports) {
     this.exports = exports;
@@ -61,8 +78,12 @@ export class Engine {
 
   // Copies the file into wasm memory and loads it there, replacing (and
   // invalidating) the engine's previous model. The caller may drop `bytes`.
-  loadModel(bytes: Uint8Array): LoadedModel {
+  loadModel(bytes: Uint8Array, opts: LoadOptions = {}): LoadedModel {
     const x = this.exports;
+    const limit = opts.maxMemoryMb ?? this.defaultMaxMemoryMb;
+    if (!(limit > 0)) throw new AxformerError(`loadModel: maxMemoryMb must be a positive number of MiB or Infinity, got ${limit}`);
+    // The wasm takes whole MiB below 4 GiB; Infinity (or more than wasm32 addresses) is no limit.
+    x.set_memory_limit(limit >= 4096 ? 0 : Math.max(1, Math.floor(limit)));
     this.generation++;
     this.current = null;
     let ptr: number;

@@ -22,9 +22,13 @@ export function compileRuntime(): Promise<WebAssembly.Module> {
   return compiled;
 }
 
-// A fresh engine (its own wasm instance and memory).
+// A fresh engine (its own wasm instance and memory). A Node process is not held
+// to a Worker's 128 MB, so its loadModel sets no memory limit unless asked
+// (loadModel(bytes, { maxMemoryMb })).
 export async function loadEngine(): Promise<Engine> {
-  return instantiate(await compileRuntime());
+  const engine = await instantiate(await compileRuntime());
+  engine.defaultMaxMemoryMb = Infinity;
+  return engine;
 }
 
 export async function loadModelFile(path: string): Promise<LoadedModel> {

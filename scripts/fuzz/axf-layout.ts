@@ -111,3 +111,60 @@ export function fixHeaderCrc(b: Uint8Array): void {
   writeU32(copy, F.HDR_CRC, 0);
   writeU32(b, F.HDR_CRC, crc32(copy));
 }
+
+// A copy of the file with section `kind` replaced by `bytes`: the old bytes are
+// zeroed (padding must be zero), the new ones appended at the end on a 16-byte
+// boundary, the table entry, file_size and every CRC updated. How the fuzzer
+// grows a string table, the tensor table or META without moving the others.
+export function replaceSection(b: Uint8Array, kind: number, bytes: Uint8Array): Uint8Array {
+  const l = parseLayout(b);
+  const s = l.byKind.get(kind);
+  if (!s) throw new Error(`replaceSection: no section of kind ${kind}`);
+  const at = Math.ceil(b.length / F.ALIGN) * F.ALIGN;
+  const out = new Uint8Array(at + bytes.length);
+  out.set(b);
+  out.fill(0, s.offset, s.offset + s.size);
+  out.set(bytes, at);
+  writeU32(out, s.entry + F.SEC_OFFSET, at);
+  writeU32(out, s.entry + F.SEC_SIZE, bytes.length);
+  writeU32(out, F.HDR_FILE_SIZE, out.length);
+  fixCrcs(out);
+  return out;
+}
+
+// A string list section (VOCAB, LABELS): u32 count, u32 offsets[count + 1], blob.
+export function stringListBytes(strings: Uint8Array[]): Uint8Array {
+  const head = 4 * (strings.length + 2);
+  const out = new Uint8Array(head + strings.reduce((n, s) => n + s.length, 0));
+  writeU32(out, 0, strings.length);
+  let at = 0;
+  strings.forEach((s, i) => { out.set(s, head + at); at += s.length; writeU32(out, 4 * (i + 2), at); });
+  return out;
+}
+
+// The TENSORS section of `l` with `extra` more entries, each a copy of entry
+// `copyOf` under the name `name(k)` (names appended after the existing ones).
+export function tensorsWithExtraEntries(b: Uint8Array, l: Layout, extra: number, copyOf: number, name: (k: number) => string): Uint8Array {
+  const t = l.byKind.get(F.SECTION_TENSORS)!;
+  const n = l.tensors.length;
+  const oldNamesAt = l.namesAt - t.offset, oldNames = b.subarray(l.namesAt, t.offset + t.size);
+  const enc = new TextEncoder();
+  const names = Array.from({ length: extra }, (_, k) => enc.encode(name(k)));
+  const count = n + extra;
+  const namesAt = F.TENSOR_COUNT_SIZE + count * F.TENSOR_ENTRY_SIZE;
+  const out = new Uint8Array(namesAt + oldNames.length + names.reduce((a, e) => a + e.length, 0));
+  writeU32(out, 0, count);
+  out.set(b.subarray(t.offset + F.TENSOR_COUNT_SIZE, t.offset + oldNamesAt), F.TENSOR_COUNT_SIZE);
+  out.set(oldNames, namesAt);
+  let nameAt = oldNames.length;
+  const src = l.tensors[copyOf].at;
+  names.forEach((e, k) => {
+    const o = F.TENSOR_COUNT_SIZE + (n + k) * F.TENSOR_ENTRY_SIZE;
+    out.set(b.subarray(src, src + F.TENSOR_ENTRY_SIZE), o);
+    writeU32(out, o + F.TE_NAME_OFFSET, nameAt);
+    writeU32(out, o + F.TE_NAME_LEN, e.length);
+    out.set(e, namesAt + nameAt);
+    nameAt += e.length;
+  });
+  return out;
+}

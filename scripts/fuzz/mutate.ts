@@ -1,7 +1,7 @@
 // The mutations of the model-file fuzzer. Each takes a fresh copy of a valid
 // file and returns the mutated bytes and a name for the statistics.
 //
-// Two families:
+// Two families here, and the generative gen.* families of families.ts:
 //   raw.*      bytes changed with the checksums left alone: what a damaged disk
 //              or a bad download does. The CRCs must catch almost all of it.
 //   struct.*   one field of the structure changed (a count, an offset, a dims
@@ -13,6 +13,7 @@
 
 import * as F from "../../assembly/format/constants.ts";
 import { fixCrcs, parseLayout, readU32, writeU16, writeU32, type Layout } from "./axf-layout.ts";
+import { generate } from "./families.ts";
 
 export type Rand = () => number;
 
@@ -276,6 +277,7 @@ function structured(b: Uint8Array, l: Layout, rand: Rand): string {
 // One mutation of `seed`. `rand` decides everything, so a case is reproduced
 // from its own seed alone.
 export function mutate(seed: Uint8Array, layout: Layout, rand: Rand): Mutation {
+  if (rand() < 0.1) return generate(seed, layout, rand); // families.ts: gen.*
   let b = seed.slice();
   const r = rand();
   if (r < 0.08) return { bytes: b, kind: rawBitflip(b, layout, rand) };

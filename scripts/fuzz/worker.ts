@@ -17,5 +17,5 @@ const stats = runFuzz(engine, {
   ...opts,
   onCase: (i) => Atomics.store(current, 0, i),
   onProgress: (done) => parentPort!.postMessage({ progress: done }),
-});
+}, await loadEngine());
 parentPort!.postMessage({ stats });

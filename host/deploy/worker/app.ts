@@ -108,7 +108,10 @@ class IsolateModel {
     this.engine ??= instantiate(this.config.wasm);
     const runtime = await this.engine;
     const t2 = performance.now();
-    const model = runtime.loadModel(bytes);
+    // The wasm refuses, before allocating for it, a model whose stated need
+    // (docs/format.md "Resource bounds") is over the whole isolate; the finer check
+    // of the real memory follows.
+    const model = runtime.loadModel(bytes, { maxMemoryMb: limit / MIB });
     reserveTextMemory(model, this.limits);
     const t3 = performance.now();
     this.loadTimings = `fetch-model;dur=${(t1 - t0).toFixed(2)}, instantiate;dur=${(t2 - t1).toFixed(2)}, load;dur=${(t3 - t2).toFixed(2)}`;
