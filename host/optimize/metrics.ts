@@ -11,13 +11,14 @@ export type LossPrecision = "f32" | "f64";
 // single: one class index per row; regression: one target per row; multi: C 0/1 targets per row.
 export type TaskKind = "single" | "regression" | "multi";
 
-// Cross-entropy of one row: logsumexp(z) - z[label], z = logits[offset, offset + C).
+// Cross-entropy of one row in f64, z = logits[offset, offset + C): -((z[label] - max) -
+// log(sum exp(z - max))), in the order of PyTorch's log_softmax (loss-f32.ts).
 export function crossEntropy(logits: Float32Array, offset: number, C: number, label: number): number {
   let m = -Infinity;
   for (let c = 0; c < C; c++) m = Math.max(m, logits[offset + c]);
   let s = 0;
   for (let c = 0; c < C; c++) s += Math.exp(logits[offset + c] - m);
-  return m + Math.log(s) - logits[offset + label];
+  return -((logits[offset + label] - m) - Math.log(s));
 }
 
 export function squaredError(pred: number, target: number): number {
