@@ -35,6 +35,7 @@ export interface Scoring {
   l0: Float64Array;           // the original model's per-row losses
   rowTokens: ArrayLike<number> | null; // tokens per row (for rows hard attention cannot change)
   chunks: number;             // evaluate in this many chunks when early rejection is on
+  worseCount: Int32Array;     // [n] how many candidates so far made each row worse (the evaluation order)
 }
 
 // What would make the candidate fail; null: evaluate every row.
@@ -87,6 +88,21 @@ class MetricBound {
   }
 }
 
+function evaluationOrder(s: Scoring): number[] {
+  const idx = Array.from({ length: s.n }, (_, r) => r);
+  const byWorse = idx.slice().sort((a, b) => s.worseCount[b] - s.worseCount[a] || a - b);
+  const byLoss = idx.sort((a, b) => s.l0[b] - s.l0[a] || a - b);
+  const seen = new Uint8Array(s.n);
+  const order: number[] = [];
+  for (let i = 0, j = 0; order.length < s.n; ) {
+    while (i < s.n && seen[byWorse[i]]) i++;
+    if (i < s.n) { seen[byWorse[i]] = 1; order.push(byWorse[i]); }
+    while (j < s.n && seen[byLoss[j]]) j++;
+    if (j < s.n) { seen[byLoss[j]] = 1; order.push(byLoss[j]); }
+  }
+  return order;
+}
+
 export async function scoreCandidate(
   ev: Evaluator, cand: Model, layer: number, s: Scoring, current: RowState,
   limit: Limit | null, same: Uint8Array | null,
@@ -99,7 +115,8 @@ export async function scoreCandidate(
   const bound = limit && !limit.strict ? new MetricBound(s) : null;
   const take = (r: number) => {
     sum += losses[r];
-    if (losses[r] <= l0[r]) noWorse++; else worse++;
+    if (losses[r] <= l0[r]) noWorse++;
+    else { worse++; s.worseCount[r]++; }
     bound?.add(r, predictions);
   };
   const hopeless = () => {
@@ -108,20 +125,24 @@ export async function scoreCandidate(
     return bound!.ok && bound!.best() < limit.threshold;
   };
 
+  // The order changes how soon a hopeless candidate stops, never the decision. Two
+  // lists, taken in turn: rows that earlier candidates made worse most often (the
+  // likeliest to exhaust the rows-worse budget) and rows of the highest original loss
+  // (the likeliest to fill the loss budget: a few wrong rows carry most of the sum).
+  const order = limit === null ? Array.from({ length: n }, (_, r) => r) : evaluationOrder(s);
   const todo: number[] = [];
-  for (let r = 0; r < n; r++) {
+  for (const r of order) {
     if (same && same[r]) {
       losses[r] = current.losses[r];
       for (let c = 0; c < w; c++) predictions[r * w + c] = current.predictions[r * w + c];
       take(r);
     } else todo.push(r);
   }
-  // Interleaved chunks, so every worker's contiguous slice of rows gets a share of each.
   const k = limit === null ? 1 : Math.max(1, Math.min(s.chunks, todo.length));
   for (let j = 0; j < k && todo.length > 0; j++) {
     if (hopeless()) return { complete: false, state: null, loss: NaN, metric: NaN, noWorse, rowsEvaluated: evaluated };
-    const rows = k === 1 ? todo : todo.filter((_, t) => t % k === j);
-    const logits = await ev.candidate(cand, layer, k === 1 && todo.length === n ? undefined : rows);
+    const rows = k === 1 ? todo : todo.slice(Math.floor((j * todo.length) / k), Math.floor(((j + 1) * todo.length) / k));
+    const logits = await ev.candidate(cand, layer, k === 1 && todo.length === n && limit === null ? undefined : rows);
     rows.forEach((r, t) => {
       losses[r] = scoreRow(logits, t * C, C, targets, r, kind, precision, predictions);
       take(r);

@@ -103,7 +103,7 @@ export function budgetAccept(metricPoints: number, originalPoints: number, maxDr
 }
 
 const GATE = 1.1; // try heads / groups one by one when the block's loss is below 1.1 x Lmin
-const CHUNKS = 16;  // early rejection looks at the bounds after each 1/16 of the rows
+const CHUNKS = 64;  // early rejection looks at the bounds after each 1/64 of the rows
 
 // Everything the phases share: the accepted model and its per-row state, Lmin, the
 // original model's losses, the decisions and the record of every candidate.
@@ -300,7 +300,7 @@ export async function search(model: Model, targets: ArrayLike<number>, ev: Evalu
   const base = { loss: mean(first.losses), metric: 100 * metric(opts.metric, first.predictions, targets, C) };
   const ctx: Ctx = {
     ev, opts, L, n, N: Math.floor(n / 2), strict: opts.maxDrop === null,
-    scoring: { n, C, kind, precision, metric: opts.metric, targets, l0: first.losses, rowTokens: opts.rowTokens ?? null, chunks: CHUNKS },
+    scoring: { n, C, kind, precision, metric: opts.metric, targets, l0: first.losses, rowTokens: opts.rowTokens ?? null, chunks: CHUNKS, worseCount: new Int32Array(n) },
     base, current: model, cur: first, lmin: base.loss, currentMetric: base.metric,
     decisions: emptyDecisions(L), candidates: [],
     acceptedLosses: [{ step: "original", layer: -1, loss: base.loss, metric: base.metric }],

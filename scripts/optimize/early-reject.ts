@@ -1,7 +1,7 @@
 // Early rejection on the committed models: the strict search (and a 1-point budget
 // search) with and without it, checking that every decision and the accepted /
 // rejected list are identical, and counting row and layer evaluations.
-//   node --import tsx scripts/optimize/early-reject.ts [--rows N] [--workers N] [--max-len N]
+//   node --import tsx scripts/optimize/early-reject.ts [--rows N] [--workers N] [--max-len N] [--strict-only] [sst2 sst2-2k spam]
 // sst2 and sst2-2k search SST-2 val.tsv (the first N rows), spam its own val split.
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -18,7 +18,8 @@ const sst2Val = readFileSync(join(ROOT, "../shared/data/sst2/val.tsv"), "utf8");
 const spamVal = "text\tlabel\n" + toTsv((await loadSpamSplits()).val);
 
 const lines: string[] = [];
-for (const name of ["sst2", "sst2-2k", "spam"]) {
+const picked = process.argv.slice(2).filter((a) => ["sst2", "sst2-2k", "spam"].includes(a));
+for (const name of picked.length ? picked : ["sst2", "sst2-2k", "spam"]) {
   const model = await convertHfDir(join(ROOT, "models", name));
   const spec = name === "spam"
     ? { task: "generic", textCol: "text", labelCol: "label", labels: model.labels, problemType: model.config.problemType }
@@ -26,7 +27,7 @@ for (const name of ["sst2", "sst2-2k", "spam"]) {
   const ds = parseDataset(name === "spam" ? spamVal : sst2Val, `${name}-val.tsv`, spec);
   const rows = ds.rows.slice(0, ROWS);
   const task = resolveTask({ ...spec, problemType: model.config.problemType });
-  for (const maxDrop of [null, 1]) {
+  for (const maxDrop of process.argv.includes("--strict-only") ? [null] : [null, 1]) {
     const run = (earlyReject: boolean) => optimize(model, rows, { task, maxLen: MAX_LEN, workers: WORKERS, maxDrop, earlyReject, measureSpeed: false });
     const on = (await run(true)).summary, off = (await run(false)).summary;
     const list = (s: typeof on) => JSON.stringify(s.candidates.map((c) => [c.layer, c.step, c.accepted]));
