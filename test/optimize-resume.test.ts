@@ -2,9 +2,9 @@
 // its checkpoint and writes the same model, byte for byte, and the same candidate
 // list as a run that was never interrupted.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { writeModel } from "../host/format/writer.ts";
@@ -72,13 +72,14 @@ test("a search killed with SIGKILL resumes from its checkpoint and gives the uni
     assert.equal(s.candidates, JSON.parse(JSON.stringify(ref.summary.candidates)));
     assert.equal(s.decisions, ref.summary.decisions);
     assert.is(s.resumed_candidates, kept);
-    assert.not.ok(existsSync(ckpt), "the checkpoint is removed once the outputs are written");
+    assert.not.ok(existsSync(dirname(ckpt)), "the checkpoint (and its folder) is removed once the outputs are written");
 
     // A checkpoint of another search is refused by name.
+    mkdirSync(dirname(ckpt), { recursive: true });
     writeFileSync(ckpt, readFileSync(join(dir, "out.axf.json"), "utf8"));
     const foreign = await run([...args(dir, "out.axf"), "--resume"]);
     assert.is.not(foreign.code, 0);
-    assert.match(foreign.stderr, /resume\.json: not an axformer optimize checkpoint/);
+    assert.match(foreign.stderr, /out\.axf\.json: not an axformer optimize checkpoint/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -43,8 +43,10 @@ function explainInterrupt(outputs: string[], checkpoint: string): () => void {
       `\naxformer: optimize interrupted by ${signal}; ` +
       (written.length ? `already written: ${written.join(", ")}; not written: ${missing.join(", ") || "none"}.\n`
         : `nothing was written (${missing.join(", ")} left as they were).\n`) +
-      "The search is deterministic and saved its progress after every decided candidate: run the same command\n" +
-      `with --resume to continue from there; it gives the same result:\n  axformer ${[...process.argv.slice(2).filter((a) => a !== "--resume"), "--resume"].map(shellQuote).join(" ")}\n`,
+      "The search is deterministic: run the same command again to restart it;\n" +
+      `it gives the same result:\n  axformer ${process.argv.slice(2).map(shellQuote).join(" ")}\n` +
+      `It saved its progress after every decided candidate (${checkpoint}): add --resume to continue from there:\n` +
+      `  axformer ${[...process.argv.slice(2).filter((a) => a !== "--resume"), "--resume"].map(shellQuote).join(" ")}\n`,
     );
     process.exit(signal === "SIGINT" ? 130 : 143);
   };

@@ -6,7 +6,8 @@
 // change a decision ties the file to one search; any other search refuses it.
 
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { writeFileAtomic } from "../format/write-file.ts";
 import type { Row } from "./datasets.ts";
 import type { CandidateRecord, SearchCounters } from "./search.ts";
@@ -67,5 +68,6 @@ export async function writeCheckpoint(
       layerEvaluations: now.layerEvaluations + (p?.layerEvaluations ?? 0),
     },
   };
+  await mkdir(dirname(path), { recursive: true });
   await writeFileAtomic(path, JSON.stringify(c) + "\n", "checkpoint");
 }

@@ -2,8 +2,8 @@
 // shell: each function reads its inputs, runs, writes its outputs atomically and
 // returns the text to print.
 
-import { readFile, rm } from "node:fs/promises";
-import { basename } from "node:path";
+import { readFile, rm, rmdir } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import type { Model } from "../format/model.ts";
 import { readModel, type FormatExports } from "../format/read.ts";
 import { writeFileAtomic, writeModelFile } from "../format/write-file.ts";
@@ -39,8 +39,9 @@ export interface OptimizeCommandOptions extends DataOptions {
   resume?: boolean;        // continue from the checkpoint next to `out`
 }
 
-// The search's checkpoint lives next to the output (see checkpoint.ts).
-export const checkpointPath = (out: string) => `${out}.resume.json`;
+// The search's checkpoint lives next to the output, in a hidden folder, so an
+// interrupted run leaves no file that looks like an output (see checkpoint.ts).
+export const checkpointPath = (out: string) => join(dirname(out), ".axformer-resume", `${basename(out)}.json`);
 
 function parseLossPrecision(v: string | undefined): "f32" | "f64" {
   if (v === undefined || v === "f32" || v === "f64") return v ?? "f32";
@@ -141,7 +142,9 @@ export async function runOptimizeCommand(o: OptimizeCommandOptions): Promise<{ s
   summary.size_bytes.after = bytes;
   if (o.json) await writeFileAtomic(o.json, JSON.stringify(summary, null, 2) + "\n");
   if (o.report) await writeFileAtomic(o.report, renderReport(summary, `AxFormer: ${basename(o.model)} on ${task.name}`));
-  await rm(checkpointPath(o.out), { force: true }); // every output is written: nothing left to resume
+  // Every output is written: nothing left to resume.
+  await rm(checkpointPath(o.out), { force: true });
+  await rmdir(dirname(checkpointPath(o.out))).catch(() => {}); // only when empty (other searches' checkpoints stay)
   return { summary, text: describeSummary(summary, o.out) };
 }
 
