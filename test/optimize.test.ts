@@ -210,10 +210,11 @@ class ScriptedEvaluator implements Evaluator {
   private baseLayer = -1;
   constructor(private losses: (m: Model, layer: number) => number[]) {}
   async setBase(m: Model, layer: number) { this.base = m; this.baseLayer = layer; }
-  async candidate(m: Model, layer: number) {
+  async candidate(m: Model, layer: number, rows?: ArrayLike<number>) {
     assert.is(layer, this.baseLayer, "candidate at the cached layer");
     for (let i = 0; i < layer; i++) assert.equal(m.layers[i], this.base!.layers[i], `layer ${i} below the candidate's is the base's`);
-    return Float32Array.from(this.losses(m, layer), Math.sqrt);
+    const all = this.losses(m, layer);
+    return Float32Array.from(rows ? Array.from(rows, (r) => all[r]) : all, Math.sqrt);
   }
   layerEvaluations() { return 0; }
   async close() {}
@@ -332,12 +333,23 @@ const TASK = { name: "test", metric: "accuracy" as const, regression: false };
 test("hard attention on rows of at most K tokens gives the baseline losses bit for bit (rejected: not lower)", async () => {
   const m = randomModel({ hiddenSize: 32, numHeads: 4, intermediateSize: 48, numLayers: 2, seed: 2 });
   const rows = randomRows(20, 9, 8);
+  // Every row run (no skipping): the runtime itself gives the baseline bit for bit.
+  for (const lossPrecision of ["f32", "f64"] as const) {
+    const { summary } = await optimize(m, rows, { task: TASK, hardK: 16, workers: 1, measureSpeed: false, earlyReject: false, lossPrecision });
+    const hard = summary.candidates.filter((c) => c.step === "hard_attention");
+    assert.is(hard.length, 2);
+    for (const c of hard) {
+      assert.is(c.loss, summary.original_val_loss);
+      assert.is(c.rows_no_worse, rows.length);
+      assert.is(c.accepted, false);
+      assert.is(c.rows_evaluated, rows.length);
+    }
+  }
+  // With early rejection on, those rows are not run at all, and the outcome is the same.
   const { summary } = await optimize(m, rows, { task: TASK, hardK: 16, workers: 1, measureSpeed: false });
-  const hard = summary.candidates.filter((c) => c.step === "hard_attention");
-  assert.is(hard.length, 2);
-  for (const c of hard) {
+  for (const c of summary.candidates.filter((x) => x.step === "hard_attention")) {
+    assert.is(c.rows_evaluated, 0);
     assert.is(c.loss, summary.original_val_loss);
-    assert.is(c.rows_no_worse, rows.length);
     assert.is(c.accepted, false);
   }
 });
@@ -355,7 +367,7 @@ test("the search gives the same decisions and losses with 1 and 2 workers, and a
   for (const cacheBytes of [0, tokens * 32 * 4, 1 << 30]) {
     const r = await optimize(m, rows, { task: TASK, hardK: 4, workers: 2, cacheBytes, measureSpeed: false });
     assert.equal(r.summary.candidates, one.summary.candidates, `cache budget ${cacheBytes}`);
-    if (cacheBytes === 0) assert.is(r.summary.layer_evaluations, r.summary.layer_evaluations_without_reuse);
+    if (cacheBytes === 0) assert.is(r.summary.layer_evaluations_without_early_reject, r.summary.layer_evaluations_without_reuse);
   }
   assert.is(two.summary.workers, 2);
   assert.ok(one.summary.candidates.length >= 3 * 3, "every layer tried at least hard attention and both blocks");

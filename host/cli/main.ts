@@ -103,6 +103,9 @@ program
   .option("--int8-layers", "after pruning, try int8 weights layer by layer and keep those the test accepts")
   .option("--report <file.html>", "write the HTML report")
   .option("--json <file>", "write the JSON summary")
+  .option("--loss-precision <p>", "per-row losses: f32 as PyTorch computes them (the reference's), or f64", "f32")
+  .option("--no-early-reject", "evaluate every row of every candidate (same decisions, slower)")
+  .option("--resume", "continue an interrupted search from its checkpoint (.axformer-resume/<out name>.json next to the output)")
   .action(async (model: string, opts) => {
     const { optimizeCommand } = await import("./optimize.ts");
     await optimizeCommand(model, opts);

@@ -2,7 +2,8 @@
 // shell: each function reads its inputs, runs, writes its outputs atomically and
 // returns the text to print.
 
-import { basename } from "node:path";
+import { readFile, rm, rmdir } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import type { Model } from "../model/model.ts";
 import { readModelFile } from "../format/read.ts";
 import { writeFileAtomic, writeModelFile } from "../format/write-file.ts";
@@ -33,6 +34,18 @@ export interface OptimizeCommandOptions extends DataOptions {
   report?: string;         // HTML report path
   json?: string;           // JSON summary path
   progress?: boolean;      // bar on stderr (default: when stderr is a terminal)
+  lossPrecision?: string;  // "f32" (default) or "f64"
+  earlyReject?: boolean;   // default true
+  resume?: boolean;        // continue from the checkpoint next to `out`
+}
+
+// The search's checkpoint lives next to the output, in a hidden folder, so an
+// interrupted run leaves no file that looks like an output (see checkpoint.ts).
+export const checkpointPath = (out: string) => join(dirname(out), ".axformer-resume", `${basename(out)}.json`);
+
+function parseLossPrecision(v: string | undefined): "f32" | "f64" {
+  if (v === undefined || v === "f32" || v === "f64") return v ?? "f32";
+  throw new Error(`--loss-precision must be f32 or f64, got "${v}"`);
 }
 
 export interface EvalCommandOptions extends DataOptions {
@@ -77,6 +90,7 @@ export function describeSummary(s: Summary, out: string): string {
     if (d.int8_layers[i]) parts.push("int8 weights");
     lines.push(`  layer ${i}: ${parts.length ? parts.join("; ") : "unchanged"}`);
   }
+  lines.push(`${s.row_evaluations} row evaluations (${s.row_evaluations_without_early_reject} without early rejection), ${s.layer_evaluations} layer evaluations (${s.layer_evaluations_without_early_reject} without)${s.resumed_candidates ? `; resumed after ${s.resumed_candidates} decided candidates` : ""}`);
   lines.push(`size ${s.size_bytes.before} -> ${s.size_bytes.after} bytes`);
   if (s.speed) lines.push(`latency at ${s.speed.seq_len} tokens ${fmt(s.speed.ms_before, 2)} -> ${fmt(s.speed.ms_after, 2)} ms`);
   lines.push(`wrote ${out}`);
@@ -97,6 +111,10 @@ export async function runOptimizeCommand(o: OptimizeCommandOptions): Promise<{ s
     int8Layers: o.int8Layers,
     workers: o.workers,
     progress: o.progress ?? Boolean(process.stderr.isTTY),
+    lossPrecision: parseLossPrecision(o.lossPrecision),
+    earlyReject: o.earlyReject ?? true,
+    checkpoint: checkpointPath(o.out),
+    resume: o.resume ?? false,
   });
   let final = optimized;
   if (o.int8) {
@@ -107,6 +125,9 @@ export async function runOptimizeCommand(o: OptimizeCommandOptions): Promise<{ s
   summary.size_bytes.after = bytes;
   if (o.json) await writeFileAtomic(o.json, JSON.stringify(summary, null, 2) + "\n");
   if (o.report) await writeFileAtomic(o.report, renderReport(summary, `AxFormer: ${basename(o.model)} on ${task.name}`));
+  // Every output is written: nothing left to resume.
+  await rm(checkpointPath(o.out), { force: true });
+  await rmdir(dirname(checkpointPath(o.out))).catch(() => {}); // only when empty (other searches' checkpoints stay)
   return { summary, text: describeSummary(summary, o.out) };
 }
 

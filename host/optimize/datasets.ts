@@ -11,11 +11,12 @@ import type { ProblemType } from "../model/model.ts";
 export interface Row {
   text: string;
   pair: string | null; // second sentence of a pair task
-  label: number;       // class index into the model's labels, or the target for regression
+  label: number;       // class index into the model's labels, or the target for regression (multi-label: -1)
+  labels?: number[];   // multi-label rows: the indices of the row's labels, ascending
   line: number;        // 1-based line where the row starts in its file
 }
 
-export type MetricName = "accuracy" | "mcc" | "f1" | "pearson" | "spearman";
+export type MetricName = "accuracy" | "mcc" | "f1" | "pearson" | "spearman" | "f1_micro" | "f1_macro";
 
 export interface TaskPreset {
   name: string;
@@ -28,6 +29,7 @@ export interface TaskPreset {
   // GLUE's label list in id order, used when the model's own labels are generic (LABEL_0, ...).
   labels: string[] | null;
   regression: boolean;
+  multiLabel?: boolean; // the label field lists any number of the model's labels
   metric: MetricName;
 }
 
@@ -93,8 +95,12 @@ export function resolveTask(opts: Pick<DatasetOptions, "task" | "textCol" | "pai
     throw new Error(`task ${task.name} is a regression task but the model is ${opts.problemType}`);
   if (!task.regression && opts.problemType === "regression")
     throw new Error(`the model is a regression model but task ${task.name} is a classification task`);
-  if (opts.problemType === "multi_label_classification")
-    throw new Error("multi-label classification models are not supported by eval/optimize");
+  if (opts.problemType === "multi_label_classification") {
+    if (task.name !== "generic")
+      throw new Error(`task ${task.name} is single-label but the model is multi_label_classification: use --task generic with --text-col/--label-col`);
+    task.multiLabel = true;
+    task.metric = "f1_micro";
+  }
   return task;
 }
 
@@ -242,11 +248,19 @@ function rowsFromRecords(records: Record_[], file: string, task: TaskPreset, lab
     rows.push({
       text: fields[cols.text],
       pair: cols.pair === null ? null : fields[cols.pair],
-      label: parseLabel(fields[cols.label], file, line, task, labels),
+      ...labelOf(fields[cols.label], file, line, task, labels),
       line,
     });
   }
   return rows;
+}
+
+// A multi-label row lists its labels separated by commas (names or indices; empty: none).
+function labelOf(raw: string | string[], file: string, line: number, task: TaskPreset, labels: string[]): Pick<Row, "label" | "labels"> {
+  if (!task.multiLabel) return { label: parseLabel(String(raw), file, line, task, labels) };
+  const items = Array.isArray(raw) ? raw : raw.trim() === "" ? [] : raw.split(",");
+  const set = new Set(items.map((x) => parseLabel(String(x), file, line, task, labels)));
+  return { label: -1, labels: [...set].sort((a, b) => a - b) };
 }
 
 function rowsFromJsonl(text: string, file: string, task: TaskPreset, labels: string[]): Row[] {
@@ -274,12 +288,13 @@ function rowsFromJsonl(text: string, file: string, task: TaskPreset, labels: str
       return v;
     };
     const label = get(task.label, "label");
-    if (typeof label !== "string" && typeof label !== "number")
-      throw new Error(`${file}:${line}: the label is neither a string nor a number`);
+    const list = task.multiLabel && Array.isArray(label) && label.every((x) => typeof x === "string" || typeof x === "number");
+    if (typeof label !== "string" && typeof label !== "number" && !list)
+      throw new Error(`${file}:${line}: the label is neither a string nor a number${task.multiLabel ? " nor a list of them" : ""}`);
     rows.push({
       text: str(get(task.text, "text"), task.text[0]),
       pair: task.pair ? str(get(task.pair, "second-sentence"), task.pair[0]) : null,
-      label: parseLabel(String(label), file, line, task, labels),
+      ...labelOf(list ? (label as unknown[]).map(String) : String(label), file, line, task, labels),
       line,
     });
   }

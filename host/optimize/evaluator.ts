@@ -15,9 +15,13 @@ export interface Evaluator {
   // Makes the states entering `layer` under this (accepted) model available for the
   // candidates that follow, reusing earlier snapshots when the layers below match.
   setBase(model: Model, layer: number): Promise<void>;
-  // Logits [rows * C] of a model that equals the base below `layer`.
-  candidate(model: Model, layer: number): Promise<Float32Array>;
+  // Logits [rows * C] of a model that equals the base below `layer`: of every val
+  // row, or of the listed rows (val indices) in that order.
+  candidate(model: Model, layer: number, rows?: ArrayLike<number>): Promise<Float32Array>;
   layerEvaluations(): number;
+  // Layers a candidate at `layer` runs per row under the current base (L - layer with
+  // a snapshot, L without); absent: L - layer.
+  layersPerRow?(layer: number): number;
   close(): Promise<void>;
 }
 
@@ -61,6 +65,12 @@ export class SnapshotPlanner {
   private baseLayer = -1;
 
   constructor(private maxSnapshots: number) {}
+
+  // Layers a candidate at `layer` runs per row: the snapshot's way or a full forward.
+  layersPerRow(layer: number): number {
+    const L = this.base?.config.numLayers ?? 0;
+    return this.snaps.has(layer) ? L - layer : L;
+  }
 
   plan(model: Model, layer: number): SnapshotPlan {
     const drop: number[] = [];
@@ -140,18 +150,21 @@ export function splitRows(rows: TokenizedRow[], parts: number): Array<[number, n
 
 class LocalEvaluator implements Evaluator {
   private bytes = new ModelBytes(false);
+  private numLayers = 0;
   constructor(private shard: Shard, private planner: SnapshotPlanner, private numLabels: number) {}
   async setBase(model: Model, layer: number) {
     const plan = this.planner.plan(model, layer);
     const { key, bytes } = this.bytes.get(model);
+    this.numLayers = model.config.numLayers;
     this.shard.setBase(bytes, key, plan);
   }
-  async candidate(model: Model, layer: number) {
+  async candidate(model: Model, layer: number, rows?: ArrayLike<number>) {
     this.planner.check(model, layer);
     const { key, bytes } = this.bytes.get(model);
-    return this.shard.candidate(bytes, key, layer, this.numLabels);
+    return this.shard.candidate(bytes, key, layer, this.numLabels, rows);
   }
   layerEvaluations() { return this.shard.layerEvaluations; }
+  layersPerRow(layer: number) { return this.shard.layersPerRow(layer, this.numLayers); }
   async close() {}
 }
 
@@ -205,15 +218,37 @@ class WorkerEvaluator implements Evaluator {
     await this.all({ op: "setBase", bytes, key, plan } as Omit<WorkerRequest, "id">);
   }
 
-  async candidate(model: Model, layer: number) {
+  async candidate(model: Model, layer: number, rows?: ArrayLike<number>) {
     this.planner.check(model, layer);
     const { key, bytes } = this.bytes.get(model);
     const C = this.numLabels;
-    const replies = await this.all({ op: "candidate", bytes, key, layer, numLabels: C } as Omit<WorkerRequest, "id">);
-    const out = new Float32Array(this.slices[this.slices.length - 1][1] * C);
-    replies.forEach((r, i) => { if (r.ok && r.logits) out.set(r.logits, this.slices[i][0] * C); });
+    if (!rows) {
+      const replies = await this.all({ op: "candidate", bytes, key, layer, numLabels: C } as Omit<WorkerRequest, "id">);
+      const out = new Float32Array(this.slices[this.slices.length - 1][1] * C);
+      replies.forEach((r, i) => { if (r.ok && r.logits) out.set(r.logits, this.slices[i][0] * C); });
+      return out;
+    }
+    // Each worker gets the listed rows of its slice (as slice-local indices); the
+    // answers go back in the order of the list.
+    const local = this.slices.map(() => [] as number[]);
+    const at = this.slices.map(() => [] as number[]);
+    for (let k = 0; k < rows.length; k++) {
+      const w = this.slices.findIndex(([a, b]) => rows[k] >= a && rows[k] < b);
+      local[w].push(rows[k] - this.slices[w][0]);
+      at[w].push(k);
+    }
+    const out = new Float32Array(rows.length * C);
+    const replies = await Promise.all(this.workers.map((w, i) => local[i].length === 0 ? null
+      : this.call(w, { op: "candidate", bytes, key, layer, numLabels: C, rows: Int32Array.from(local[i]) } as Omit<WorkerRequest, "id">)));
+    replies.forEach((r, i) => {
+      if (r === null) return;
+      if (!r.ok) throw new Error(r.error);
+      at[i].forEach((k, j) => out.set(r.logits!.subarray(j * C, (j + 1) * C), k * C));
+    });
     return out;
   }
+
+  layersPerRow(layer: number) { return this.planner.layersPerRow(layer); }
 
   layerEvaluations() { return this.evals.reduce((a, b) => a + b, 0); }
 

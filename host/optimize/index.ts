@@ -8,13 +8,14 @@ import { writeModel } from "../format/writer.ts";
 import { loadEngine } from "../runtime/node.ts";
 import type { MetricName, Row, TaskPreset } from "./datasets.ts";
 import { createEvaluator, DEFAULT_CACHE_BYTES } from "./evaluator.ts";
-import { allMetrics, mean, scoreRows } from "./metrics.ts";
+import { readCheckpoint, searchFingerprint, writeCheckpoint } from "./checkpoint.ts";
+import { allMetrics, mean, scoreRows, type LossPrecision, type TaskKind } from "./metrics.ts";
 import { stderrProgress, type Progress } from "./progress.ts";
 import { search, type CandidateRecord, type Decisions } from "./search.ts";
 import type { RuntimeEngine, RuntimeModel, TokenizedRow } from "./shard.ts";
 
 export interface OptimizeOptions {
-  task: Pick<TaskPreset, "name" | "metric" | "regression">;
+  task: Pick<TaskPreset, "name" | "metric" | "regression" | "multiLabel">;
   maxLen?: number;                // truncation used by the search; default the model's
   maxDrop?: number | null;        // budget mode in metric points; null/undefined = strict test
   hardK?: number;                 // default 30
@@ -25,6 +26,10 @@ export interface OptimizeOptions {
   cacheBytes?: number;            // budget for cached hidden states
   progress?: boolean | Progress;  // true: a bar on stderr
   measureSpeed?: boolean;         // default true
+  lossPrecision?: LossPrecision;  // per-row losses as PyTorch's float32 ("f32", default) or in float64
+  earlyReject?: boolean;          // default true: stop a candidate once it cannot pass (same decisions)
+  checkpoint?: string;            // write the search's progress here after every candidate (atomically)
+  resume?: boolean;               // continue from `checkpoint` if it exists and matches this search
 }
 
 export interface SpeedMeasure {
@@ -53,9 +58,15 @@ export interface Summary {
   max_len: number;
   candidates: CandidateRecord[];
   accepted_steps: Array<{ step: string; layer: number; loss: number; metric: number }>;
-  evaluations: number;         // whole-val-set evaluations, the original model's included
+  loss_precision: LossPrecision;
+  early_reject: boolean;
+  evaluations: number;         // candidate evaluations, the original model's included
+  row_evaluations: number;     // val rows run through the model for them
+  row_evaluations_without_early_reject: number; // evaluations x val rows
   layer_evaluations: number;   // rows x layers actually run (with the cached states)
-  layer_evaluations_without_reuse: number; // what full forwards would have run
+  layer_evaluations_without_early_reject: number; // what evaluating every row of every candidate would have run
+  layer_evaluations_without_reuse: number; // what full forwards of every row would have run
+  resumed_candidates: number;  // candidates taken from the checkpoint (0: not resumed)
   workers: number;
   seconds: number;
   size_bytes: { before: number; after: number };
@@ -67,7 +78,7 @@ export interface Summary {
 }
 
 export interface EvaluateOptions {
-  task: Pick<TaskPreset, "name" | "metric" | "regression">;
+  task: Pick<TaskPreset, "name" | "metric" | "regression" | "multiLabel">;
   maxLen?: number;
   workers?: number;
 }
@@ -97,6 +108,18 @@ function parameterCount(model: Model): number {
   return n;
 }
 
+export function taskKind(task: Pick<TaskPreset, "regression" | "multiLabel">): TaskKind {
+  return task.regression ? "regression" : task.multiLabel ? "multi" : "single";
+}
+
+// What the losses compare against: a class index or a target per row, or C 0/1 values per row.
+export function rowTargets(rows: Row[], kind: TaskKind, C: number): Float64Array {
+  if (kind !== "multi") return Float64Array.from(rows, (r) => r.label);
+  const t = new Float64Array(rows.length * C);
+  rows.forEach((r, i) => { for (const c of r.labels ?? []) t[i * C + c] = 1; });
+  return t;
+}
+
 function checkRows(model: Model, rows: Row[], regression: boolean, maxLen: number | undefined) {
   if (rows.length === 0) throw new Error("no val rows");
   const most = model.config.tokenizer.maxLen;
@@ -105,8 +128,13 @@ function checkRows(model: Model, rows: Row[], regression: boolean, maxLen: numbe
   if (regression !== (model.config.problemType === "regression"))
     throw new Error(`the task is ${regression ? "regression" : "classification"} but the model is ${model.config.problemType}`);
   const C = model.config.numLabels;
-  if (!regression) for (const r of rows) if (!Number.isInteger(r.label) || r.label < 0 || r.label >= C)
-    throw new Error(`line ${r.line}: label index ${r.label} is out of range for ${C} labels`);
+  const multi = model.config.problemType === "multi_label_classification";
+  if (!regression) for (const r of rows) {
+    if (multi !== (r.labels !== undefined))
+      throw new Error(`line ${r.line}: ${multi ? "the model is multi-label but the row has a single label" : "the row lists several labels but the model is single-label"}`);
+    for (const l of r.labels ?? [r.label]) if (!Number.isInteger(l) || l < 0 || l >= C)
+      throw new Error(`line ${r.line}: label index ${l} is out of range for ${C} labels`);
+  }
 }
 
 export async function evaluate(model: Model, rows: Row[], opts: EvaluateOptions): Promise<EvaluateResult> {
@@ -120,9 +148,10 @@ export async function evaluate(model: Model, rows: Row[], opts: EvaluateOptions)
   try {
     await ev.setBase(model, 0);
     const logits = await ev.candidate(model, 0);
-    const labels = rows.map((r) => r.label);
-    const s = scoreRows(logits, C, labels, opts.task.regression);
-    const metrics = allMetrics(opts.task.metric, opts.task.regression, s.predictions, labels);
+    const kind = taskKind(opts.task);
+    const labels = rowTargets(rows, kind, C);
+    const s = scoreRows(logits, C, labels, kind);
+    const metrics = allMetrics(opts.task.metric, kind, s.predictions, labels, C);
     return { rows: rows.length, loss: mean(s.losses), metric_name: opts.task.metric, metric: 100 * metrics[opts.task.metric], metrics };
   } finally {
     await ev.close();
@@ -143,24 +172,44 @@ export async function optimize(model: Model, rows: Row[], opts: OptimizeOptions)
   const engine = await loadEngine();
   const bytesBefore = writeModel(model);
   const tokens = tokenizeRows(engine.loadModel(bytesBefore), rows, maxLen);
+  const lossPrecision = opts.lossPrecision ?? "f32";
+  const earlyReject = opts.earlyReject ?? true;
+  const kind = taskKind(opts.task);
+  const searchOpts = {
+    maxDrop, hardK, hardKChoices: opts.hardKChoices ?? null, passes, int8Layers: opts.int8Layers ?? false,
+    metric: opts.task.metric, regression: opts.task.regression, multiLabel: kind === "multi", numLabels: config.numLabels,
+    lossPrecision, earlyReject,
+  };
+  // Resume: the candidates a previous run of this very search decided are replayed, not evaluated.
+  const fingerprint = searchFingerprint(bytesBefore, tokens, rows, { ...searchOpts, maxLen, task: opts.task.name });
+  const saved = opts.checkpoint && opts.resume ? await readCheckpoint(opts.checkpoint, fingerprint) : null;
   const ev = await createEvaluator(tokens, {
     workers, numLabels: config.numLabels, hiddenSize: config.hiddenSize, cacheBytes: opts.cacheBytes ?? DEFAULT_CACHE_BYTES,
   }, engine);
 
   let result;
   try {
-    result = await search(model, rows.map((r) => r.label), ev, {
-      maxDrop, hardK, hardKChoices: opts.hardKChoices ?? null, passes, int8Layers: opts.int8Layers ?? false,
-      metric: opts.task.metric, regression: opts.task.regression, numLabels: config.numLabels,
+    result = await search(model, rowTargets(rows, kind, config.numLabels), ev, {
+      ...searchOpts,
+      rowTokens: earlyReject ? Int32Array.from(tokens, (t) => t.ids.length) : null,
+      replay: saved?.candidates,
       onCandidate: progress
         ? (c, w) => progress.update(w.done, w.total, `layer ${c.layer} ${c.step} ${c.accepted ? "kept" : "no"}`)
+        : undefined,
+      onDecided: opts.checkpoint
+        ? (p) => writeCheckpoint(opts.checkpoint!, { fingerprint, ...p, layerEvaluations: ev.layerEvaluations() }, saved)
         : undefined,
     });
   } finally {
     progress?.stop();
     await ev.close();
   }
-  const layerEvaluations = ev.layerEvaluations();
+  // A resumed run reports the work of both runs (the original evaluation and the
+  // restored per-row state are counted again: they were run again).
+  const c = result.counters;
+  const before = saved?.counters ?? { evaluations: 0, rowEvaluations: 0, rowEvaluationsFull: 0, layerEvaluationsSaved: 0, layerEvaluations: 0 };
+  const evaluations = c.evaluations + before.evaluations;
+  const layerEvaluations = ev.layerEvaluations() + before.layerEvaluations;
 
   const out: Model = {
     ...result.model,
@@ -194,9 +243,15 @@ export async function optimize(model: Model, rows: Row[], opts: OptimizeOptions)
     max_len: maxLen,
     candidates: result.candidates,
     accepted_steps: result.acceptedLosses,
-    evaluations: result.evaluations,
+    loss_precision: lossPrecision,
+    early_reject: earlyReject,
+    evaluations,
+    row_evaluations: c.rowEvaluations + before.rowEvaluations,
+    row_evaluations_without_early_reject: c.rowEvaluationsFull + before.rowEvaluationsFull,
     layer_evaluations: layerEvaluations,
-    layer_evaluations_without_reuse: result.evaluations * rows.length * config.numLayers,
+    layer_evaluations_without_early_reject: layerEvaluations + c.layerEvaluationsSaved + before.layerEvaluationsSaved,
+    layer_evaluations_without_reuse: evaluations * rows.length * config.numLayers,
+    resumed_candidates: result.replayed,
     workers: Math.max(1, Math.min(workers, rows.length)),
     seconds: (performance.now() - t0) / 1000,
     size_bytes: { before: bytesBefore.length, after: bytesAfter.length },

@@ -1,16 +1,24 @@
-// Per-row losses and the GLUE metrics. Losses are computed in f64 from the f32
-// logits the runtime returns, one row at a time, so a row's loss depends on that
-// row's logits only (the acceptance test counts rows whose loss did not grow).
+// Per-row losses and the GLUE metrics. A row's loss depends on that row's logits
+// only (the acceptance test counts rows whose loss did not grow). By default
+// ("f32") the loss is the float32 value PyTorch computes from the float32 logits,
+// as in the AxFormer reference (loss-f32.ts, docs/optimizer.md); "f64" computes the
+// same formulas in float64, where every tiny change of a logit is visible.
 
 import type { MetricName } from "./datasets.ts";
+import { binaryCrossEntropyF32, crossEntropyF32, squaredErrorF32 } from "./loss-f32.ts";
 
-// Cross-entropy of one row: logsumexp(z) - z[label], z = logits[offset, offset + C).
+export type LossPrecision = "f32" | "f64";
+// single: one class index per row; regression: one target per row; multi: C 0/1 targets per row.
+export type TaskKind = "single" | "regression" | "multi";
+
+// Cross-entropy of one row in f64, z = logits[offset, offset + C): -((z[label] - max) -
+// log(sum exp(z - max))), in the order of PyTorch's log_softmax (loss-f32.ts).
 export function crossEntropy(logits: Float32Array, offset: number, C: number, label: number): number {
   let m = -Infinity;
   for (let c = 0; c < C; c++) m = Math.max(m, logits[offset + c]);
   let s = 0;
   for (let c = 0; c < C; c++) s += Math.exp(logits[offset + c] - m);
-  return m + Math.log(s) - logits[offset + label];
+  return -((logits[offset + label] - m) - Math.log(s));
 }
 
 export function squaredError(pred: number, target: number): number {
@@ -18,28 +26,58 @@ export function squaredError(pred: number, target: number): number {
   return d * d;
 }
 
-export interface RowScores {
-  losses: Float64Array;     // [n] per-row loss
-  predictions: Float64Array; // [n] argmax class, or the regression output
+// Mean binary cross-entropy over the C labels of one row, in f64.
+export function binaryCrossEntropy(logits: ArrayLike<number>, offset: number, C: number, targets: ArrayLike<number>, to: number): number {
+  let s = 0;
+  for (let c = 0; c < C; c++) {
+    const x = logits[offset + c], t = targets[to + c];
+    s += Math.max(x, 0) - x * t + Math.log1p(Math.exp(-Math.abs(x)));
+  }
+  return s / C;
 }
 
-// logits: [n * C] row-major. Regression models have C = 1.
-export function scoreRows(logits: Float32Array, C: number, labels: ArrayLike<number>, regression: boolean): RowScores {
-  const n = labels.length;
+export interface RowScores {
+  losses: Float64Array;      // [n] per-row loss
+  predictions: Float64Array; // [n * P] argmax class or regression output (P = 1); multi-label: 0/1 per label (P = C)
+}
+
+// What one row of targets occupies: C values for multi-label rows, else one.
+export const targetWidth = (kind: TaskKind, C: number) => (kind === "multi" ? C : 1);
+
+// The loss and prediction(s) of row r, whose logits start at logits[o]; targets of
+// the row start at targets[r * width]. Writes predictions[r * width ...].
+export function scoreRow(
+  logits: ArrayLike<number>, o: number, C: number, targets: ArrayLike<number>, r: number,
+  kind: TaskKind, precision: LossPrecision, predictions: Float64Array,
+): number {
+  const f32 = precision === "f32";
+  if (kind === "regression") {
+    predictions[r] = logits[o];
+    return f32 ? squaredErrorF32(logits[o], targets[r]) : squaredError(logits[o], targets[r]);
+  }
+  if (kind === "multi") {
+    // A label is predicted when its sigmoid exceeds 0.5, i.e. its logit is above 0.
+    for (let c = 0; c < C; c++) predictions[r * C + c] = logits[o + c] > 0 ? 1 : 0;
+    return f32 ? binaryCrossEntropyF32(logits, o, C, targets, r * C) : binaryCrossEntropy(logits, o, C, targets, r * C);
+  }
+  let best = 0;
+  for (let c = 1; c < C; c++) if (logits[o + c] > logits[o + best]) best = c;
+  predictions[r] = best;
+  return f32 ? crossEntropyF32(logits, o, C, targets[r]) : crossEntropy(logits as Float32Array, o, C, targets[r]);
+}
+
+// logits: [n * C] row-major. Regression models have C = 1. `regression` may also
+// name the task kind; the loss is f64 unless asked for f32.
+export function scoreRows(
+  logits: Float32Array, C: number, targets: ArrayLike<number>, regression: boolean | TaskKind, precision: LossPrecision = "f64",
+): RowScores {
+  const kind: TaskKind = regression === true ? "regression" : regression === false ? "single" : regression;
+  const w = targetWidth(kind, C);
+  const n = targets.length / w;
   if (logits.length !== n * C) throw new Error(`expected ${n * C} logits for ${n} rows, got ${logits.length}`);
   const losses = new Float64Array(n);
-  const predictions = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    if (regression) {
-      predictions[i] = logits[i];
-      losses[i] = squaredError(logits[i], labels[i]);
-    } else {
-      let best = 0;
-      for (let c = 1; c < C; c++) if (logits[i * C + c] > logits[i * C + best]) best = c;
-      predictions[i] = best;
-      losses[i] = crossEntropy(logits, i * C, C, labels[i]);
-    }
-  }
+  const predictions = new Float64Array(n * w);
+  for (let i = 0; i < n; i++) losses[i] = scoreRow(logits, i * C, C, targets, i, kind, precision, predictions);
   return { losses, predictions };
 }
 
@@ -86,6 +124,24 @@ export function f1(pred: ArrayLike<number>, gold: ArrayLike<number>, positive = 
   return tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
 }
 
+// Multi-label F1 at threshold 0.5 over [n * C] 0/1 predictions and targets: micro
+// pools the counts of every label; macro averages the per-label F1 (0 for a label
+// with no positives predicted or true, as sklearn's zero_division=0).
+export function multiLabelF1(pred: ArrayLike<number>, gold: ArrayLike<number>, C: number): { micro: number; macro: number } {
+  let TP = 0, FP = 0, FN = 0, macro = 0;
+  for (let c = 0; c < C; c++) {
+    let tp = 0, fp = 0, fn = 0;
+    for (let i = c; i < gold.length; i += C) {
+      if (pred[i] === 1 && gold[i] === 1) tp++;
+      else if (pred[i] === 1) fp++;
+      else if (gold[i] === 1) fn++;
+    }
+    TP += tp; FP += fp; FN += fn;
+    macro += tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+  }
+  return { micro: TP === 0 ? 0 : (2 * TP) / (2 * TP + FP + FN), macro: macro / C };
+}
+
 // NaN when either side is constant, as scipy returns.
 export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
   const mx = mean(x), my = mean(y);
@@ -117,8 +173,10 @@ export function spearman(x: ArrayLike<number>, y: ArrayLike<number>): number {
   return pearson(ranks(x), ranks(y));
 }
 
-export function metric(name: MetricName, pred: ArrayLike<number>, gold: ArrayLike<number>): number {
+export function metric(name: MetricName, pred: ArrayLike<number>, gold: ArrayLike<number>, C = 1): number {
   switch (name) {
+    case "f1_micro": return multiLabelF1(pred, gold, C).micro;
+    case "f1_macro": return multiLabelF1(pred, gold, C).macro;
     case "accuracy": return accuracy(pred, gold);
     case "mcc": return matthews(pred, gold);
     case "f1": return f1(pred, gold);
@@ -128,9 +186,10 @@ export function metric(name: MetricName, pred: ArrayLike<number>, gold: ArrayLik
 }
 
 // Every metric that makes sense for the task, the task's own first.
-export function allMetrics(primary: MetricName, regression: boolean, pred: ArrayLike<number>, gold: ArrayLike<number>): Record<string, number> {
-  const names: MetricName[] = regression ? ["pearson", "spearman"] : ["accuracy", "mcc", "f1"];
-  const out: Record<string, number> = { [primary]: metric(primary, pred, gold) };
-  for (const n of names) if (!(n in out)) out[n] = metric(n, pred, gold);
+export function allMetrics(primary: MetricName, regression: boolean | TaskKind, pred: ArrayLike<number>, gold: ArrayLike<number>, C = 1): Record<string, number> {
+  const kind: TaskKind = regression === true ? "regression" : regression === false ? "single" : regression;
+  const names: MetricName[] = kind === "regression" ? ["pearson", "spearman"] : kind === "multi" ? ["f1_micro", "f1_macro"] : ["accuracy", "mcc", "f1"];
+  const out: Record<string, number> = { [primary]: metric(primary, pred, gold, C) };
+  for (const n of names) if (!(n in out)) out[n] = metric(n, pred, gold, C);
   return out;
 }

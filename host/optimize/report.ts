@@ -121,7 +121,7 @@ function candidateRows(s: Summary): string {
     return `<tr class="${c.accepted ? "acc" : "rej"}"><td>${k + 1}</td><td>${c.layer}</td><td>${esc(c.step)}</td>` +
       `<td class="${lossOk ? "ok" : "no"}">${num(c.loss)}</td><td>${num(c.lmin)}</td><td class="${lossOk ? "ok" : "no"}">${dl >= 0 ? "+" : ""}${num(dl)}</td>` +
       `<td class="${rowsOk ? "ok" : "no"}">${c.rows_no_worse} / ${s.val_rows}</td><td>&gt; ${c.rows_needed}</td><td>${bar}</td>` +
-      `<td>${num(c.metric, 2)}</td><td>${c.accepted ? "accepted" : "rejected"}</td></tr>`;
+      `<td>${num(c.metric, 2)}</td><td>${c.accepted ? "accepted" : c.early_rejected ? `rejected after ${c.rows_evaluated} rows` : "rejected"}</td></tr>`;
   }).join("\n");
 }
 
@@ -146,8 +146,10 @@ table{border-collapse:collapse;margin:8px 0} th,td{padding:3px 8px;border-bottom
 </style></head><body>
 <h1>${esc(title)}</h1>
 <p>Task <b>${esc(s.task)}</b>, ${s.val_rows} val rows (max ${s.max_len} tokens). Mode: ${esc(mode)}.
-${s.candidates.length} candidates, ${accepted} accepted; ${s.evaluations} val evaluations,
-${s.layer_evaluations} layer evaluations (${s.layer_evaluations_without_reuse} without reusing hidden states), ${num(s.seconds, 1)} s on ${s.workers} worker(s).</p>
+${s.candidates.length} candidates, ${accepted} accepted (${s.candidates.filter((c) => c.early_rejected).length} rejected early, before all rows were known); ${s.evaluations} val evaluations,
+${s.row_evaluations} row evaluations (${s.row_evaluations_without_early_reject} without early rejection and skipped rows),
+${s.layer_evaluations} layer evaluations (${s.layer_evaluations_without_early_reject} without early rejection, ${s.layer_evaluations_without_reuse} without reusing hidden states either), ${num(s.seconds, 1)} s on ${s.workers} worker(s).
+Per-row losses in ${s.loss_precision === "f32" ? "float32, as PyTorch computes them (the reference's)" : "float64"}.</p>
 <table>
 <tr><th></th><th>before</th><th>after</th><th></th></tr>
 <tr><th>val loss</th><td>${num(s.original_val_loss)}</td><td>${num(s.final_val_loss)}</td><td></td></tr>

@@ -9,9 +9,10 @@
 // while the val metric stays within `maxDrop` points of the original model's.
 
 import type { Model } from "../model/model.ts";
+import { scoreCandidate, unchangedRows, type Limit, type RowState, type Scoring } from "./candidate-eval.ts";
 import type { MetricName } from "./datasets.ts";
 import type { Evaluator } from "./evaluator.ts";
-import { mean, metric, scoreRows } from "./metrics.ts";
+import { mean, metric, scoreRows, type LossPrecision, type TaskKind } from "./metrics.ts";
 import {
   FFN_GROUPS, ffnGroupRemaining, removeAttentionBlock, removeFfnBlock, removeFfnGroup, removeHead, setHardK, setLayerStorage,
 } from "./transforms.ts";
@@ -24,12 +25,14 @@ export interface CandidateRecord {
   layer: number;
   index: number | null;  // group or head (original index), K for hard attention
   pass: number;          // pruning pass (1 = the paper's single pass; 0 = hard attention)
-  loss: number;          // mean val loss L
+  loss: number;          // mean val loss L (NaN, null in JSON, when rejected early)
   lmin: number;          // Lmin it had to beat
-  rows_no_worse: number; // rows with l[i] <= l0[i]
+  rows_no_worse: number; // rows with l[i] <= l0[i] (among the rows evaluated, when rejected early)
   rows_needed: number;   // strict test: more than this many
-  metric: number;        // the task metric, in points (x100)
+  metric: number;        // the task metric, in points (x100; NaN when rejected early)
   accepted: boolean;
+  rows_evaluated: number; // rows run through the model (the rest: skipped or not needed)
+  early_rejected: boolean; // stopped before every row was known: it could no longer pass
 }
 
 export interface Decisions {
@@ -50,8 +53,21 @@ export interface SearchOptions {
   int8Layers: boolean;          // ours: after pruning, try int8 weights layer by layer
   metric: MetricName;
   regression: boolean;
+  multiLabel?: boolean;         // targets are [n * numLabels] 0/1 values
   numLabels: number;
+  lossPrecision?: LossPrecision; // "f32" (default, the reference's) or "f64"
+  earlyReject?: boolean;        // default true; decisions are the same either way
+  rowTokens?: ArrayLike<number> | null; // tokens per val row: rows hard attention cannot change are not run
+  replay?: CandidateRecord[];   // resume: candidates already decided, in order; they are not evaluated again
   onCandidate?: (c: CandidateRecord, work: { done: number; total: number }) => void;
+  onDecided?: (progress: SearchCounters & { candidates: CandidateRecord[] }) => Promise<void>; // after each evaluated candidate
+}
+
+export interface SearchCounters {
+  evaluations: number;          // candidate evaluations, the original model included
+  rowEvaluations: number;       // rows run for them
+  rowEvaluationsFull: number;   // rows a full evaluation of each would have run
+  layerEvaluationsSaved: number; // rows x layers not run thanks to early rejection and skipped rows
 }
 
 export interface SearchResult {
@@ -64,6 +80,8 @@ export interface SearchResult {
   finalMetric: number;
   acceptedLosses: Array<{ step: string; layer: number; loss: number; metric: number }>;
   evaluations: number; // candidate evaluations of the whole val set, the original model included
+  counters: SearchCounters;
+  replayed: number;    // candidates taken from `replay` (resume)
 }
 
 // The strict test's second part: rows whose loss did not grow over the original's.
@@ -85,36 +103,179 @@ export function budgetAccept(metricPoints: number, originalPoints: number, maxDr
 }
 
 const GATE = 1.1; // try heads / groups one by one when the block's loss is below 1.1 x Lmin
+const CHUNKS = 64;  // early rejection looks at the bounds after each 1/64 of the rows
 
-export async function search(model: Model, labels: ArrayLike<number>, ev: Evaluator, opts: SearchOptions): Promise<SearchResult> {
-  const L = model.config.numLayers;
-  const n = labels.length;
-  const C = opts.numLabels;
-  const N = Math.floor(n / 2);
-  const strict = opts.maxDrop === null;
-  const score = (logits: Float32Array) => {
-    const s = scoreRows(logits, C, labels, opts.regression);
-    return { losses: s.losses, loss: mean(s.losses), metric: 100 * metric(opts.metric, s.predictions, labels) };
-  };
+// Everything the phases share: the accepted model and its per-row state, Lmin, the
+// original model's losses, the decisions and the record of every candidate.
+interface Ctx {
+  ev: Evaluator;
+  opts: SearchOptions;
+  L: number;
+  n: number;
+  N: number;
+  strict: boolean;
+  scoring: Scoring;
+  base: { loss: number; metric: number };
+  current: Model;
+  cur: RowState | null;  // per-row losses / predictions of `current` (null: to recompute after a replay)
+  lmin: number;
+  currentMetric: number;
+  decisions: Decisions;
+  candidates: CandidateRecord[];
+  acceptedLosses: SearchResult["acceptedLosses"];
+  counters: SearchCounters;
+  replayed: number;
+  work: { done: number; total: number };
+}
 
-  // Progress in units of layers run per row: a candidate at layer i runs L - i layers.
-  const work = { done: 0, total: 0 };
-  const plan = (layer: number, count: number) => { work.total += count * (L - layer); };
-  plan(0, 1);
-  if (opts.hardKChoices) for (let i = 0; i < L; i++) plan(i, opts.hardKChoices.length);
-  else for (let i = 0; i < L; i++) plan(i, 1);
-  for (let i = 0; i < L; i++) plan(i, 2);
+// Progress in units of layers run per row: a candidate at layer i runs L - i layers.
+function plan(ctx: Ctx, layer: number, count: number) {
+  ctx.work.total += count * (ctx.L - layer);
+}
 
-  await ev.setBase(model, 0);
-  const base = score(await ev.candidate(model, 0));
-  work.done += L;
-  const l0 = base.losses;
-  let lmin = base.loss;
-  let current = model;
-  let currentMetric = base.metric;
-  let evaluations = 1;
+// The limit under which a candidate is certainly rejected; `needLoss`: the search
+// reads this candidate's loss afterwards (the 1.1 x Lmin gate).
+function limitFor(ctx: Ctx, needLoss: boolean): Limit | null {
+  if (ctx.opts.earlyReject === false) return null;
+  if (ctx.strict) return { strict: true, lossBound: needLoss ? GATE * ctx.lmin : ctx.lmin, countRows: !needLoss, N: ctx.N };
+  return { strict: false, threshold: ctx.base.metric - ctx.opts.maxDrop! - 1e-9 };
+}
 
-  const decisions: Decisions = {
+// Once the replayed part of a resumed search is over, the accepted model's per-row
+// state is computed again (from the layer the search is at: the base is current).
+async function currentState(ctx: Ctx, layer: number): Promise<RowState> {
+  if (ctx.cur === null) {
+    const logits = await ctx.ev.candidate(ctx.current, layer);
+    ctx.cur = scoreRows(logits, ctx.opts.numLabels, ctx.scoring.targets, ctx.scoring.kind, ctx.scoring.precision);
+    ctx.counters.rowEvaluations += ctx.n;
+  }
+  return ctx.cur;
+}
+
+async function evaluate(ctx: Ctx, cand: Model, kind: StepKind, layer: number, index: number | null, needLoss: boolean) {
+  const cur = await currentState(ctx, layer);
+  const same = kind === "hard_attention" ? unchangedRows(ctx.scoring, index) : null;
+  const r = await scoreCandidate(ctx.ev, cand, layer, ctx.scoring, cur, limitFor(ctx, needLoss), same);
+  const c = ctx.counters;
+  c.evaluations++;
+  c.rowEvaluations += r.rowsEvaluated;
+  c.rowEvaluationsFull += ctx.n;
+  c.layerEvaluationsSaved += (ctx.n - r.rowsEvaluated) * (ctx.ev.layersPerRow?.(layer) ?? ctx.L - layer);
+  const accepted = r.complete && (ctx.strict
+    ? strictAccept(r.loss, ctx.lmin, r.noWorse, ctx.n)
+    : budgetAccept(r.metric, ctx.base.metric, ctx.opts.maxDrop!));
+  return { r, accepted };
+}
+
+// Tries one candidate (or takes its outcome from the replayed record) and keeps it when accepted.
+async function attempt(ctx: Ctx, cand: Model, kind: StepKind, layer: number, index: number | null, pass: number, needLoss = false) {
+  const step = index === null || kind === "hard_attention" ? kind : `${kind}:${index}`;
+  const k = ctx.candidates.length;
+  let rec: CandidateRecord;
+  let state: RowState | null = null;
+  const old = ctx.opts.replay?.[k];
+  if (old) {
+    if (old.step !== step || old.layer !== layer || old.pass !== pass)
+      throw new Error(`the checkpoint does not match this search: candidate ${k + 1} is ${old.layer}:${old.step}, the search is at ${layer}:${step}`);
+    rec = { ...old, loss: old.loss ?? NaN, metric: old.metric ?? NaN };
+    ctx.replayed++;
+  } else {
+    const { r, accepted } = await evaluate(ctx, cand, kind, layer, index, needLoss);
+    rec = {
+      step, kind, layer, index, pass, loss: r.loss, lmin: ctx.lmin, rows_no_worse: r.noWorse, rows_needed: ctx.N,
+      metric: r.metric, accepted, rows_evaluated: r.rowsEvaluated, early_rejected: !r.complete,
+    };
+    state = r.state;
+  }
+  ctx.candidates.push(rec);
+  ctx.work.done += ctx.L - layer;
+  if (rec.accepted) {
+    ctx.current = cand;
+    ctx.cur = state;
+    ctx.lmin = rec.loss;
+    ctx.currentMetric = rec.metric;
+    ctx.acceptedLosses.push({ step, layer, loss: rec.loss, metric: rec.metric });
+  }
+  if (!old) await ctx.opts.onDecided?.({ ...ctx.counters, candidates: ctx.candidates });
+  ctx.opts.onCandidate?.(rec, ctx.work);
+  return rec;
+}
+
+// Phase 1: selective hard attention, first layer to last.
+async function hardAttentionPhase(ctx: Ctx) {
+  for (let i = 0; i < ctx.L; i++) {
+    await ctx.ev.setBase(ctx.current, i);
+    if (!ctx.current.layers[i].hasAttention) continue;
+    for (const k of ctx.opts.hardKChoices ?? [ctx.opts.hardK]) {
+      const rec = await attempt(ctx, setHardK(ctx.current, i, k), "hard_attention", i, k, 0);
+      if (rec.accepted) {
+        ctx.decisions.hard_attention[i] = true;
+        ctx.decisions.hard_attention_k[i] = k;
+        break;
+      }
+    }
+  }
+}
+
+// Phase 2: accuracy-driven pruning, last layer to first. The 1.1 x Lmin gate on
+// heads and groups is the paper's, in its single strict pass; budget mode and the
+// extra passes (ours) try them whenever the whole block was rejected, since a
+// harmful head inside a useful block is exactly what the gate hides.
+async function pruningPhase(ctx: Ctx) {
+  const gated = (pass: number) => ctx.strict && pass === 1;
+  const fineGrained = (rec: CandidateRecord) => !rec.accepted && (!gated(rec.pass) || rec.loss < GATE * rec.lmin);
+  const d = ctx.decisions;
+  for (let pass = 1; pass <= ctx.opts.passes; pass++) {
+    const before = ctx.candidates.filter((c) => c.accepted).length;
+    if (pass > 1) for (let i = 0; i < ctx.L; i++) plan(ctx, i, 2);
+    for (let i = ctx.L - 1; i >= 0; i--) {
+      await ctx.ev.setBase(ctx.current, i);
+      if (ctx.current.layers[i].hasFfn) {
+        const rec = await attempt(ctx, removeFfnBlock(ctx.current, i), "ffn_block", i, null, pass, gated(pass));
+        if (rec.accepted) d.ffn_block_removed[i] = true;
+        else if (fineGrained(rec)) {
+          const groups = [];
+          for (let g = 0; g < FFN_GROUPS; g++) if (!d.ffn_groups_removed[i].includes(g) && ffnGroupRemaining(ctx.current, i, g).length > 0) groups.push(g);
+          plan(ctx, i, groups.length);
+          for (const g of groups) {
+            const r = await attempt(ctx, removeFfnGroup(ctx.current, i, g), "ffn_group", i, g, pass);
+            if (r.accepted) d.ffn_groups_removed[i].push(g);
+          }
+        }
+      }
+      if (ctx.current.layers[i].hasAttention) {
+        const rec = await attempt(ctx, removeAttentionBlock(ctx.current, i), "attention_block", i, null, pass, gated(pass));
+        if (rec.accepted) d.attention_block_removed[i] = true;
+        else if (fineGrained(rec)) {
+          const heads = [];
+          for (let h = 0; h < ctx.current.config.numHeads; h++) if (!d.heads_removed[i].includes(h) && ctx.current.layers[i].heads.includes(h)) heads.push(h);
+          plan(ctx, i, heads.length);
+          for (const h of heads) {
+            const r = await attempt(ctx, removeHead(ctx.current, i, h), "head", i, h, pass);
+            if (r.accepted) d.heads_removed[i].push(h);
+          }
+        }
+      }
+    }
+    // Pass 2 differs from pass 1 (no gate), so it always runs; later ones only
+    // while the previous pass still found something.
+    if (pass > 1 && ctx.candidates.filter((c) => c.accepted).length === before) break;
+  }
+}
+
+// Phase 3 (ours): int8 weights, first layer to last, on what pruning left.
+async function int8Phase(ctx: Ctx) {
+  for (let i = 0; i < ctx.L; i++) plan(ctx, i, 1);
+  for (let i = 0; i < ctx.L; i++) {
+    await ctx.ev.setBase(ctx.current, i);
+    if (!ctx.current.layers[i].hasAttention && !ctx.current.layers[i].hasFfn) continue;
+    const rec = await attempt(ctx, setLayerStorage(ctx.current, i, "int8"), "int8", i, null, 0);
+    if (rec.accepted) ctx.decisions.int8_layers[i] = true;
+  }
+}
+
+function emptyDecisions(L: number): Decisions {
+  return {
     hard_attention: new Array(L).fill(false),
     hard_attention_k: new Array(L).fill(0),
     attention_block_removed: new Array(L).fill(false),
@@ -123,102 +284,43 @@ export async function search(model: Model, labels: ArrayLike<number>, ev: Evalua
     ffn_groups_removed: Array.from({ length: L }, () => []),
     int8_layers: new Array(L).fill(false),
   };
-  const candidates: CandidateRecord[] = [];
-  const acceptedLosses: SearchResult["acceptedLosses"] = [{ step: "original", layer: -1, loss: base.loss, metric: base.metric }];
+}
 
-  const attempt = async (cand: Model, kind: StepKind, layer: number, index: number | null, pass: number) => {
-    const r = score(await ev.candidate(cand, layer));
-    evaluations++;
-    work.done += L - layer;
-    const noWorse = rowsNoWorse(r.losses, l0);
-    const accepted = strict ? strictAccept(r.loss, lmin, noWorse, n) : budgetAccept(r.metric, base.metric, opts.maxDrop!);
-    const step = index === null || kind === "hard_attention" ? kind : `${kind}:${index}`;
-    const rec: CandidateRecord = {
-      step, kind, layer, index, pass, loss: r.loss, lmin, rows_no_worse: noWorse, rows_needed: N, metric: r.metric, accepted,
-    };
-    candidates.push(rec);
-    if (accepted) {
-      current = cand;
-      lmin = r.loss;
-      currentMetric = r.metric;
-      acceptedLosses.push({ step, layer, loss: r.loss, metric: r.metric });
-    }
-    opts.onCandidate?.(rec, work);
-    return rec;
+// `targets`: a class index per row, a regression target per row, or (multi-label)
+// numLabels 0/1 values per row.
+export async function search(model: Model, targets: ArrayLike<number>, ev: Evaluator, opts: SearchOptions): Promise<SearchResult> {
+  const L = model.config.numLayers;
+  const kind: TaskKind = opts.regression ? "regression" : opts.multiLabel ? "multi" : "single";
+  const C = opts.numLabels;
+  const precision = opts.lossPrecision ?? "f32";
+  const n = targets.length / (kind === "multi" ? C : 1);
+
+  await ev.setBase(model, 0);
+  const first = scoreRows(await ev.candidate(model, 0), C, targets, kind, precision);
+  const base = { loss: mean(first.losses), metric: 100 * metric(opts.metric, first.predictions, targets, C) };
+  const ctx: Ctx = {
+    ev, opts, L, n, N: Math.floor(n / 2), strict: opts.maxDrop === null,
+    scoring: { n, C, kind, precision, metric: opts.metric, targets, l0: first.losses, rowTokens: opts.rowTokens ?? null, chunks: CHUNKS, worseCount: new Int32Array(n) },
+    base, current: model, cur: first, lmin: base.loss, currentMetric: base.metric,
+    decisions: emptyDecisions(L), candidates: [],
+    acceptedLosses: [{ step: "original", layer: -1, loss: base.loss, metric: base.metric }],
+    counters: { evaluations: 1, rowEvaluations: n, rowEvaluationsFull: n, layerEvaluationsSaved: 0 },
+    replayed: 0, work: { done: L, total: 0 },
   };
+  plan(ctx, 0, 1);
+  for (let i = 0; i < L; i++) plan(ctx, i, opts.hardKChoices ? opts.hardKChoices.length : 1);
+  for (let i = 0; i < L; i++) plan(ctx, i, 2);
 
-  // Phase 1: selective hard attention, first layer to last.
-  for (let i = 0; i < L; i++) {
-    await ev.setBase(current, i);
-    if (!current.layers[i].hasAttention) continue;
-    for (const k of opts.hardKChoices ?? [opts.hardK]) {
-      const rec = await attempt(setHardK(current, i, k), "hard_attention", i, k, 0);
-      if (rec.accepted) {
-        decisions.hard_attention[i] = true;
-        decisions.hard_attention_k[i] = k;
-        break;
-      }
-    }
-  }
+  await hardAttentionPhase(ctx);
+  await pruningPhase(ctx);
+  if (opts.int8Layers) await int8Phase(ctx);
 
-  // Phase 2: accuracy-driven pruning, last layer to first. The 1.1 x Lmin gate on
-  // heads and groups is the paper's, in its single strict pass; budget mode and the
-  // extra passes (ours) try them whenever the whole block was rejected, since a
-  // harmful head inside a useful block is exactly what the gate hides.
-  const fineGrained = (rec: CandidateRecord) => !rec.accepted && (!strict || rec.pass > 1 || rec.loss < GATE * lmin);
-  for (let pass = 1; pass <= opts.passes; pass++) {
-    const before = candidates.filter((c) => c.accepted).length;
-    if (pass > 1) for (let i = 0; i < L; i++) plan(i, 2);
-    for (let i = L - 1; i >= 0; i--) {
-      await ev.setBase(current, i);
-      if (current.layers[i].hasFfn) {
-        const rec = await attempt(removeFfnBlock(current, i), "ffn_block", i, null, pass);
-        if (rec.accepted) decisions.ffn_block_removed[i] = true;
-        else if (fineGrained(rec)) {
-          const groups = [];
-          for (let g = 0; g < FFN_GROUPS; g++) if (!decisions.ffn_groups_removed[i].includes(g) && ffnGroupRemaining(current, i, g).length > 0) groups.push(g);
-          plan(i, groups.length);
-          for (const g of groups) {
-            const r = await attempt(removeFfnGroup(current, i, g), "ffn_group", i, g, pass);
-            if (r.accepted) decisions.ffn_groups_removed[i].push(g);
-          }
-        }
-      }
-      if (current.layers[i].hasAttention) {
-        const rec = await attempt(removeAttentionBlock(current, i), "attention_block", i, null, pass);
-        if (rec.accepted) decisions.attention_block_removed[i] = true;
-        else if (fineGrained(rec)) {
-          const heads = [];
-          for (let h = 0; h < current.config.numHeads; h++) if (!decisions.heads_removed[i].includes(h) && current.layers[i].heads.includes(h)) heads.push(h);
-          plan(i, heads.length);
-          for (const h of heads) {
-            const r = await attempt(removeHead(current, i, h), "head", i, h, pass);
-            if (r.accepted) decisions.heads_removed[i].push(h);
-          }
-        }
-      }
-    }
-    // Pass 2 differs from pass 1 (no gate), so it always runs; later ones only
-    // while the previous pass still found something.
-    if (pass > 1 && candidates.filter((c) => c.accepted).length === before) break;
-  }
-
-  // Phase 3 (ours): int8 weights, first layer to last, on what pruning left.
-  if (opts.int8Layers) {
-    for (let i = 0; i < L; i++) plan(i, 1);
-    for (let i = 0; i < L; i++) {
-      await ev.setBase(current, i);
-      if (!current.layers[i].hasAttention && !current.layers[i].hasFfn) continue;
-      const rec = await attempt(setLayerStorage(current, i, "int8"), "int8", i, null, 0);
-      if (rec.accepted) decisions.int8_layers[i] = true;
-    }
-  }
-
-  for (const d of [...decisions.heads_removed, ...decisions.ffn_groups_removed]) d.sort((a, b) => a - b);
+  for (const d of [...ctx.decisions.heads_removed, ...ctx.decisions.ffn_groups_removed]) d.sort((a, b) => a - b);
   return {
-    model: current, decisions, candidates,
+    model: ctx.current, decisions: ctx.decisions, candidates: ctx.candidates,
     originalLoss: base.loss, originalMetric: base.metric,
-    finalLoss: lmin, finalMetric: currentMetric,
-    acceptedLosses, evaluations,
+    finalLoss: ctx.lmin, finalMetric: ctx.currentMetric,
+    acceptedLosses: ctx.acceptedLosses, evaluations: ctx.counters.evaluations,
+    counters: ctx.counters, replayed: ctx.replayed,
   };
 }

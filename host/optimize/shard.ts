@@ -68,20 +68,29 @@ export class Shard {
     if (plan.drop.includes(plan.from) && plan.from !== plan.layer) this.snaps.delete(plan.from);
   }
 
-  // Logits of every row, [rows * C], of a model that matches the snapshot's base
-  // below `layer` (from the embeddings when there is no snapshot).
-  candidate(bytes: Uint8Array, key: number, layer: number, numLabels: number): Float32Array {
+  // Logits [rows * C] of a model that matches the snapshot's base below `layer`
+  // (from the embeddings when there is no snapshot): of every row of the shard, or
+  // of the listed ones (shard-local indices) in that order.
+  candidate(bytes: Uint8Array, key: number, layer: number, numLabels: number, which?: ArrayLike<number>): Float32Array {
     const m = this.load(bytes, key);
     const L = m.numLayers;
     const snap = this.snaps.get(layer);
     const from = snap ? layer : 0;
-    const out = new Float32Array(this.rows.length * numLabels);
-    this.rows.forEach(({ ids, typeIds }, r) => {
+    const count = which ? which.length : this.rows.length;
+    const out = new Float32Array(count * numLabels);
+    for (let k = 0; k < count; k++) {
+      const r = which ? which[k] : k;
+      const { ids, typeIds } = this.rows[r];
       const h = snap ? snap[r] : m.embed(ids, typeIds);
       const logits = m.runHead(m.runLayers(h, ids.length, from, L), ids.length);
-      out.set(logits.subarray(0, numLabels), r * numLabels);
-    });
-    this.layerEvaluations += this.rows.length * (L - from);
+      out.set(logits.subarray(0, numLabels), k * numLabels);
+    }
+    this.layerEvaluations += count * (L - from);
     return out;
+  }
+
+  // Layers a candidate at `layer` runs per row (all of them without a snapshot).
+  layersPerRow(layer: number, numLayers: number): number {
+    return this.snaps.has(layer) ? numLayers - layer : numLayers;
   }
 }

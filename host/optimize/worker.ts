@@ -11,7 +11,7 @@ export interface WorkerInit {
 
 export type WorkerRequest =
   | { op: "setBase"; id: number; bytes: Uint8Array; key: number; plan: SnapshotPlan }
-  | { op: "candidate"; id: number; bytes: Uint8Array; key: number; layer: number; numLabels: number };
+  | { op: "candidate"; id: number; bytes: Uint8Array; key: number; layer: number; numLabels: number; rows?: Int32Array };
 
 export type WorkerReply =
   | { id: number; ok: true; logits: Float32Array | null; layerEvaluations: number }
@@ -26,7 +26,7 @@ port.on("message", (req: WorkerRequest) => {
   try {
     let logits: Float32Array | null = null;
     if (req.op === "setBase") shard.setBase(req.bytes, req.key, req.plan);
-    else logits = shard.candidate(req.bytes, req.key, req.layer, req.numLabels);
+    else logits = shard.candidate(req.bytes, req.key, req.layer, req.numLabels, req.rows);
     const reply: WorkerReply = { id: req.id, ok: true, logits, layerEvaluations: shard.layerEvaluations };
     port.postMessage(reply, logits ? [logits.buffer as ArrayBuffer] : []);
   } catch (e) {

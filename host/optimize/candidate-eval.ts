@@ -1,0 +1,156 @@
+// Scores one candidate of the search on the val rows, chunk by chunk, and stops as
+// soon as the candidate provably cannot pass the test (exact early rejection), so a
+// rejected candidate usually costs a fraction of the val set. It also never runs
+// rows the candidate provably cannot change: under hard attention with K, a row of
+// K or fewer tokens keeps every key, so its loss is the accepted model's, bit for
+// bit (../shared/axformer-method.md, "Per-sample losses must be deterministic").
+//
+// The bounds are exact, so decisions are the same with and without them:
+// - strict test: accepted needs more than N = floor(n/2) rows no worse than under the
+//   original model, so once n - N rows are worse it fails; losses are never negative,
+//   so once the partial sum reaches Lmin * n the mean cannot end below Lmin. When the
+//   search still needs the candidate's loss (the 1.1 x Lmin gate of whole blocks),
+//   only the loss bound may stop it, and only at 1.1 x Lmin * n.
+// - budget mode: the best metric still reachable (every remaining row right) is
+//   below the budget. Exact for accuracy, F1 and micro F1 (each grows when a row
+//   turns right); other metrics are evaluated in full.
+
+import type { Model } from "../model/model.ts";
+import type { MetricName } from "./datasets.ts";
+import type { Evaluator } from "./evaluator.ts";
+import { mean, metric, scoreRow, targetWidth, type LossPrecision, type TaskKind } from "./metrics.ts";
+
+export interface RowState {
+  losses: Float64Array;      // [n]
+  predictions: Float64Array; // [n * P]
+}
+
+export interface Scoring {
+  n: number;
+  C: number;
+  kind: TaskKind;
+  precision: LossPrecision;
+  metric: MetricName;
+  targets: ArrayLike<number>; // [n * P]
+  l0: Float64Array;           // the original model's per-row losses
+  rowTokens: ArrayLike<number> | null; // tokens per row (for rows hard attention cannot change)
+  chunks: number;             // evaluate in this many chunks when early rejection is on
+  worseCount: Int32Array;     // [n] how many candidates so far made each row worse (the evaluation order)
+}
+
+// What would make the candidate fail; null: evaluate every row.
+export type Limit =
+  | { strict: true; lossBound: number; countRows: boolean; N: number } // reject at sum >= lossBound * n, or (countRows) n - N rows worse
+  | { strict: false; threshold: number };                               // reject when the best reachable metric is below
+
+export interface Outcome {
+  complete: boolean;        // false: stopped early, loss and metric unknown (NaN)
+  state: RowState | null;   // every row's loss and prediction when complete
+  loss: number;
+  metric: number;           // points
+  noWorse: number;          // over the rows evaluated (all rows when complete)
+  rowsEvaluated: number;    // rows run through the model for this candidate
+}
+
+// Rows a hard-attention candidate with this K cannot change.
+export function unchangedRows(s: Scoring, hardK: number | null): Uint8Array | null {
+  if (hardK === null || s.rowTokens === null) return null;
+  const same = new Uint8Array(s.n);
+  for (let i = 0; i < s.n; i++) same[i] = s.rowTokens[i] <= hardK ? 1 : 0;
+  return same;
+}
+
+// The best metric (points) the remaining rows could still give, or null when the metric has no such bound.
+class MetricBound {
+  private wrong = 0; private tp = 0; private fp = 0; private fn = 0; private posLeft = 0;
+  constructor(private s: Scoring) {
+    const { kind, targets, metric: m } = s;
+    if (m === "f1" || m === "f1_micro") for (let i = 0; i < targets.length; i++) if (targets[i] === 1) this.posLeft++;
+    this.ok = (m === "accuracy" && kind === "single") || (m === "f1" && kind === "single") || (m === "f1_micro" && kind === "multi");
+  }
+  readonly ok: boolean;
+  add(r: number, pred: Float64Array) {
+    const { C, kind, targets } = this.s;
+    const w = targetWidth(kind, C);
+    for (let c = 0; c < w; c++) {
+      const p = pred[r * w + c], g = targets[r * w + c];
+      if (g === 1) this.posLeft--;
+      if (p !== g) this.wrong++;
+      if (p === 1 && g === 1) this.tp++;
+      else if (p === 1) this.fp++;
+      else if (g === 1) this.fn++;
+    }
+  }
+  best(): number {
+    if (this.s.metric === "accuracy") return 100 * ((this.s.n - this.wrong) / this.s.n);
+    const tp = this.tp + this.posLeft;
+    return 100 * (tp === 0 ? 0 : (2 * tp) / (2 * tp + this.fp + this.fn));
+  }
+}
+
+function evaluationOrder(s: Scoring): number[] {
+  const idx = Array.from({ length: s.n }, (_, r) => r);
+  const byWorse = idx.slice().sort((a, b) => s.worseCount[b] - s.worseCount[a] || a - b);
+  const byLoss = idx.sort((a, b) => s.l0[b] - s.l0[a] || a - b);
+  const seen = new Uint8Array(s.n);
+  const order: number[] = [];
+  for (let i = 0, j = 0; order.length < s.n; ) {
+    while (i < s.n && seen[byWorse[i]]) i++;
+    if (i < s.n) { seen[byWorse[i]] = 1; order.push(byWorse[i]); }
+    while (j < s.n && seen[byLoss[j]]) j++;
+    if (j < s.n) { seen[byLoss[j]] = 1; order.push(byLoss[j]); }
+  }
+  return order;
+}
+
+export async function scoreCandidate(
+  ev: Evaluator, cand: Model, layer: number, s: Scoring, current: RowState,
+  limit: Limit | null, same: Uint8Array | null,
+): Promise<Outcome> {
+  const { n, C, kind, precision, targets, l0 } = s;
+  const w = targetWidth(kind, C);
+  const losses = new Float64Array(n);
+  const predictions = new Float64Array(n * w);
+  let sum = 0, worse = 0, noWorse = 0, evaluated = 0;
+  const bound = limit && !limit.strict ? new MetricBound(s) : null;
+  const take = (r: number) => {
+    sum += losses[r];
+    if (losses[r] <= l0[r]) noWorse++;
+    else { worse++; s.worseCount[r]++; }
+    bound?.add(r, predictions);
+  };
+  const hopeless = () => {
+    if (limit === null) return false;
+    if (limit.strict) return (limit.countRows && worse >= n - limit.N) || sum >= limit.lossBound * n * (1 + 1e-9);
+    return bound!.ok && bound!.best() < limit.threshold;
+  };
+
+  // The order changes how soon a hopeless candidate stops, never the decision. Two
+  // lists, taken in turn: rows that earlier candidates made worse most often (the
+  // likeliest to exhaust the rows-worse budget) and rows of the highest original loss
+  // (the likeliest to fill the loss budget: a few wrong rows carry most of the sum).
+  const order = limit === null ? Array.from({ length: n }, (_, r) => r) : evaluationOrder(s);
+  const todo: number[] = [];
+  for (const r of order) {
+    if (same && same[r]) {
+      losses[r] = current.losses[r];
+      for (let c = 0; c < w; c++) predictions[r * w + c] = current.predictions[r * w + c];
+      take(r);
+    } else todo.push(r);
+  }
+  const k = limit === null ? 1 : Math.max(1, Math.min(s.chunks, todo.length));
+  for (let j = 0; j < k && todo.length > 0; j++) {
+    if (hopeless()) return { complete: false, state: null, loss: NaN, metric: NaN, noWorse, rowsEvaluated: evaluated };
+    const rows = k === 1 ? todo : todo.slice(Math.floor((j * todo.length) / k), Math.floor(((j + 1) * todo.length) / k));
+    const logits = await ev.candidate(cand, layer, k === 1 && todo.length === n && limit === null ? undefined : rows);
+    rows.forEach((r, t) => {
+      losses[r] = scoreRow(logits, t * C, C, targets, r, kind, precision, predictions);
+      take(r);
+    });
+    evaluated += rows.length;
+  }
+  return {
+    complete: true, state: { losses, predictions }, loss: mean(losses),
+    metric: 100 * metric(s.metric, predictions, targets, C), noWorse, rowsEvaluated: evaluated,
+  };
+}

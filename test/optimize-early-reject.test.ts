@@ -1,0 +1,69 @@
+// Exact early rejection (and skipping rows hard attention cannot change) changes no
+// decision: the same decisions, the same accepted / rejected list and the same
+// records of accepted candidates with and without it, on several models, in strict
+// and budget mode, single- and multi-label; and it runs fewer rows.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import type { Row } from "../host/optimize/datasets.ts";
+import { optimize, type OptimizeOptions } from "../host/optimize/index.ts";
+import { prng, randomModel, type RandomModelOptions } from "./helpers/random-model.ts";
+
+const WORDS = ["the", "movie", "film", "is", "was", "good", "bad", "great", "terrible", "not", "very", "and", "but", "love", "hate", "it", "this"];
+function rows(n: number, seed: number, maxWords: number, labels = 2, multi = false): Row[] {
+  const r = prng(seed);
+  return Array.from({ length: n }, (_, i) => {
+    const text = Array.from({ length: 1 + Math.floor(r() * maxWords) }, () => WORDS[Math.floor(r() * WORDS.length)]).join(" ");
+    if (!multi) return { text, pair: null, label: Math.floor(r() * labels), line: i + 1 };
+    const set = Array.from({ length: labels }, (_, c) => c).filter(() => r() < 0.4);
+    return { text, pair: null, label: -1, labels: set, line: i + 1 };
+  });
+}
+
+async function compare(what: string, modelOpts: RandomModelOptions, data: Row[], opts: Omit<OptimizeOptions, "earlyReject">) {
+  const m = randomModel(modelOpts);
+  const run = (earlyReject: boolean) => optimize(m, data, { workers: 1, measureSpeed: false, ...opts, earlyReject });
+  const on = (await run(true)).summary, off = (await run(false)).summary;
+  assert.equal(on.decisions, off.decisions, `${what}: decisions`);
+  const list = (s: typeof on) => s.candidates.map((c) => `${c.layer}:${c.step}:${c.accepted}`);
+  assert.equal(list(on), list(off), `${what}: accepted / rejected list`);
+  // Accepted candidates were evaluated in full either way: identical records.
+  const strip = (s: typeof on) => s.candidates.filter((c) => c.accepted).map(({ rows_evaluated, ...c }) => c);
+  assert.equal(strip(on), strip(off), `${what}: accepted records`);
+  assert.is(on.final_val_loss, off.final_val_loss);
+  assert.is(off.row_evaluations, off.row_evaluations_without_early_reject);
+  assert.is(on.row_evaluations_without_early_reject, off.row_evaluations);
+  assert.is(on.layer_evaluations_without_early_reject, off.layer_evaluations, `${what}: the counterfactual count is exact`);
+  assert.ok(off.candidates.every((c) => !c.early_rejected && c.rows_evaluated === data.length));
+  return { on, off };
+}
+
+const SMALL = { hiddenSize: 32, numHeads: 4, intermediateSize: 48, numLayers: 3, maxPosition: 40 };
+const TASK = { name: "test", metric: "accuracy" as const, regression: false };
+
+test("strict test: the same decisions with and without early rejection, on three models, fewer rows run", async () => {
+  let saved = 0;
+  for (const [seed, arch] of [[21, "bert"], [4, "bert"], [9, "distilbert"]] as const) {
+    const { on, off } = await compare(`strict seed ${seed}`, { ...SMALL, seed, arch }, rows(48, seed, 30), { task: TASK, hardK: 8 });
+    assert.ok(on.candidates.some((c) => c.early_rejected), `seed ${seed}: something was rejected early`);
+    saved += off.row_evaluations - on.row_evaluations;
+    assert.ok(on.layer_evaluations < off.layer_evaluations);
+  }
+  assert.ok(saved > 0);
+});
+
+test("the 1.1 x Lmin gate still sees the loss of blocks it needs: the same fine-grained candidates with two passes and f64 losses", async () => {
+  await compare("passes 2", { ...SMALL, seed: 4 }, rows(40, 5, 20), { task: TASK, hardK: 8, passes: 2 });
+  await compare("f64", { ...SMALL, seed: 21 }, rows(40, 6, 20), { task: TASK, hardK: 8, lossPrecision: "f64" });
+});
+
+test("budget mode: accuracy, F1 and a metric without a bound (MCC); multi-label micro F1", async () => {
+  for (const [metric, maxDrop] of [["accuracy", 3], ["f1", 5], ["mcc", 10]] as const)
+    await compare(`budget ${metric}`, { ...SMALL, seed: 13 }, rows(48, 13, 20), { task: { ...TASK, metric }, hardK: 8, maxDrop });
+  const multi = { ...SMALL, seed: 17, numLabels: 3, problemType: "multi_label_classification" as const };
+  const task = { name: "generic", metric: "f1_micro" as const, regression: false, multiLabel: true };
+  await compare("multi-label strict", multi, rows(48, 17, 20, 3, true), { task, hardK: 8 });
+  const { on } = await compare("multi-label budget", multi, rows(48, 18, 20, 3, true), { task, hardK: 8, maxDrop: 4 });
+  assert.is(on.metric_name, "f1_micro");
+});
+
+test.run();
