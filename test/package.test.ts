@@ -30,4 +30,13 @@ test("the wasm builds the exports point at are shipped", () => {
   for (const t of targets) assert.ok(shipped(t.slice(2)), `${t} is exported but not in files`);
 });
 
+// The product's promise: the runtime, tokenizers included, in at most 150 KiB.
+// pretest builds both from the current sources, so this measures what ships.
+test("the runtime wasm builds stay within 150 KiB", () => {
+  for (const f of ["axformer.wasm", "axformer-wasi.wasm"]) {
+    const bytes = readFileSync(join(ROOT, "build", f)).length;
+    assert.ok(bytes <= 150 * 1024, `build/${f} is ${(bytes / 1024).toFixed(1)} KiB, over the 150 KiB budget`);
+  }
+});
+
 test.run();
