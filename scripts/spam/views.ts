@@ -3,18 +3,8 @@
 // The held-out evaluation uses host/data/spam.ts's SPAM_SLICES instead; these views are random.
 
 import { clip, firstSentences, type Row } from "../../host/data/spam.ts";
-
-/** mulberry32: a small seeded generator, so the views (and the model) are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+// mulberry32, seeded, so the views (and the model) are reproducible.
+import { prng as seededRandom } from "../../test/helpers/random-model.ts";
 
 /** A window of `text` of about `chars` characters that starts at a word boundary. */
 function crop(text: string, chars: number, rand: () => number): string {

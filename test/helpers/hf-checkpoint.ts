@@ -7,6 +7,7 @@
 // `tensors` returned are precisely what a correct reader must give back.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { prng } from "./random-model.ts";
 
 export type HfDtype = "F32" | "F16" | "BF16";
 
@@ -190,16 +191,6 @@ function randomValues(n: number, dtype: HfDtype, rand: () => number, center: 0 |
   return out;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function writeHfCheckpoint(dir: string, o: HfCheckpointOptions = {}): HfCheckpoint {
   const arch = o.arch ?? "bert";
@@ -223,7 +214,7 @@ export function writeHfCheckpoint(dir: string, o: HfCheckpointOptions = {}): HfC
   writeFileSync(join(dir, "config.json"), JSON.stringify(config, null, 2));
 
   // Weights.
-  const rand = mulberry32(o.seed ?? 1);
+  const rand = prng(o.seed ?? 1);
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
   const raw: RawTensor[] = [];
   for (const [name, shape] of hfTensorShapes(dims, o.layerNormNames)) {
