@@ -9,11 +9,13 @@
 //   gen.tensor-entries    up to 50,000 extra tensor entries (unknown names,
 //                         duplicates, layer indices past num_layers, leading zeros)
 //   gen.huge-values       finite values at and past the weight bound (65504, 3.4e38)
+//   gen.vocab-collisions  2^k vocabulary tokens with one FNV-1a hash (8 <= k <= 13)
 //   gen.meta              META replaced: null, arrays, wrong layers, bad and huge
 //                         ranges (the harness reads these with readModel)
 import * as F from "../../assembly/format/constants.ts";
 import { writeModel } from "../../host/format/writer.ts";
 import { randomModel } from "../../test/helpers/random-model.ts";
+import { collidingTokens } from "../../test/helpers/colliding-vocab.ts";
 import {
   fixCrcs, readU32, writeU32, replaceSection, stringListBytes, tensorsWithExtraEntries, type Layout,
 } from "./axf-layout.ts";
@@ -98,9 +100,21 @@ function meta(b: Uint8Array, l: Layout, rand: Rand): Uint8Array {
   return replaceSection(b, F.SECTION_META, enc.encode(json));
 }
 
+// Vocabularies crafted against a 32-bit FNV-1a table (the runtime's old lookup,
+// quadratic to build on them): 2^k tokens with one hash, some with a "##" prefix,
+// in a model that is otherwise valid (gen.strings covers repeated tokens).
+// Computed once per k.
+const collisionSets = new Map<number, string[]>();
+function vocabCollisions(_b: Uint8Array, _l: Layout, rand: Rand): Uint8Array {
+  const k = pick(rand, [8, 10, 12, 13]);
+  if (!collisionSets.has(k)) collisionSets.set(k, collidingTokens(k));
+  const words = collisionSets.get(k)!.map((t) => (rand() < 0.1 ? "##" + t : t));
+  return writeModel(randomModel({ seed: int(rand, 1000), words, storage: pick(rand, ["f32", "f16", "int8"] as const) }));
+}
+
 const FAMILIES = [
   ["gen.config-products", configProducts], ["gen.strings", strings], ["gen.tensor-entries", tensorEntries],
-  ["gen.huge-values", hugeValues], ["gen.meta", meta],
+  ["gen.huge-values", hugeValues], ["gen.meta", meta], ["gen.vocab-collisions", vocabCollisions],
 ] as const;
 
 // One generative mutation of a copy of `seed` (or a fresh model for gen.config-products).
