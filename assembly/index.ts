@@ -37,6 +37,10 @@
 //                                       logits_ptr() + 4 * i * num_labels; each sequence's
 //                                       logits are bit-identical to forward() on it alone
 //   max_batch(): i32                    most sequences per forward_batch
+//   compute_scores(b: u32): i32         scores of the first b rows of logits_ptr() into
+//                                       scores_ptr() (f64[b * num_labels]): softmax or sigmoid
+//                                       of logits / temperature, or the regression value
+//   scores_ptr(): usize
 //
 //   The same forward pass in pieces, for the optimizer's reuse of hidden states
 //   (embed + run_layers(0, L) + run_head gives forward's logits bit for bit):
@@ -64,6 +68,7 @@ import { Tokenizer } from "./tokenizer/wordpiece";
 import { RunState } from "./model/model";
 import { allocRunState } from "./model/state";
 import { embed as embedTokens, runLayers, runHead, forward as runForward } from "./encoder/forward";
+import { labelScores } from "./encoder/scores";
 import { ARCH_DISTILBERT } from "./format/constants";
 
 export * from "./format/exports";
@@ -251,6 +256,20 @@ export function set_memory_limit(mb: u32): void {
 }
 
 export function max_batch(): i32 { return state ? <i32>state!.max_batch : 0; }
+
+// Scores of the first b rows of logits_ptr() into scores_ptr(), f64[b, num_labels]:
+// softmax / sigmoid of logits / temperature, or the raw regression value
+// (encoder/scores.ts), so that every host prints the same bits.
+export function compute_scores(b: u32): i32 {
+  if (!loaded || !state) return fail("compute_scores: no model is loaded");
+  if (b < 1 || b > state!.max_batch) return fail("compute_scores: " + b.toString() + " rows; the model has 1.." + state!.max_batch.toString());
+  const C = config.num_labels;
+  for (let i: u32 = 0; i < b; i++) {
+    labelScores(state!.logits + ((<usize>i * C) << 2), state!.label_scores + ((<usize>i * C) << 3), C, config.problem_type, config.temperature);
+  }
+  return 0;
+}
+export function scores_ptr(): usize { return state ? state!.label_scores : 0; }
 
 export function embed(n: u32): i32 {
   const rc = checkIds("embed", n);

@@ -107,12 +107,11 @@ async function nodeModel(bytes: Uint8Array): Promise<LoadedModel> {
   return (await loadEngine()).loadModel(bytes);
 }
 
-// The wasm's outputs (ids, f32 logits) must match bit for bit. The scores are
-// computed from those logits in JavaScript with Math.exp (softmax, sigmoid), whose
-// last bit ECMAScript leaves to the engine: Node 20's V8 and Chromium 156's differ
-// on about one input in ten. So scores may differ by SCORE_ULPS units in the last
-// place and no more; once the runtime computes them with a portable exp, set it to 0.
-const SCORE_ULPS = 2n;
+// The wasm's outputs (ids, f32 logits, and the f64 scores, which the runtime
+// computes: assembly/encoder/scores.ts) must match bit for bit. (When the host
+// computed scores with Math.exp, whose last bit ECMAScript leaves to the engine,
+// Node 20's V8 and Chromium 156's differed on about one input in ten.)
+const SCORE_ULPS = 0n;
 let scoreDiffs = 0, scoreCount = 0;
 
 function sameAsNode(browser: unknown, node: unknown, what: string): void {

@@ -49,10 +49,9 @@ function run(cmd: string, args: string[], input?: string) {
 }
 const node = (args: string[], input?: string) => run(process.execPath, [runner, ...args], input);
 
-// The logits are the same bits; the scores are computed from them in f64 with
-// AssemblyScript's Math.exp and printed by its dtoa, which may differ from V8's in
-// the last digit (docs/deploy.md: within 4 units in the last place).
-const ULPS = 4;
+// The scores are the runtime's (compute_scores, the function the JS host calls too),
+// printed by AssemblyScript's dtoa: parsed back they must be the JS host's bits.
+const ULPS = 0;
 function ulp(x: number): number {
   const f = new Float64Array([Math.abs(x)]);
   new BigInt64Array(f.buffer)[0] += 1n;
@@ -125,7 +124,7 @@ test("node:wasi: errors name the file and the problem", () => {
   assert.match(r.stderr, /two at a time/);
 });
 
-test("scores agree with the JS host's within 4 ulp on many models, texts and problem types", async () => {
+test("scores are the JS host's bits on many models, texts and problem types", async () => {
   const texts = ["good film", "an utterly dull, lifeless film", "i loved every minute of it", "a", "", "zzz qqq 123", "the the the the"];
   const kinds = ["single_label_classification", "multi_label_classification", "regression"] as const;
   for (let seed = 1; seed <= 9; seed++) {

@@ -158,6 +158,7 @@ export class RunState {
   pooled: usize = 0;    // f32[H], the pooler's output
   pooled2: usize = 0;   // f32[H], the pre-classifier's output
   logits: usize = 0;    // f32[max_batch, C]
+  label_scores: usize = 0; // f64[max_batch, C]: softmax / sigmoid of logits / temperature (encoder/scores.ts)
   xq: usize = 0;        // i16[max_len, in_max], int8 matrices only: activations quantised per row
   xq_scales: usize = 0; // f32[max_len], one scale per row of xq
 }

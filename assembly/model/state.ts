@@ -93,6 +93,7 @@ function layOut(s: RunState, cfg: Config, w: Weights, int8: bool, base: usize): 
   s.pooled = next(H << 2);                 // f32[H]
   s.pooled2 = next(H << 2);                // f32[H]
   s.logits = next(<usize>s.max_batch * cfg.num_labels << 2); // f32[max_batch, C]
+  s.label_scores = next(<usize>s.max_batch * cfg.num_labels << 3); // f64[max_batch, C]
   s.xq = next(int8 ? n * inMax << 1 : 0);  // i16[max_len, in_max]
   s.xq_scales = next(int8 ? n << 2 : 0);   // f32[max_len]
   return cursor - base;

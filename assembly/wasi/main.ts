@@ -11,10 +11,9 @@
 // It drives the same exported functions as the JS host (../index.ts), so the
 // model file reader, tokenizer and forward pass are the shipped ones.
 import {
-  alloc_model, load_model, error_ptr, error_len, num_labels, problem_type, temperature,
-  label_ptr, label_len, text_buffer, tokenize, forward, logits_ptr
+  alloc_model, load_model, error_ptr, error_len, num_labels,
+  label_ptr, label_len, text_buffer, tokenize, forward, compute_scores, scores_ptr
 } from "../index";
-import { PROBLEM_REGRESSION, PROBLEM_MULTI_LABEL } from "../format/constants";
 import { openForReading, fileSize, readExactly, readSome, closeFd, ioError } from "./io";
 
 const USAGE = "usage: axformer-wasi <model.axf> [--pair] [text ...]   (no texts: one per stdin line)\n";
@@ -82,26 +81,17 @@ function classify(a: usize, lenA: u32, b: usize, lenB: i32): void {
     process.stdout.write("{\"error\":" + jsonString(lastError()) + "}\n");
     return;
   }
+  // The scores the JS host prints, from the same function (compute_scores), so
+  // the same bits; the label is the first highest score, as there.
+  compute_scores(1);
   const c = labelsJson.length;
-  const logits = logits_ptr(); // f32[c]
+  const scores = scores_ptr(); // f64[c]
   let best = 0;
-  for (let i = 1; i < c; i++) if (load<f32>(logits + (<usize>i << 2)) > load<f32>(logits + (<usize>best << 2))) best = i;
-  // Scores as the JS host gives them: softmax, sigmoid per label (both of logits / temperature),
-  // or the raw regression value.
-  const kind = problem_type();
-  const invT: f64 = kind == PROBLEM_REGRESSION ? 1.0 : 1.0 / <f64>temperature();
-  const maxLogit = <f64>load<f32>(logits + (<usize>best << 2)) * invT;
-  let sum: f64 = 0;
-  for (let i = 0; i < c; i++) sum += Math.exp(<f64>load<f32>(logits + (<usize>i << 2)) * invT - maxLogit);
+  for (let i = 1; i < c; i++) if (load<f64>(scores + (<usize>i << 3)) > load<f64>(scores + (<usize>best << 3))) best = i;
   let out = "{\"label\":" + labelsJson[best] + ",\"scores\":[";
   for (let i = 0; i < c; i++) {
-    const z = <f64>load<f32>(logits + (<usize>i << 2)) * invT;
-    let s: f64;
-    if (kind == PROBLEM_REGRESSION) s = z;
-    else if (kind == PROBLEM_MULTI_LABEL) s = 1.0 / (1.0 + Math.exp(-z));
-    else s = Math.exp(z - maxLogit) / sum;
     if (i > 0) out += ",";
-    out += s.toString();
+    out += load<f64>(scores + (<usize>i << 3)).toString();
   }
   process.stdout.write(out + "]}\n");
 }

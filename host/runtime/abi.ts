@@ -31,6 +31,8 @@ export const WASM_EXPORTS = {
   forward: ["n"],
   forward_batch: ["n", "b"],
   max_batch: [],
+  compute_scores: ["b"],
+  scores_ptr: [],
   embed: ["n"],
   run_layers: ["n", "from", "to"],
   run_head: ["n"],

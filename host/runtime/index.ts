@@ -166,7 +166,7 @@ export class LoadedModel {
   classify(text: string, textPair?: string): Classification {
     const n = this.tokenizeInPlace(text, textPair);
     this.call(this.x.forward(n));
-    return this.classification(this.readLogits());
+    return this.classifications(1)[0];
   }
 
   // Many texts (or [text, textPair] pairs), results in input order. The texts are
@@ -205,15 +205,16 @@ export class LoadedModel {
         const types = new Int32Array(x.memory.buffer, x.type_ids_ptr() >>> 0, n * chunk.length);
         chunk.forEach((e, i) => { ids.set(e.ids, i * n); types.set(e.types, i * n); });
         this.call(x.forward_batch(n, chunk.length));
-        const logits = new Float32Array(x.memory.buffer, x.logits_ptr() >>> 0, C * chunk.length).slice();
-        chunk.forEach((e, i) => { results[e.index] = this.classification(logits.subarray(i * C, (i + 1) * C)); });
+        const out = this.classifications(chunk.length);
+        chunk.forEach((e, i) => { results[e.index] = out[i]; });
       }
     }
     return results;
   }
 
   classifyIds(inputIds: ArrayLike<number>, tokenTypeIds?: ArrayLike<number>): Classification {
-    return this.classification(this.logits(inputIds, tokenTypeIds));
+    this.logits(inputIds, tokenTypeIds);
+    return this.classifications(1)[0];
   }
 
   // The forward pass in pieces, bit-identical to logits(): embed -> runLayers(0, L) -> runHead.
@@ -248,23 +249,21 @@ export class LoadedModel {
 
   // Scores: softmax (single-label, in f64), sigmoid (multi-label), both of logits / temperature;
   // the raw value (regression). `logits` stay raw.
-  private classification(logits: Float32Array): Classification {
-    const l = Array.from(logits);
-    const z = l.map((v) => v / this.temperature);
-    let scores: number[];
-    if (this.problemType === "single_label_classification") {
-      const m = Math.max(...z);
-      const e = z.map((v) => Math.exp(v - m));
-      const s = e.reduce((a, v) => a + v, 0);
-      scores = e.map((v) => v / s);
-    } else if (this.problemType === "multi_label_classification") {
-      scores = z.map((v) => 1 / (1 + Math.exp(-v)));
-    } else {
-      scores = l.slice();
-    }
-    let best = 0;
-    for (let i = 1; i < scores.length; i++) if (scores[i] > scores[best]) best = i;
-    return { label: this.labels[best], scores, logits: l };
+  // Label, scores and logits of the first b rows of logits_ptr(). The runtime
+  // computes the scores (assembly/encoder/scores.ts: softmax / sigmoid of logits /
+  // temperature in f64, or the regression value), so Node, browsers, Workers and
+  // WASI give the same bits; the label is the first highest score.
+  private classifications(b: number): Classification[] {
+    const x = this.x, C = this.numLabels;
+    this.call(x.compute_scores(b));
+    const logits = new Float32Array(x.memory.buffer, x.logits_ptr() >>> 0, b * C);
+    const scores = new Float64Array(x.memory.buffer, x.scores_ptr() >>> 0, b * C);
+    return Array.from({ length: b }, (_, r) => {
+      const s = Array.from(scores.subarray(r * C, (r + 1) * C));
+      let best = 0;
+      for (let i = 1; i < C; i++) if (s[i] > s[best]) best = i;
+      return { label: this.labels[best], scores: s, logits: Array.from(logits.subarray(r * C, (r + 1) * C)) };
+    });
   }
 
   private live(): void {
