@@ -20,10 +20,15 @@ import { attention } from "../kernels/attention";
 import { gelu, geluTanh, relu, tanhInPlace } from "../kernels/gelu";
 import { widenF16 } from "../format/reader";
 
-// Each function below mirrors one Hugging Face module, in
-//   BERT:       https://github.com/huggingface/transformers/blob/v4.57.6/src/transformers/models/bert/modeling_bert.py
-//   DistilBERT: https://github.com/huggingface/transformers/blob/v4.57.6/src/transformers/models/distilbert/modeling_distilbert.py
-// (the class named above each function; eval mode, so no dropout).
+// Each function below mirrors one Hugging Face module (the class named above it;
+// eval mode, so no dropout), linked to its exact lines. The links pin commits,
+// not tags: the two commits whose source we could read line by line.
+//   BERT:       modeling_bert.py at commit 8ec58104181bfb34d824d89bccc009b4f6be6e0e
+//               (main during 4.47 development: setup.py there says 4.47.0.dev0)
+//   DistilBERT: modeling_distilbert.py at commit e368c1a8819d54720956961ea7cd47d99239bd39
+//               (an older 4.x main; its version was not available to check)
+// The goldens come from transformers 4.57.6, whose files are laid out differently
+// (line numbers differ) but compute the same thing in eval mode.
 
 export function forward(cfg: Config, w: Weights, s: RunState, n: u32, b: u32 = 1): void {
   embed(cfg, w, s, n, b);
@@ -32,6 +37,8 @@ export function forward(cfg: Config, w: Weights, s: RunState, n: u32, b: u32 = 1
 }
 
 // BertEmbeddings.forward (DistilBERT: Embeddings.forward, without token types):
+//   https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L181-L220
+//   https://github.com/huggingface/transformers/blob/e368c1a8819d54720956961ea7cd47d99239bd39/src/transformers/models/distilbert/modeling_distilbert.py#L114-L139
 // s.hidden[b * n, H] = LayerNorm(word[ids] + token_type[type_ids] + position),
 // positions 0..n) in each sequence. ids and type ids are validated by the caller.
 export function embed(cfg: Config, w: Weights, s: RunState, n: u32, b: u32 = 1): void {
@@ -72,7 +79,11 @@ function addRow(out: usize, row: usize, H: u32): void {
   for (const e = <usize>H << 2; o < e; o += 4) store<f32>(out + o, load<f32>(out + o) + load<f32>(row + o));
 }
 
-// BertEncoder.forward: layers [from, to) on s.hidden[b * n, H] in place.
+// BertEncoder.forward: layers [from, to) on s.hidden[b * n, H] in place; each
+// iteration is one BertLayer.forward (DistilBERT: Transformer / TransformerBlock).
+//   https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L651-L734
+//   https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L573-L636
+//   https://github.com/huggingface/transformers/blob/e368c1a8819d54720956961ea7cd47d99239bd39/src/transformers/models/distilbert/modeling_distilbert.py#L318-L369
 export function runLayers(cfg: Config, w: Weights, s: RunState, n: u32, from: u32, to: u32, b: u32 = 1): void {
   for (let i = from; i < to; i++) {
     const l = w.layers[i];
@@ -85,6 +96,12 @@ export function runLayers(cfg: Config, w: Weights, s: RunState, n: u32, from: u3
 // TransformerBlock.forward up to sa_layer_norm):
 //   x = LayerNorm(x + dense(softmax(q k^T / sqrt(D)) v)); removed block: x = LayerNorm(x).
 // hard_k > 0 keeps the hard_k largest probabilities of each row (AxFormer).
+//   BertAttention.forward:     https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L505-L526
+//   BertSelfAttention.forward: https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L255-L354
+//     (eager; the default BertSdpaSelfAttention.forward, same math: https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L364-L455)
+//   BertSelfOutput.forward:    https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L465-L469
+//   MultiHeadSelfAttention.forward: https://github.com/huggingface/transformers/blob/e368c1a8819d54720956961ea7cd47d99239bd39/src/transformers/models/distilbert/modeling_distilbert.py#L174-L234
+//   TransformerBlock.forward to sa_layer_norm: https://github.com/huggingface/transformers/blob/e368c1a8819d54720956961ea7cd47d99239bd39/src/transformers/models/distilbert/modeling_distilbert.py#L270-L300
 function attentionBlock(cfg: Config, l: LayerWeights, s: RunState, n: u32, b: u32): void {
   const rows = n * b;
   const self = l.attention.self, out = l.attention.output;
@@ -107,6 +124,11 @@ function attentionBlock(cfg: Config, l: LayerWeights, s: RunState, n: u32, b: u3
 
 // BertIntermediate + BertOutput (DistilBERT: FFN + output_layer_norm):
 //   x = LayerNorm(x + dense(act(dense(x)))); removed block: x = LayerNorm(x).
+//   BertLayer.feed_forward_chunk: https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L638-L641
+//   BertIntermediate.forward:     https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L538-L541
+//   BertOutput.forward:           https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L551-L555
+//   FFN.forward and ff_chunk:     https://github.com/huggingface/transformers/blob/e368c1a8819d54720956961ea7cd47d99239bd39/src/transformers/models/distilbert/modeling_distilbert.py#L247-L255
+//   TransformerBlock.forward, output_layer_norm: https://github.com/huggingface/transformers/blob/e368c1a8819d54720956961ea7cd47d99239bd39/src/transformers/models/distilbert/modeling_distilbert.py#L302-L304
 function ffnBlock(cfg: Config, l: LayerWeights, s: RunState, rows: u32): void {
   const out = l.output;
   if (l.has_ffn) {
@@ -148,6 +170,11 @@ export function runHead(cfg: Config, w: Weights, s: RunState, n: u32 = 1, b: u32
 // BertForSequenceClassification: BertPooler (dense + tanh on [CLS]), then the
 // classifier. DistilBertForSequenceClassification: pre_classifier + ReLU on
 // [CLS], then the classifier.
+//   BertForSequenceClassification.forward: https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L1647-L1716
+//     (pooler output -> classifier: https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L1680-L1683)
+//   BertPooler.forward:                    https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L743-L749
+//   DistilBertForSequenceClassification.forward: https://github.com/huggingface/transformers/blob/e368c1a8819d54720956961ea7cd47d99239bd39/src/transformers/models/distilbert/modeling_distilbert.py#L732-L799
+//     ([CLS] -> pre_classifier -> ReLU -> classifier: https://github.com/huggingface/transformers/blob/e368c1a8819d54720956961ea7cd47d99239bd39/src/transformers/models/distilbert/modeling_distilbert.py#L760-L765)
 function classificationHead(cfg: Config, w: Weights, s: RunState, cls: usize, logits: usize): void {
   const H = cfg.hidden_size;
   let x = cls;

@@ -67,9 +67,11 @@ export class LayerNormWeights {
 // The classes below follow the checkpoint's modules (BERT's names; the converter
 // renames DistilBERT's, see model/tensors.ts), so a field's path is the tensor's
 // name: layers[i].attention.self.query.weight is
-// encoder.layer.{i}.attention.self.query.weight.
+// encoder.layer.{i}.attention.self.query.weight. Each links the class's lines
+// in modeling_bert.py at the commit encoder/forward.ts names.
 
 // BertEmbeddings: embeddings.*
+// https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L159-L220
 export class Embeddings {
   word_embeddings: Matrix = new Matrix(); // [V, H], f32, f16 (kept in place) or int8
   position_embeddings: usize = 0;         // f32[P, H]
@@ -78,6 +80,7 @@ export class Embeddings {
 }
 
 // BertSelfAttention: encoder.layer.{i}.attention.self.*
+// https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L223-L354
 export class SelfAttention {
   query: Linear = new Linear();  // [h_i * D, H]
   key: Linear = new Linear();    // [h_i * D, H]
@@ -85,29 +88,34 @@ export class SelfAttention {
 }
 
 // BertSelfOutput: encoder.layer.{i}.attention.output.*
+// https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L458-L469
 export class SelfOutput {
   dense: Linear = new Linear();  // [H, h_i * D]
   LayerNorm: LayerNormWeights = new LayerNormWeights(); // [H], present even when the attention block is removed
 }
 
 // BertAttention: encoder.layer.{i}.attention.*
+// https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L478-L526
 export class Attention {
   self: SelfAttention = new SelfAttention();
   output: SelfOutput = new SelfOutput();
 }
 
 // BertIntermediate: encoder.layer.{i}.intermediate.*
+// https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L529-L541
 export class Intermediate {
   dense: Linear = new Linear();  // [F_i, H]
 }
 
 // BertOutput: encoder.layer.{i}.output.*
+// https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L544-L555
 export class Output {
   dense: Linear = new Linear();  // [H, F_i]
   LayerNorm: LayerNormWeights = new LayerNormWeights(); // [H], present even when the FFN block is removed
 }
 
 // BertLayer: encoder.layer.{i}.*, with what the optimizer kept of it (the LAYERS record).
+// https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L558-L641
 export class LayerWeights {
   has_attention: bool = false;
   has_ffn: bool = false;
