@@ -30,6 +30,15 @@ test("the wasm builds the exports point at are shipped", () => {
   for (const t of targets) assert.ok(shipped(t.slice(2)), `${t} is exported but not in files`);
 });
 
+// `axformer demo` from an installed package has no esbuild: it serves the page script
+// that `npm run build` bundled.
+test("the demo page's prebuilt script is built and shipped", () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+  assert.ok(shipped("build/demo-page.js"), "build/demo-page.js is not in package.json files");
+  assert.match(pkg.scripts.build, /build:demo/, "npm run build does not bundle the demo page");
+  assert.match(pkg.scripts["build:demo"], /--outfile=build\/demo-page\.js/);
+});
+
 // The product's promise: the runtime, tokenizers included, in at most 150 KiB.
 // pretest builds both from the current sources, so this measures what ships.
 test("the runtime wasm builds stay within 150 KiB", () => {

@@ -2,8 +2,10 @@
 // page.ts script and the runtime's wasm inlined as base64), so it opens from
 // file:// and from any static host and needs no other file.
 //
-// The script is bundled with esbuild, a development dependency: `axformer demo`
-// runs from a checkout of the repository (bin/axformer.js runs the sources).
+// The script is bundled with esbuild, a development dependency, when it is there
+// (a checkout of the repository: always from the current sources); an installed
+// package uses build/demo-page.js, which `npm run build` bundles the same way
+// (package.json "build:demo").
 import { readFile } from "node:fs/promises";
 import { packagePath } from "../package-root.ts";
 
@@ -27,7 +29,9 @@ export function bundlePageScript(): Promise<string> {
     try {
       esbuild = await import("esbuild");
     } catch {
-      throw new Error("the demo page is bundled with esbuild, which is not installed (npm install esbuild)");
+      return readFile(packagePath("build/demo-page.js"), "utf8").catch(() => {
+        throw new Error("the demo page needs build/demo-page.js (npm run build) or esbuild (npm install esbuild)");
+      });
     }
     const r = await esbuild.build({
       entryPoints: [PAGE_TS], bundle: true, write: false, format: "iife", platform: "browser",
