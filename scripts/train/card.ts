@@ -2,7 +2,7 @@
 
 import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ModelRecipe } from "./recipe.ts";
+import { MODELS, type ModelRecipe } from "./recipe.ts";
 import { getTask } from "./tasks.ts";
 
 interface Metrics {
@@ -66,7 +66,7 @@ function calibrationSection(r: Results, name: string): string {
 
 The same held-out messages, seen as a user would send them: the subject line alone, the first
 sentence of the body, the first 200 characters, and the whole message (subject + body). Scores are
-calibrated by one temperature, **T = ${c.temperature.toFixed(4)}**, fitted on val (the four slices pooled) by
+calibrated by one temperature, **T = ${c.temperature.toFixed(4)}**, fitted on val (its slices pooled) by
 minimizing the negative log-likelihood. It is stored in \`calibration.json\`; \`axformer convert\` writes it
 into the model file (CONFIG word 27, docs/format.md) and every host reports softmax(logits / T) as the
 scores. Accuracy does not change with T. ECE is the expected calibration error over 15 equal-width
@@ -137,7 +137,7 @@ ${(["train", "val", "eval"] as const)
 AdamW (weight decay 0.01, none on biases and LayerNorm), learning rate ${recipe.lr} with a linear warm-up
 over the first 10% of steps and a linear decay, batch ${recipe.batch}, ${recipe.epochs} epochs, dropout 0.1,
 seed 0; the epoch with the best val ${r.metric} is kept (epoch ${r.best_epoch}). ${r.train_seconds} s on ${r.threads}
-CPU threads (torch 1.13).
+CPU threads (torch 1.13).${recipe.init ? ` This is a second stage: it starts from the weights of the recipe's \`${recipe.init}\` (${MODELS[recipe.init].epochs} epochs from random weights, learning rate ${MODELS[recipe.init].lr}, on task \`${MODELS[recipe.init].task}\`, same vocab and sizes; the recipe makes it first if its checkpoint is missing).` : ""}
 
 \`\`\`
 ${r.command}

@@ -7,6 +7,7 @@
 // Work files go to $AXFORMER_TRAIN_TMP or /tmp/axformer-train. Run time on 2 cores: docs/training.md.
 
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeCard } from "./card.ts";
@@ -23,6 +24,7 @@ export interface ModelRecipe {
   lr: number;
   batch: number;
   valRows?: number; // val rows scored per epoch to pick it (train.py --val-rows; default 2000, 0 = all)
+  init?: string; // a second stage: start from this recipe's trained weights (made first if missing), not random ones
   calibrate?: boolean; // fit a temperature on val and report the task's slices (train.py --calibrate)
   commit: boolean; // written to models/NAME (committed) or only to the work folder
   why: string; // the model's role, for the card
@@ -33,6 +35,18 @@ export const MODELS: Record<string, ModelRecipe> = {
     task: "spam", maxLen: 128, minCount: 3, layers: 4, hidden: 128, heads: 2, intermediate: 512,
     epochs: 3, lr: 1e-3, batch: 32, valRows: 0, calibrate: true, commit: true,
     why: "The project's embedded default model: small, sized for its data.",
+  },
+  // Issue 12's experiment, not committed (docs/training.md): one more epoch from models/spam with real short
+  // everyday ham added (all of it, or a third). Same vocab: the same whole messages make it.
+  "spam-everyday": {
+    task: "spam-everyday", maxLen: 128, minCount: 3, layers: 4, hidden: 128, heads: 2, intermediate: 512,
+    epochs: 1, lr: 2e-4, batch: 32, valRows: 0, init: "spam", calibrate: true, commit: false,
+    why: "Issue 12's experiment: the default model continued with everyday ham.",
+  },
+  "spam-everyday-third": {
+    task: "spam-everyday-third", maxLen: 128, minCount: 3, layers: 4, hidden: 128, heads: 2, intermediate: 512,
+    epochs: 1, lr: 2e-4, batch: 32, valRows: 0, init: "spam", calibrate: true, commit: false,
+    why: "Issue 12's experiment: the default model continued with a third of the everyday ham.",
   },
   sst2: {
     task: "sst2", maxLen: 128, minCount: 2, layers: 4, hidden: 128, heads: 2, intermediate: 512,
@@ -68,12 +82,18 @@ function run(cmd: string, args: string[]): void {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")}: exit status ${r.status ?? r.signal}`);
 }
 
-export function trainArgs(name: string, r: ModelRecipe, dataDir: string, outDir: string): string[] {
+/** Where a recipe's checkpoint goes: models/NAME when committed, else the work folder. */
+function outDirOf(name: string, work: string): string {
+  return MODELS[name].commit ? join("models", name) : join(work, "models", name);
+}
+
+export function trainArgs(name: string, r: ModelRecipe, dataDir: string, outDir: string, work: string): string[] {
   return [
     "scripts/train/train.py", "--data", dataDir, "--out", outDir,
     "--layers", String(r.layers), "--hidden", String(r.hidden), "--heads", String(r.heads),
     "--intermediate", String(r.intermediate), "--epochs", String(r.epochs), "--lr", String(r.lr),
     "--batch", String(r.batch), "--seed", "0",
+    ...(r.init ? ["--init", outDirOf(r.init, work)] : []),
     ...(r.valRows !== undefined ? ["--val-rows", String(r.valRows)] : []), ...(r.calibrate ? ["--calibrate"] : []),
     "--command", `node --import tsx scripts/train/recipe.ts ${name}`,
   ];
@@ -85,14 +105,20 @@ function main(names: string[]): void {
   const work = process.env.AXFORMER_TRAIN_TMP ?? join(tmpdir(), "axformer-train");
   const times: string[] = [];
   const t0 = Date.now();
-  for (const name of names.length ? names : Object.keys(MODELS).filter((n) => MODELS[n].commit)) {
+  const todo = names.length ? names : Object.keys(MODELS).filter((n) => MODELS[n].commit);
+  // a second stage's first stage comes first, unless its checkpoint is already in the work folder
+  for (let i = 0; i < todo.length; i++) {
+    const init = MODELS[todo[i]].init;
+    if (init && !todo.slice(0, i).includes(init) && !existsSync(join(outDirOf(init, work), "model.safetensors"))) todo.splice(i--, 0, init);
+  }
+  for (const name of todo) {
     const r = MODELS[name];
     const dataDir = join(work, name);
-    const outDir = r.commit ? join("models", name) : join(work, "models", name);
+    const outDir = outDirOf(name, work);
     const t = Date.now();
     run(process.execPath, ["--import", "tsx", "scripts/train/prepare.ts", "--task", r.task, "--max-len", String(r.maxLen),
       "--min-count", String(r.minCount), "--out", dataDir]);
-    run("/usr/bin/python3", trainArgs(name, r, dataDir, outDir));
+    run("/usr/bin/python3", trainArgs(name, r, dataDir, outDir, work));
     writeCard(name, r, dataDir, outDir);
     times.push(`${name}: ${((Date.now() - t) / 1000).toFixed(0)} s`);
   }

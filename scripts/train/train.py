@@ -414,6 +414,7 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--val-rows", type=int, default=2000, help="val rows scored after each epoch to pick the best one (0 = all)")
     p.add_argument("--calibrate", action="store_true", help="fit a temperature on val, report val-/eval-slices.json, write calibration.json")
+    p.add_argument("--init", default="", help="start from this checkpoint folder (same vocab.txt and sizes) instead of random weights")
     p.add_argument("--command", default="", help="the recipe command, quoted in the model card")
     args = p.parse_args()
 
@@ -450,6 +451,14 @@ def main():
         "num_labels": len(meta["labels"]),
     }
     model = BertForSequenceClassification(c)
+    if args.init:
+        # a second stage: continue from a trained checkpoint; token ids are only meaningful with its vocab
+        with open(os.path.join(args.init, "vocab.txt")) as f:
+            if f.read().split("\n")[:-1] != vocab:
+                sys.exit(f"--init {args.init}: its vocab.txt differs from {args.data}/vocab.txt")
+        from logits import load_safetensors  # logits.py imports this file, so not at the top
+
+        model.load_state_dict(load_safetensors(os.path.join(args.init, "model.safetensors")))
     n_params = sum(t.numel() for t in model.parameters())
     print(f"{meta['task']}: {args.layers} layers, hidden {args.hidden}, {args.heads} heads, vocab {len(vocab)}, {n_params:,} parameters; "
           f"train {len(train)} / val {len(val)} / {meta['eval_split']} {len(evl)} rows", flush=True)
