@@ -196,7 +196,6 @@ export class LoadedModel {
     });
     const results: Classification[] = new Array(texts.length);
     const maxBatch = x.max_batch();
-    const C = this.numLabels;
     for (const [n, group] of byLength) {
       const per = Math.max(1, Math.min(maxBatch, Math.floor(this.maxLen / n)));
       for (let start = 0; start < group.length; start += per) {
