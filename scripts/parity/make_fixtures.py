@@ -7,10 +7,10 @@ with torch 2.13.0+cpu and transformers 5.18.0 (4.57.6 works the same way, but it
 huggingface-hub<1.0 is not in this machine's wheel cache), installed offline with
 `python3.11 -m venv V && V/bin/pip install --index-url file:///opt/pypi/simple
 --extra-index-url file:///opt/pypi-more/simple "torch==2.13.0+cpu" "transformers==5.18.0" safetensors`.
-From the project root (V/bin/python for /work/venv/bin/python if that is where they are):
+From the project root, with V the venv made above:
 
-    /work/venv/bin/python scripts/parity/make_fixtures.py --goldens   # the usual rerun
-    /work/venv/bin/python scripts/parity/make_fixtures.py             # rebuild everything
+    V/bin/python scripts/parity/make_fixtures.py --goldens   # the usual rerun
+    V/bin/python scripts/parity/make_fixtures.py             # rebuild everything
     ... [--out DIR]                                                    # elsewhere than test/fixtures/parity
 
 `--goldens` keeps the committed checkpoints and inputs byte for byte and recomputes only
