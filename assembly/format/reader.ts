@@ -481,8 +481,12 @@ function find(at: i32, name: string, rows: u32, cols: u32, quant: bool, panels: 
   }
   if (!quant && dtype != DTYPE_F32) { fault("tensor '" + name + "' must be stored f32"); return 0; }
   if (!panels && load<u32>(e, TE_LAYOUT) != LAYOUT_ROWS) { fault("tensor '" + name + "' must be in layout 0 (rows): only linear weights may be in panels"); return 0; }
-  if (!finite(e)) { fault("tensor '" + name + "' holds NaN or Inf"); return 0; }
-  if (!bounded(e)) { fault("tensor '" + name + "' holds a value of magnitude above " + MAX_ABS_WEIGHT.toString() + " (the format's bound on weights, docs/format.md)"); return 0; }
+  // One pass over the values when they are fine; only a failure is told apart.
+  if (!bounded(e)) {
+    fault(finite(e) ? "tensor '" + name + "' holds a value of magnitude above " + MAX_ABS_WEIGHT.toString() + " (the format's bound on weights, docs/format.md)"
+      : "tensor '" + name + "' holds NaN or Inf");
+    return 0;
+  }
   return e;
 }
 
@@ -560,19 +564,20 @@ function finite(e: usize): bool {
   return noneAllOnes32(data, len);
 }
 
-// True when every value is within MAX_ABS_WEIGHT (after finite()): f32 values
-// compared directly, int8 through their scales (|q| <= 127 in the writer's
-// files; -128 at most 128/127 of the bound). Any finite f16 is within it.
+// True when every value is finite and within MAX_ABS_WEIGHT: f32 values compared
+// directly (|x| <= limit is false for NaN and Inf too), int8 through their scales
+// (|q| <= 127 in the writer's files; -128 at most 128/127 of the bound). Any
+// finite f16 is within the bound.
 function bounded(e: usize): bool {
   let dtype = load<u32>(e, TE_DTYPE);
-  if (dtype == DTYPE_F16) return true;
+  if (dtype == DTYPE_F16) return finite(e);
   let data = dataStart + load<u32>(e, TE_DATA_OFFSET), len = <usize>load<u32>(e, TE_DATA_SIZE);
   let limit = <f32>MAX_ABS_WEIGHT;
   if (dtype == DTYPE_INT8) { data = dataStart + load<u32>(e, TE_SCALE_OFFSET); len = load<u32>(e, TE_SCALE_SIZE); limit = <f32>(<f64>MAX_ABS_WEIGHT / 127.0); }
   let m = f32x4.splat(limit);
   let end = data + len, i = data;
-  for (; i + 16 <= end; i += 16) if (v128.any_true(f32x4.gt(f32x4.abs(v128.load(i)), m))) return false;
-  for (; i < end; i += 4) if (abs<f32>(load<f32>(i)) > limit) return false;
+  for (; i + 16 <= end; i += 16) if (!v128.all_true<i32>(f32x4.le(f32x4.abs(v128.load(i)), m))) return false;
+  for (; i < end; i += 4) if (!(abs<f32>(load<f32>(i)) <= limit)) return false;
   return true;
 }
 
