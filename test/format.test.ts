@@ -21,6 +21,7 @@ import { readModel, loadIntoWasm, parseRanges, type FormatExports } from "../hos
 import { crc32 } from "../host/format/crc32.ts";
 import type { Model, Storage } from "../host/model/model.ts";
 import { randomModel, prng, type RandomModelOptions } from "./helpers/random-model.ts";
+import { asOldVersion } from "./helpers/old-version.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -530,7 +531,7 @@ test("panels in the file: the stored bytes follow the layout, the runtime uses t
 
 test("version 1 files (every tensor row-major) still load; a layout word in one is rejected", () => {
   const model = randomModel(panelCase("int8", 10));
-  const v1 = fixCrcs(patch(writeModel(model, { layout: "rows" }), F.HDR_VERSION, 1));
+  const v1 = asOldVersion(writeModel(model, { layout: "rows" }), 1);
   assertRoundTrip(model, readModel(v1, wasm));
   const e = tensorEntry(v1, "encoder.layer.0.attention.self.query.weight");
   expectReject(fixCrcs(patch(v1, e + F.TE_LAYOUT, 1)), /'encoder\.layer\.0\.attention\.self\.query\.weight': layout 1 in a version 1 file/);
@@ -552,7 +553,8 @@ test("rejects: too short, bad magic, version, file size, section count, header C
   const b = base();
   expectReject(b.slice(0, 40), /40 bytes, shorter than the 64-byte header/);
   expectReject(fixCrcs(patch(b, F.HDR_MAGIC, 0x4d465842)), /bad magic/);
-  expectReject(fixCrcs(patch(b, F.HDR_VERSION, 3)), /version 3/);
+  expectReject(fixCrcs(patch(b, F.HDR_VERSION, 4)), /version 4/);
+  expectReject(fixCrcs(patch(b, F.HDR_VERSION, 2)), /CONFIG: 256 bytes, expected 128/);
   expectReject(fixCrcs(patch(b, F.HDR_VERSION, 0)), /version 0/);
   expectReject(b.slice(0, b.length - 16), /file_size is \d+ but \d+ bytes were loaded/);
   expectReject(new Uint8Array([...b, ...new Uint8Array(16)]), /file_size/);
@@ -600,7 +602,8 @@ test("rejects: CONFIG, LAYERS and string lists out of range", () => {
   expectReject(fixCrcs(patch(b, word(F.CFG_UNK_ID), 100000)), /CONFIG\.unk_id = 100000/);
   expectReject(fixCrcs(patch(b, word(F.CFG_MAX_LEN), 33)), /CONFIG\.max_len = 33/);
   expectReject(fixCrcs(patch(b, word(F.CFG_LAYER_NORM_EPS), f32Bits(NaN))), /CONFIG\.layer_norm_eps/);
-  expectReject(fixCrcs(patch(b, word(30), 1)), /CONFIG\.reserved word 30/);
+  expectReject(fixCrcs(patch(b, word(F.CFG_RESERVED_FROM + 3), 1)), new RegExp(`CONFIG\\.reserved word ${F.CFG_RESERVED_FROM + 3}`));
+  expectReject(fixCrcs(patch(b, word(F.CFG_TASK), 9)), /CONFIG\.task = 9/);
   for (const t of [-1, NaN, Infinity, -0]) expectReject(fixCrcs(patch(b, word(F.CFG_TEMPERATURE), f32Bits(t))), /CONFIG\.temperature = .* is not a positive finite number/);
   expectReject(fixCrcs(patch(b, word(F.CFG_NUM_LAYERS), 3)), /LAYERS: 32 bytes for 3 layers/);
 

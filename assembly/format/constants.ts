@@ -3,7 +3,7 @@
 // uses only the subset of syntax both languages accept: untyped integer consts.
 
 export const MAGIC = 0x4d465841; // "AXFM" read as a little-endian u32
-export const VERSION = 2;     // written; the reader also reads version 1 (every tensor LAYOUT_ROWS)
+export const VERSION = 3;     // written; the reader also reads versions 1 (every tensor LAYOUT_ROWS) and 2 (32 CONFIG words)
 export const MIN_VERSION = 1;
 export const HEADER_SIZE = 64;
 export const SECTION_ENTRY_SIZE = 16;
@@ -21,11 +21,17 @@ export const SECTION_META = 7;
 // before normalization (Hugging Face's added vocabulary, normalized: false).
 export const SECTION_ADDED_TOKENS = 8;
 export const MAX_ADDED_TOKENS = 256;
+// Reserved for the tokenizers of issue 16 (docs/format.md "Sections"); absent until written.
+export const SECTION_MERGES = 9;          // byte-level BPE merge ranks
+export const SECTION_UNIGRAM = 10;        // SentencePiece Unigram scores
+export const SECTION_CHARSMAP = 11;       // the Precompiled normalizer's character map
+export const SECTION_KINDS = 12;          // kinds are 1..SECTION_KINDS-1
 export const MAX_ADDED_TOKEN_BYTES = 128;   // per added token, in VOCAB
 export const ADDED_NORMALIZED = 0x80000000; // entry bit: matched on the normalized text; the low 24 bits are the id
 export const ADDED_ID_MASK = 0xffffff;
 
-export const CONFIG_WORDS = 32;
+export const CONFIG_WORDS = 64;     // version 3
+export const CONFIG_WORDS_V2 = 32;  // versions 1 and 2: words 32..63 read as 0
 export const LAYER_RECORD_SIZE = 16;
 export const TENSOR_ENTRY_SIZE = 56;
 
@@ -68,6 +74,8 @@ export const TENSOR_COUNT_SIZE = 4; // the u32 before the entries
 
 export const ARCH_BERT = 1;
 export const ARCH_DISTILBERT = 2;
+export const ARCH_ROBERTA = 3;     // issue 16: RoBERTa, XLM-RoBERTa (and CamemBERT: the same graph)
+export const ARCH_ELECTRA = 4;     // issue 16
 
 export const PROBLEM_SINGLE_LABEL = 0;
 export const PROBLEM_REGRESSION = 1;
@@ -123,3 +131,35 @@ export const CFG_MAX_INPUT_CHARS_PER_WORD = 25;
 export const CFG_FLAGS = 26;
 // The calibration temperature T (issue 12): f32 bits, 0 = none (1.0). Scores use logits / T.
 export const CFG_TEMPERATURE = 27;
+// Words 28.. are reserved by issues 15 and 16; each is 0 (the default) until its
+// issue implements it, and the reader refuses any other value until then.
+export const CFG_TASK = 28;             // TASK_*: what the head computes (issue 15)
+export const CFG_POOLING = 29;          // embeddings: POOL_* bits, concatenated in sentence-transformers' order (issue 15)
+export const CFG_NORMALIZE = 30;        // embeddings: 1 = L2-normalise the pooled vector (issue 15)
+export const CFG_POSITION_OFFSET = 31;  // first position id: 0 for BERT, padding_idx + 1 for RoBERTa (issue 16)
+export const CFG_EMBEDDING_SIZE = 32;   // ELECTRA's embedding_size when it differs from hidden_size, else 0 (issue 16)
+export const CFG_TOKENIZER = 33;        // TOKENIZER_* (issue 16)
+export const CFG_TEMPLATE = 34;         // TEMPLATE_*: how special tokens wrap one text or a pair (issue 16)
+export const CFG_HEAD_ACT = 35;         // classification head activation, 0 = the family's own (issue 16)
+export const CFG_TOKENIZER_FLAGS = 36;  // TOKFLAG_* bits of the BPE / Unigram tokenizers (issue 16)
+export const CFG_RESERVED_FROM = 37;    // 37..63 reserved, 0
+
+export const TASK_SEQUENCE_CLASSIFICATION = 0;
+export const TASK_EMBEDDING = 1;
+export const TASK_TOKEN_CLASSIFICATION = 2;
+export const TASK_QUESTION_ANSWERING = 3;
+
+// sentence-transformers' Pooling modes; the output concatenates the set ones in this order.
+export const POOL_CLS = 1;
+export const POOL_MAX = 2;
+export const POOL_MEAN = 4;
+export const POOL_MEAN_SQRT_LEN = 8;
+export const POOL_WEIGHTED_MEAN = 16;
+export const POOL_LAST_TOKEN = 32;
+
+export const TOKENIZER_WORDPIECE = 0;
+export const TOKENIZER_BPE = 1;      // byte-level BPE (GPT-2 / RoBERTa)
+export const TOKENIZER_UNIGRAM = 2;  // SentencePiece Unigram (XLM-R)
+
+export const TEMPLATE_BERT = 0;      // [CLS] A [SEP] (B [SEP])
+export const TEMPLATE_ROBERTA = 1;   // <s> A </s> (</s> B </s>)

@@ -3,7 +3,7 @@
 // function returns 0 when nothing is loaded or the index is out of range.
 
 import {
-  loaded, configWords, layerRecords, vocab, tensorCount, tensorTable, tensorNames, dataStart,
+  loaded, configWords, configCount, layerRecords, vocab, tensorCount, tensorTable, tensorNames, dataStart,
   metaStart, metaSize, config, stringPtr, stringLen, nameCompares, memoryNeeded,
 } from "./reader";
 import { addedTokens, addedCount } from "./reader";
@@ -14,7 +14,7 @@ import {
 } from "./constants";
 
 export function config_word(i: u32): u32 {
-  return loaded && i < <u32>CONFIG_WORDS ? load<u32>(configWords + (i << 2)) : 0;
+  return loaded && i < configCount ? load<u32>(configWords + (i << 2)) : 0;
 }
 
 // f: 0 has_attention, 1 has_ffn, 2 num_heads, 3 ffn_width, 4 hard_k.

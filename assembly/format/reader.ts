@@ -19,7 +19,9 @@ import {
   CFG_MAX_POSITION, CFG_TYPE_VOCAB_SIZE, CFG_NUM_LABELS, CFG_PROBLEM_TYPE, CFG_HIDDEN_ACT, CFG_LAYER_NORM_EPS,
   CFG_HAS_POOLER, CFG_HAS_PRE_CLASSIFIER, CFG_DO_LOWER_CASE, CFG_STRIP_ACCENTS, CFG_TOKENIZE_CHINESE_CHARS,
   CFG_CLEAN_TEXT, CFG_CLS_ID, CFG_SEP_ID, CFG_PAD_ID, CFG_UNK_ID, CFG_MASK_ID, CFG_MAX_LEN,
-  CFG_MAX_INPUT_CHARS_PER_WORD, CFG_FLAGS, CFG_TEMPERATURE,
+  CFG_MAX_INPUT_CHARS_PER_WORD, CFG_FLAGS, CFG_TEMPERATURE, CONFIG_WORDS_V2, SECTION_KINDS,
+  CFG_TASK, CFG_POOLING, CFG_NORMALIZE, CFG_POSITION_OFFSET, CFG_EMBEDDING_SIZE, CFG_TOKENIZER, CFG_TEMPLATE,
+  CFG_HEAD_ACT, CFG_TOKENIZER_FLAGS, CFG_RESERVED_FROM,
   HDR_MAGIC, HDR_VERSION, HDR_FILE_SIZE, HDR_SECTION_COUNT, HDR_CRC, HDR_RESERVED, SEC_KIND, SEC_OFFSET, SEC_SIZE, SEC_CRC,
   LR_HAS_ATTENTION, LR_HAS_FFN, LR_NUM_HEADS, LR_FFN_WIDTH, LR_HARD_K, LR_RESERVED,
   TE_NAME_OFFSET, TE_NAME_LEN, TE_DTYPE, TE_NDIM, TE_DIMS, TE_DATA_OFFSET, TE_DATA_SIZE, TE_SCALE_OFFSET, TE_SCALE_SIZE,
@@ -44,7 +46,8 @@ export let labels = new StringList();
 export let loaded = false;
 
 // Raw views of the loaded file, for exports.ts.
-export let configWords: usize = 0;   // u32[CONFIG_WORDS]
+export let configWords: usize = 0;   // u32[configCount]
+export let configCount: u32 = 0;     // CONFIG_WORDS, or CONFIG_WORDS_V2 in a version 1 or 2 file
 export let layerRecords: usize = 0;  // num_layers records of LAYER_RECORD_SIZE bytes
 export let tensorCount: u32 = 0;
 export let tensorTable: usize = 0;   // first entry of TENSOR_ENTRY_SIZE bytes
@@ -56,8 +59,8 @@ export let addedTokens: usize = 0;   // u32[addedCount] entries of ADDED_TOKENS 
 export let addedCount: u32 = 0;
 
 let widened: usize[] = [];           // f32 copies of f16 matrices, freed by unloadModel
-let sectionAt = new StaticArray<usize>(9); // by kind: absolute address, 0 = absent
-let sectionSize = new StaticArray<u32>(9);
+let sectionAt = new StaticArray<usize>(SECTION_KINDS); // by kind: absolute address, 0 = absent
+let sectionSize = new StaticArray<u32>(SECTION_KINDS);
 let dataSize: u32 = 0;
 let fileStart: usize = 0;
 let used = new StaticArray<bool>(0); // per tensor entry: claimed by the walk
@@ -71,13 +74,14 @@ export function setMemoryLimit(bytes: u64): void { memoryLimit = bytes; }
 // that tests hold to a linear bound (name_compares()).
 export let nameCompares: u64 = 0;
 
-const SECTION_NAMES = ["", "CONFIG", "LAYERS", "VOCAB", "LABELS", "TENSORS", "DATA", "META", "ADDED_TOKENS"];
+const SECTION_NAMES = ["", "CONFIG", "LAYERS", "VOCAB", "LABELS", "TENSORS", "DATA", "META", "ADDED_TOKENS", "MERGES", "UNIGRAM", "CHARSMAP"];
 const CONFIG_FIELDS = [
   "arch", "vocab_size", "hidden_size", "num_layers", "num_heads", "head_dim", "intermediate_size",
   "max_position", "type_vocab_size", "num_labels", "problem_type", "hidden_act", "layer_norm_eps",
   "has_pooler", "has_pre_classifier", "do_lower_case", "strip_accents", "tokenize_chinese_chars",
   "clean_text", "cls_id", "sep_id", "pad_id", "unk_id", "mask_id", "max_len", "max_input_chars_per_word", "flags",
-  "temperature",
+  "temperature", "task", "pooling", "normalize", "position_offset", "embedding_size", "tokenizer", "template",
+  "head_act", "tokenizer_flags",
 ];
 
 // Activations are max_len x width f32 buffers; keep each under 256 MiB.
@@ -95,7 +99,7 @@ export function unloadModel(): void {
   tensorCount = metaSize = dataSize = 0;
   addedTokens = 0;
   addedCount = 0;
-  for (let k = 0; k < 9; k++) { sectionAt[k] = 0; sectionSize[k] = 0; }
+  for (let k = 0; k < SECTION_KINDS; k++) { sectionAt[k] = 0; sectionSize[k] = 0; }
 }
 
 // Validates and loads the file at [ptr, ptr + size) in place; 0 = ok, else
@@ -125,7 +129,7 @@ function parse(p: usize, size: u32): i32 {
   if (p & (ALIGN - 1)) return fail("model file: the buffer is not 16-byte aligned in memory");
   if (load<u32>(p, HDR_MAGIC) != MAGIC) return fail("model file: bad magic (not an .axf file)");
   let version = load<u32>(p, HDR_VERSION);
-  if (version < <u32>MIN_VERSION || version > <u32>VERSION) return fail("model file: version " + version.toString() + ", this runtime reads versions 1 and 2");
+  if (version < <u32>MIN_VERSION || version > <u32>VERSION) return fail("model file: version " + version.toString() + ", this runtime reads versions 1 to 3");
   fileVersion = version;
   fileStart = p;
   let fileSize = load<u32>(p, HDR_FILE_SIZE);
@@ -145,7 +149,7 @@ function parse(p: usize, size: u32): i32 {
   for (let i: u32 = 0; i < count; i++) {
     let e = p + HEADER_SIZE + i * SECTION_ENTRY_SIZE;
     let kind = load<u32>(e, SEC_KIND), off = load<u32>(e, SEC_OFFSET), len = load<u32>(e, SEC_SIZE);
-    let name = kind >= 1 && kind <= 8 ? SECTION_NAMES[kind] : "section of kind " + kind.toString();
+    let name = kind >= 1 && kind < <u32>SECTION_KINDS ? SECTION_NAMES[kind] : "section of kind " + kind.toString();
     if (off & (ALIGN - 1)) return fail(name + ": offset " + off.toString() + " is not a multiple of 16");
     if (off < tableEnd || <u64>off + len > size) return fail(name + ": bytes [" + off.toString() + ", " + (<u64>off + len).toString() + ") lie outside the file's section area");
     for (let j: u32 = 0; j < i; j++) {
@@ -155,7 +159,7 @@ function parse(p: usize, size: u32): i32 {
       if (len && fl && off < fo + fl && fo < off + len) return fail(name + " overlaps section " + j.toString() + " of the table");
     }
     if (crc32(p + off, len) != load<u32>(e, SEC_CRC)) return fail(name + ": CRC mismatch (corrupted file)");
-    if (kind >= 1 && kind <= 8) { sectionAt[kind] = p + off; sectionSize[kind] = len; }
+    if (kind >= 1 && kind < <u32>SECTION_KINDS) { sectionAt[kind] = p + off; sectionSize[kind] = len; }
   }
   for (let k = SECTION_CONFIG; k <= SECTION_DATA; k++) {
     if (!sectionAt[k]) return fail("model file: required section " + SECTION_NAMES[k] + " is missing");
@@ -213,8 +217,9 @@ function firstNonZero(p: usize, from: u32, to: u32): i64 {
 
 // ---- CONFIG
 
+// Words past a version 1 or 2 file's 32 read as 0.
 function word(i: i32): u32 {
-  return load<u32>(configWords + (<usize>i << 2));
+  return <u32>i < configCount ? load<u32>(configWords + (<usize>i << 2)) : 0;
 }
 
 // The word must lie in [lo, hi]; else fail naming the field.
@@ -226,8 +231,10 @@ function outOfRange(i: i32, lo: u32, hi: u32): bool {
 }
 
 function readConfig(): i32 {
-  if (sectionSize[SECTION_CONFIG] != CONFIG_WORDS * 4) return fail("CONFIG: " + sectionSize[SECTION_CONFIG].toString() + " bytes, expected 128");
+  let words: u32 = fileVersion >= 3 ? CONFIG_WORDS : CONFIG_WORDS_V2;
+  if (sectionSize[SECTION_CONFIG] != words * 4) return fail("CONFIG: " + sectionSize[SECTION_CONFIG].toString() + " bytes, expected " + (words * 4).toString());
   configWords = sectionAt[SECTION_CONFIG];
+  configCount = words;
   let bert = word(CFG_ARCH) == ARCH_BERT;
   if (outOfRange(CFG_ARCH, ARCH_BERT, ARCH_DISTILBERT) ||
       outOfRange(CFG_VOCAB_SIZE, 1, 1 << 24) ||
@@ -254,8 +261,17 @@ function readConfig(): i32 {
       (word(CFG_MASK_ID) != NO_TOKEN && outOfRange(CFG_MASK_ID, 0, word(CFG_VOCAB_SIZE) - 1)) ||
       outOfRange(CFG_MAX_LEN, 2, min(word(CFG_MAX_POSITION), 1 << 16)) ||
       outOfRange(CFG_MAX_INPUT_CHARS_PER_WORD, 1, 1000) ||
-      outOfRange(CFG_FLAGS, 0, 1)) return -1;
-  for (let i = CFG_TEMPERATURE + 1; i < CONFIG_WORDS; i++) if (outOfRange(i, 0, 0)) return -1;
+      outOfRange(CFG_FLAGS, 0, 1) ||
+      outOfRange(CFG_TASK, 0, 0) ||
+      outOfRange(CFG_POOLING, 0, 0) ||
+      outOfRange(CFG_NORMALIZE, 0, 0) ||
+      outOfRange(CFG_POSITION_OFFSET, 0, 0) ||
+      outOfRange(CFG_EMBEDDING_SIZE, 0, 0) ||
+      outOfRange(CFG_TOKENIZER, 0, 0) ||
+      outOfRange(CFG_TEMPLATE, 0, 0) ||
+      outOfRange(CFG_HEAD_ACT, 0, 0) ||
+      outOfRange(CFG_TOKENIZER_FLAGS, 0, 0)) return -1;
+  for (let i = CFG_RESERVED_FROM; i < CONFIG_WORDS; i++) if (outOfRange(i, 0, 0)) return -1;
   // 0 = no temperature (files written before it existed); else a positive finite f32
   let t = reinterpret<f32>(word(CFG_TEMPERATURE));
   if (word(CFG_TEMPERATURE) != 0 && (!isFinite(t) || t <= 0)) return fail("CONFIG.temperature = " + t.toString() + " is not a positive finite number");

@@ -46,8 +46,9 @@ export function readModelFileInfo(bytes: Uint8Array): ModelFileInfo {
     where.set(kind, [offset, size]);
   }
   const configAt = where.get(F.SECTION_CONFIG);
-  if (!configAt || configAt[1] < 4 * F.CONFIG_WORDS) throw new Error("model file: no CONFIG section of 128 bytes");
-  const config = Array.from({ length: F.CONFIG_WORDS }, (_, i) => view.getUint32(configAt[0] + 4 * i, true));
+  const words = version >= 3 ? F.CONFIG_WORDS : F.CONFIG_WORDS_V2; // older files: the rest read as 0
+  if (!configAt || configAt[1] < 4 * words) throw new Error(`model file: no CONFIG section of ${4 * words} bytes`);
+  const config = Array.from({ length: F.CONFIG_WORDS }, (_, i) => i < words ? view.getUint32(configAt[0] + 4 * i, true) : 0);
   const vocabAt = where.get(F.SECTION_VOCAB);
   if (!vocabAt) throw new Error("model file: no VOCAB section");
   const vocab = readStringList(bytes, view, vocabAt[0], vocabAt[1], "VOCAB");
