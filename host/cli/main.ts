@@ -67,7 +67,7 @@ program
   .argument("<model-file>")
   .option("--seq <n>", "sequence length", positiveInt("--seq"), 128)
   .option("--runs <n>", "timed runs (at least 20)", positiveInt("--runs"), 30)
-  .option("--warmup <n>", "untimed runs first", positiveInt("--warmup"), 5)
+  .option("--warmup-ms <ms>", "warm up at least this long, then until the timings settle (at most 20 s)", positiveInt("--warmup-ms"), 2500)
   .option("--json", "print JSON")
   .action((model: string, opts) => benchCommand(model, opts));
 

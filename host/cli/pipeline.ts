@@ -12,6 +12,7 @@ import { readModelFile } from "../format/read.ts";
 import { runEvalCommand, runOptimizeCommand } from "../optimize/commands.ts";
 import type { Summary } from "../optimize/index.ts";
 import { measureLatency } from "./bench.ts";
+import { describeWarmup } from "./warmup.ts";
 import { openModel } from "./util.ts";
 import type { LoadedModel } from "../runtime/index.ts";
 
@@ -78,8 +79,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     }
   }
   const seq = Math.min(o.seq, model.config.tokenizer.maxLen);
-  o.log(`single-thread latency at seq ${seq} (median of 30 runs after 5 warm-up runs, each model)`);
-  for (const r of rows) r.ms = measureLatency(await openModel(r.file), seq, 30, 5).median_ms;
+  o.log(`single-thread latency at seq ${seq} (median of 30 runs, each model; ${describeWarmup()})`);
+  for (const r of rows) r.ms = measureLatency(await openModel(r.file), seq, 30).median_ms;
 
   const base = rows[0];
   const sliceHead = (o.slices ?? []).map((s) => ` ${s.name} (${s.rows.length}): accuracy, ECE |`).join("");
