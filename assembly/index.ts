@@ -69,6 +69,8 @@ import { RunState } from "./model/model";
 import { allocRunState } from "./model/state";
 import { embed as embedTokens, runLayers, runHead, forward as runForward } from "./encoder/forward";
 import { labelScores } from "./encoder/scores";
+import { dot7 } from "./kernels/matmul_i8_relaxed";
+import { madd } from "./kernels/matmul";
 import { ARCH_DISTILBERT } from "./format/constants";
 
 export * from "./format/exports";
@@ -295,4 +297,21 @@ export function run_head(n: u32): i32 {
 
 export function memory_bytes(): u32 {
   return <u32>memory.size() << 16;
+}
+
+// The known-answer self-test of the relaxed build (host/runtime/simd.ts), run by the
+// host before it trusts build/axformer-relaxed.wasm: the same inlined helpers the
+// kernels use, on inputs the host writes at simd_selftest_ptr():
+//   [0, 16) i8x16 w, [16, 32) u8x16 x (0..127), [32, 48) i32x4 acc,
+//   [48, 96) f32x4 a, b, c; out: [96, 112) dot7(acc, w, x), [112, 128) madd(a, b, c).
+// Returns 1 when it ran (the relaxed build), 0 in the plain build (nothing run).
+const SELFTEST = memory.data(128, 16);
+export function simd_selftest_ptr(): usize { return SELFTEST; }
+export function simd_selftest(): i32 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    v128.store(SELFTEST + 96, dot7(v128.load(SELFTEST + 32), v128.load(SELFTEST), v128.load(SELFTEST + 16)));
+    v128.store(SELFTEST + 112, madd(v128.load(SELFTEST + 48), v128.load(SELFTEST + 64), v128.load(SELFTEST + 80)));
+    return 1;
+  }
+  return 0;
 }

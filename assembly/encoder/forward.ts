@@ -15,6 +15,7 @@ import { Config, Weights, LayerWeights, Linear, Matrix, RunState } from "../mode
 import { ACT_GELU, ACT_RELU, DTYPE_F16, DTYPE_INT8 } from "../format/constants";
 import { matmul } from "../kernels/matmul";
 import { matmulI8, quantizeRows } from "../kernels/matmul_i8";
+import { matmulI8Relaxed, quantizeRows7 } from "../kernels/matmul_i8_relaxed";
 import { addLayerNorm } from "../kernels/layernorm";
 import { attention } from "../kernels/attention";
 import { gelu, geluTanh, relu, tanhInPlace } from "../kernels/gelu";
@@ -151,7 +152,12 @@ function activation(act: u32, x: usize, len: u32): void {
 // storage type. quantised: s.xq already holds x quantised (int8 weights only).
 function linear(s: RunState, y: usize, x: usize, f: Linear, n: u32, quantised: bool = false): void {
   const m = f.weight;
-  if (m.dtype == DTYPE_INT8) {
+  if (ASC_FEATURE_RELAXED_SIMD && m.dtype == DTYPE_INT8 && m.cols >= 4) {
+    // The relaxed build: 7-bit activations (kernels/matmul_i8_relaxed.ts); its row
+    // stride in + 4 fits s.xq for in >= 4.
+    if (!quantised) quantizeRows7(s.xq, s.xq_scales, x, n, m.cols);
+    matmulI8Relaxed(y, s.xq, s.xq_scales, m.data, m.scales, f.bias, n, m.cols, m.rows, m.layout);
+  } else if (m.dtype == DTYPE_INT8) {
     if (!quantised) quantizeRows(s.xq, s.xq_scales, x, n, m.cols);
     matmulI8(y, s.xq, s.xq_scales, m.data, m.scales, f.bias, n, m.cols, m.rows, m.layout);
   } else {

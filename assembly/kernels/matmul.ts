@@ -21,6 +21,16 @@ import { LAYOUT_PANELS, PANEL_ROWS_F32 } from "../format/constants";
 
 const P: u32 = PANEL_ROWS_F32; // 16: the block code below is written for it
 
+// a * b + c in each lane. The plain build: a rounded multiply, then a rounded
+// add (WASM SIMD128 has no FMA). The relaxed build (build/axformer-relaxed.wasm,
+// ASC_FEATURE_RELAXED_SIMD): f32x4.relaxed_madd, one rounding where the CPU has
+// FMA (x64 with FMA3, arm64), else the same two; so relaxed results may differ
+// from plain ones by the rounding of each product, a relative 2^-24 per term.
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 export function matmul(y: usize, x: usize, w: usize, b: usize, n: u32, inDim: u32, outDim: u32, layout: u32): void {
   if (layout == LAYOUT_PANELS) matmulPanels(y, x, w, b, n, inDim, outDim);
   else matmulRows(y, <usize>outDim << 2, x, <usize>inDim << 2, w, <usize>inDim << 2, b, n, inDim, outDim);
@@ -66,11 +76,11 @@ export function broadcast16(y: usize, yStride: usize, x: usize, xStride: usize, 
       for (let o: usize = 0; o < xEnd; o += 4) {
         const w0 = v128.load(pw), w1 = v128.load(pw, 16), w2 = v128.load(pw, 32), w3 = v128.load(pw, 48);
         const u = v128.load32_splat(x0 + o);
-        a00 = f32x4.add(a00, f32x4.mul(u, w0)); a01 = f32x4.add(a01, f32x4.mul(u, w1));
-        a02 = f32x4.add(a02, f32x4.mul(u, w2)); a03 = f32x4.add(a03, f32x4.mul(u, w3));
+        a00 = madd(u, w0, a00); a01 = madd(u, w1, a01);
+        a02 = madd(u, w2, a02); a03 = madd(u, w3, a03);
         const v = v128.load32_splat(x1 + o);
-        a10 = f32x4.add(a10, f32x4.mul(v, w0)); a11 = f32x4.add(a11, f32x4.mul(v, w1));
-        a12 = f32x4.add(a12, f32x4.mul(v, w2)); a13 = f32x4.add(a13, f32x4.mul(v, w3));
+        a10 = madd(v, w0, a10); a11 = madd(v, w1, a11);
+        a12 = madd(v, w2, a12); a13 = madd(v, w3, a13);
         pw += wStep;
       }
       v128.store(y0, f32x4.add(a00, biasVec(b, col)));
@@ -89,8 +99,8 @@ export function broadcast16(y: usize, yStride: usize, x: usize, xStride: usize, 
       let pw = panel;
       for (let o: usize = 0; o < xEnd; o += 4) {
         const u = v128.load32_splat(x0 + o);
-        a00 = f32x4.add(a00, f32x4.mul(u, v128.load(pw))); a01 = f32x4.add(a01, f32x4.mul(u, v128.load(pw, 16)));
-        a02 = f32x4.add(a02, f32x4.mul(u, v128.load(pw, 32))); a03 = f32x4.add(a03, f32x4.mul(u, v128.load(pw, 48)));
+        a00 = madd(u, v128.load(pw), a00); a01 = madd(u, v128.load(pw, 16), a01);
+        a02 = madd(u, v128.load(pw, 32), a02); a03 = madd(u, v128.load(pw, 48), a03);
         pw += wStep;
       }
       v128.store(y0, f32x4.add(a00, biasVec(b, col)));
@@ -114,7 +124,7 @@ export function broadcastNarrow(y: usize, yStride: usize, x: usize, xStride: usi
       let a = f32x4.splat(0);
       let pw = w + col;
       for (let o: usize = 0; o < xEnd; o += 4) {
-        a = f32x4.add(a, f32x4.mul(v128.load32_splat(x0 + o), v128.load(pw)));
+        a = madd(v128.load32_splat(x0 + o), v128.load(pw), a);
         pw += wStep;
       }
       v128.store(y0 + col, f32x4.add(a, biasVec(b, col)));
@@ -173,11 +183,11 @@ export function matmulRows(y: usize, yStride: usize, x: usize, xStride: usize, w
       for (let o: usize = 0; o < e4; o += 16) {
         const v0 = v128.load(w0 + o), v1 = v128.load(w1 + o), v2 = v128.load(w2 + o), v3 = v128.load(w3 + o);
         const u = v128.load(x0 + o);
-        a00 = f32x4.add(a00, f32x4.mul(u, v0)); a01 = f32x4.add(a01, f32x4.mul(u, v1));
-        a02 = f32x4.add(a02, f32x4.mul(u, v2)); a03 = f32x4.add(a03, f32x4.mul(u, v3));
+        a00 = madd(u, v0, a00); a01 = madd(u, v1, a01);
+        a02 = madd(u, v2, a02); a03 = madd(u, v3, a03);
         const v = v128.load(x1 + o);
-        a10 = f32x4.add(a10, f32x4.mul(v, v0)); a11 = f32x4.add(a11, f32x4.mul(v, v1));
-        a12 = f32x4.add(a12, f32x4.mul(v, v2)); a13 = f32x4.add(a13, f32x4.mul(v, v3));
+        a10 = madd(v, v0, a10); a11 = madd(v, v1, a11);
+        a12 = madd(v, v2, a12); a13 = madd(v, v3, a13);
       }
       const y0 = y + <usize>t * yStride + (<usize>r << 2), y1 = y0 + yStride;
       store<f32>(y0, finish(a00, x0, w0, in4, inDim, b0)); store<f32>(y0, finish(a01, x0, w1, in4, inDim, b1), 4);
@@ -190,10 +200,10 @@ export function matmulRows(y: usize, yStride: usize, x: usize, xStride: usize, w
       let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
       for (let o: usize = 0; o < e4; o += 16) {
         const u = v128.load(x0 + o);
-        a0 = f32x4.add(a0, f32x4.mul(u, v128.load(w0 + o)));
-        a1 = f32x4.add(a1, f32x4.mul(u, v128.load(w1 + o)));
-        a2 = f32x4.add(a2, f32x4.mul(u, v128.load(w2 + o)));
-        a3 = f32x4.add(a3, f32x4.mul(u, v128.load(w3 + o)));
+        a0 = madd(u, v128.load(w0 + o), a0);
+        a1 = madd(u, v128.load(w1 + o), a1);
+        a2 = madd(u, v128.load(w2 + o), a2);
+        a3 = madd(u, v128.load(w3 + o), a3);
       }
       const y0 = y + <usize>t * yStride + (<usize>r << 2);
       store<f32>(y0, finish(a0, x0, w0, in4, inDim, b0)); store<f32>(y0, finish(a1, x0, w1, in4, inDim, b1), 4);
@@ -208,7 +218,7 @@ export function matmulRows(y: usize, yStride: usize, x: usize, xStride: usize, w
       const x0 = x + <usize>t * xStride;
       let a0 = f32x4.splat(0);
       for (let o: usize = 0; o < e4; o += 16) {
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(x0 + o), v128.load(w0 + o)));
+        a0 = madd(v128.load(x0 + o), v128.load(w0 + o), a0);
       }
       store<f32>(y + <usize>t * yStride + (<usize>r << 2), finish(a0, x0, w0, in4, inDim, b0));
     }

@@ -59,6 +59,9 @@ export const WASM_EXPORTS = {
   meta_len: [],
   name_compares: [],
   memory_needed_kb: [],
+  // the relaxed build's known-answer self-test (host/runtime/simd.ts)
+  simd_selftest_ptr: [],
+  simd_selftest: [],
 } as const;
 
 // layer_field(i, f): which field of LAYERS record i.
