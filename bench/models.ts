@@ -61,3 +61,13 @@ export function forwardFlops(s: Shape, n: number): number {
   const perLayer = 8 * n * H * H + 4 * n * H * F + 4 * n * n * H;
   return L * perLayer + 2 * H * H + 2 * H * NUM_LABELS;
 }
+
+// Bytes of the linear weights one forward pass streams from memory (every layer's
+// Q, K, V, output, FFN in and out; the pooler and classifier), at bytesPerWeight
+// (4: f32; 1: int8, plus one f32 scale per row). Embedding rows are gathered, not
+// streamed, and are left out.
+export function linearWeightBytes(s: Shape, bytesPerWeight: number): number {
+  const { hidden: H, intermediate: F, layers: L } = s;
+  const matrix = (rows: number, cols: number) => rows * cols * bytesPerWeight + (bytesPerWeight === 1 ? 4 * rows : 0);
+  return L * (4 * matrix(H, H) + matrix(F, H) + matrix(H, F)) + matrix(H, H) + matrix(NUM_LABELS, H);
+}

@@ -1,6 +1,8 @@
 // bench/RESULTS.md: markdown tables from the measurements of bench/run.ts.
 import type { Shape } from "./models.ts";
 import type { Peak } from "./peak.ts";
+import type { Bandwidth } from "./bandwidth.ts";
+import type { WorkerdResult } from "./workerd.ts";
 
 export const ENGINES = ["ours f32", "ours int8", "onnxruntime-web", "TF.js wasm"];
 const PEERS = ["onnxruntime-web", "TF.js wasm"];
@@ -9,6 +11,7 @@ const INT8_FLAG = 0.05; // int8 vs f32 logits: marked "large" above this, not an
 export interface RunInfo {
   date: string;
   quick: boolean;
+  tiny: boolean;
   nproc: number;
   cpu: string;
   node: string;
@@ -19,8 +22,12 @@ export interface RunInfo {
   wasmLimit: number;
   wasmStale: boolean;
   peaks: Peak[];     // at the start and at the end of the run
+  bandwidth: Bandwidth[]; // likewise
+  warmup: string;    // the warm-up rule, in words
+  simd: string;      // the runtime build this Node chose, and why
+  workerd: Array<WorkerdResult & { storage: string }> | null;
   plan: {
-    seqs: number[]; warmup: number; budgetMs: number; minSamples: number; maxSamples: number;
+    seqs: number[]; budgetMs: number; minSamples: number; maxSamples: number;
     slowRoundMs: number; slowBudgetMs: number; slowMinSamples: number;
   };
   minutes: number;
@@ -36,6 +43,7 @@ export interface CaseResult {
   flops: number;                  // of one forward pass
   memory: { f32: number; int8: number }; // our wasm memory, bytes
   files: { f32: number; int8: number; onnx: number };
+  weightBytes: { f32: number; int8: number }; // linear weights streamed per forward pass
 }
 
 export interface CapRow {
@@ -54,7 +62,9 @@ export function renderReport(info: RunInfo, cases: CaseResult[], caps: CapRow[],
   const out: string[] = [];
   const line = (s = "") => out.push(s);
 
-  line(`# Benchmark${info.quick ? " (--quick)" : ""}`);
+  const bw = Math.max(...info.bandwidth.map((b) => b.gbPerS));
+  const flag = info.tiny ? " -- --tiny" : info.quick ? " -- --quick" : "";
+  line(`# Benchmark${flag ? ` (${flag.slice(4)}${info.tiny ? ": a check that it runs, not figures to read" : ""})` : ""}`);
   line();
   line(`${info.date.slice(0, 10)} (${info.date}), \`npm run bench${info.quick ? " -- --quick" : ""}\`, ${info.minutes.toFixed(1)} minutes.`);
   line();
@@ -69,7 +79,10 @@ export function renderReport(info: RunInfo, cases: CaseResult[], caps: CapRow[],
     `i32x4.dot_i16x8_s ${info.peaks.map((p) => p.i16Gmacs.toFixed(1)).join(" / ")} GMAC/s. The fractions below use the higher of each.`);
   line(`- Models: random weights (test/helpers/random-model.ts), vocab 30522, max_position 512, 2 labels; the same f32 weights in every engine. ` +
     `"ours int8" is the same model written with int8 weights (per-row scales) and int8 word embeddings; the peers run f32.`);
-  line(`- Inputs: one sentence pair of seq tokens, batch 1, no padding. Timing: ${info.plan.warmup} warm-up runs per engine, then N samples per engine ` +
+  line(`- Memory read bandwidth of one core, measured in this run by bench/peak/stream.as (128-bit loads over a ${info.bandwidth[0]?.bufferMiB} MiB buffer, best of ` +
+    `${info.bandwidth[0]?.reps}), start / end: ${info.bandwidth.map((b) => b.gbPerS.toFixed(1)).join(" / ")} GB/s.`);
+  line(`- Runtime build in this Node: ${info.simd}. The relaxed-SIMD build is timed on workerd (below), where it runs.`);
+  line(`- Inputs: one sentence pair of seq tokens, batch 1, no padding. Timing: ${info.warmup}, per engine and case; then N samples per engine ` +
     `(N in the table: as many as fit in ${(info.plan.budgetMs / 1000).toFixed(0)} s per case, ${info.plan.minSamples}..${info.plan.maxSamples}; ` +
     `a case whose round of the 4 engines takes over ${(info.plan.slowRoundMs / 1000).toFixed(0)} s gets as many as fit in ${(info.plan.slowBudgetMs / 1000).toFixed(0)} s, ` +
     `at least ${info.plan.slowMinSamples}, to keep the run short), in rotation; the median of one forward pass including the copy of ids in and logits out.`);
@@ -125,6 +138,45 @@ export function renderReport(info: RunInfo, cases: CaseResult[], caps: CapRow[],
       return `${rate.toFixed(1)} (${((100 * rate) / peak).toFixed(0)}%)`;
     });
     line(`| ${c.shape.name} | ${c.seq} | ${(c.flops / 1e9).toFixed(3)} | ${cells.join(" | ")} |`);
+  }
+  line();
+
+  line(`## Short sequences: share of the memory bandwidth the weight streaming reaches`);
+  line();
+  line(`At short lengths a forward pass reads every linear weight once from memory and does little arithmetic per byte, so its yardstick is ` +
+    `the bandwidth measured above (${bw.toFixed(1)} GB/s, the higher of start / end): weight bytes of the linear layers / our median time / bandwidth. ` +
+    `(Attention, LayerNorm and GELU are left in the time, so this is a lower bound of the streaming rate.)`);
+  line();
+  line(`| model | seq | weights f32 | f32 GB/s (share) | weights int8 | int8 GB/s (share) |`);
+  line(`|---|---:|---:|---:|---:|---:|`);
+  for (const c of cases.filter((c) => c.seq <= 32)) {
+    const rate = (bytes: number, msv: number) => bytes / (msv / 1000) / 1e9;
+    const f = rate(c.weightBytes.f32, c.medians["ours f32"]), i = rate(c.weightBytes.int8, c.medians["ours int8"]);
+    line(`| ${c.shape.name} | ${c.seq} | ${mib(c.weightBytes.f32)} | ${f.toFixed(1)} (${((100 * f) / bw).toFixed(0)}%) | ${mib(c.weightBytes.int8)} | ${i.toFixed(1)} (${((100 * i) / bw).toFixed(0)}%) |`);
+  }
+  line();
+
+  line(`## workerd: the default model per request`);
+  line();
+  if (!info.workerd) {
+    line(`Not run (--no-workerd).`);
+  } else {
+    line(`The Worker of \`axformer deploy workers\` for models/spam (converted in the run), bundled by wrangler, under Miniflare (the real workerd), ` +
+      `one request at a time timed from outside (POST /classify, JSON in and out, so this includes tokenization, the HTTP round trip through Miniflare and JSON). ` +
+      `Two Workers side by side, one shipping the relaxed-SIMD build and one the plain build only, requests alternating between them after the warm-up.`);
+    line();
+    line(`"p50 - round trip" subtracts the p50 of GET /health timed the same way (no inference): an estimate of the inference's own share.`);
+    line();
+    line(`| model | message tokens | Worker | build chosen | p50 ms | p90 ms | round trip p50 ms | p50 - round trip | requests | plain p50 / this p50 |`);
+    line(`|---|---:|---|---|---:|---:|---:|---:|---:|---:|`);
+    for (const r of info.workerd) {
+      for (const [name, t] of [["relaxed shipped", r.relaxed], ["plain only", r.plain]] as const) {
+        line(`| ${r.model} (${r.storage}) | ${r.tokens} | ${name} | ${t.build} | ${ms(t.p50Ms)} | ${ms(t.p90Ms)} | ${ms(t.overheadP50Ms)} | ${ms(t.p50Ms - t.overheadP50Ms)} | ${t.requests} | ${(r.plain.p50Ms / t.p50Ms).toFixed(2)}x |`);
+      }
+    }
+    const reason = info.workerd[0]?.relaxed.reason;
+    if (reason) line(`
+The relaxed Worker's choice: ${reason}. The message: "${info.workerd[0].text}".`);
   }
   line();
 

@@ -1,14 +1,18 @@
-// `npm run bench [-- --quick] [-- --out FILE]`: ours (f32 and int8) against
+// `npm run bench [-- --quick | --tiny] [-- --out FILE]`: ours (f32 and int8) against
 // onnxruntime-web and TF.js wasm, single thread, same random weights, BERT
-// shapes bert-tiny / MiniLM / bert-base at seq 32 / 128 / 512.
+// shapes bert-tiny / MiniLM / bert-base at seq 8, 16, 32, 64, 128, 256; in the same
+// run this core's memory bandwidth (bench/bandwidth.ts: short sequences stream the
+// weights) and the default model's request latency on workerd (bench/workerd.ts).
+// --tiny: bert-tiny at seq 8 and 16, short warm-ups, a few samples: checks that
+// everything runs (a minute or two), nothing to read numbers from.
 //
 // The engines are timed in rotation (sample i starts with engine i mod 4), so
 // a burst of load from elsewhere on the machine hits all of them alike; that is
 // why this loop is ours and not tinybench's, which runs one task to the end
 // before the next (tinybench times the SIMD peak micro-kernels, bench/peak.ts).
 // Progress goes to stderr; the report to stdout and (full run) bench/RESULTS.md.
-import { cpus, loadavg } from "node:os";
-import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
@@ -20,13 +24,22 @@ import { oursEngine } from "./engines/ours.ts";
 import { ORT_VERSION, ortEngine } from "./engines/ort.ts";
 import { TFJS_VERSION, tfjsEngine } from "./engines/tfjs.ts";
 import { runCapped } from "./memcap.ts";
-import { asInt8, buildModel, forwardFlops, inputs, SHAPES } from "./models.ts";
+import { asInt8, buildModel, forwardFlops, inputs, linearWeightBytes, SHAPES } from "./models.ts";
 import { bertToOnnx } from "./onnx/bert.ts";
 import { measurePeak } from "./peak.ts";
 import { renderReport, type CapRow, type CaseResult, type RunInfo } from "./report.ts";
+import { measureBandwidth } from "./bandwidth.ts";
+import { measureWorkerd, SHORT_MESSAGE } from "./workerd.ts";
+import { describeWarmup, warmUp, type WarmupOptions } from "../host/cli/warmup.ts";
+import { chooseEngine, loadEngine } from "../host/runtime/node.ts";
+import { convertHfDir } from "../host/convert/index.ts";
 
-const { values: opts } = parseArgs({ options: { quick: { type: "boolean", default: false }, out: { type: "string" } } });
-const quick = opts.quick!;
+const { values: opts } = parseArgs({ options: {
+  quick: { type: "boolean", default: false }, tiny: { type: "boolean", default: false }, out: { type: "string" },
+  "no-workerd": { type: "boolean", default: false },
+} });
+const tiny = opts.tiny!;
+const quick = opts.quick! || tiny;
 const ROOT = new URL("../", import.meta.url);
 const OUT = opts.out ?? (quick ? null : new URL("RESULTS.md", import.meta.url).pathname);
 
@@ -37,11 +50,17 @@ const WASM_LIMIT = 150 * 1024;
 // a case whose round of 4 engines takes over slowRoundMs (bert-base at 512) gets
 // as many as fit in slowBudgetMs instead, at least slowMinSamples, to keep the
 // full run near 10 minutes.
-const plan = quick
-  ? { shapes: SHAPES.slice(0, 2), seqs: [32, 128], warmup: 2, budgetMs: 6_000, minSamples: 10, maxSamples: 30,
-      slowRoundMs: 4_000, slowBudgetMs: 30_000, slowMinSamples: 5 }
-  : { shapes: SHAPES, seqs: [32, 128, 512], warmup: 3, budgetMs: 45_000, minSamples: 20, maxSamples: 100,
-      slowRoundMs: 4_000, slowBudgetMs: 200_000, slowMinSamples: 5 };
+// Warm-up: host/cli/warmup.ts, per engine and case (by time, until the timings settle).
+const SEQS = [8, 16, 32, 64, 128, 256];
+const plan: { shapes: typeof SHAPES; seqs: number[]; warmup: WarmupOptions; budgetMs: number; minSamples: number; maxSamples: number;
+  slowRoundMs: number; slowBudgetMs: number; slowMinSamples: number; bandwidthMiB: number; peakMs: number; workerdRequests: number } = tiny
+  ? { shapes: SHAPES.slice(0, 1), seqs: [8, 16], warmup: { minMs: 100, maxMs: 1_000 }, budgetMs: 500, minSamples: 3, maxSamples: 5,
+      slowRoundMs: 4_000, slowBudgetMs: 2_000, slowMinSamples: 3, bandwidthMiB: 16, peakMs: 100, workerdRequests: 5 }
+  : quick
+  ? { shapes: SHAPES.slice(0, 2), seqs: [16, 128], warmup: {}, budgetMs: 6_000, minSamples: 10, maxSamples: 30,
+      slowRoundMs: 4_000, slowBudgetMs: 30_000, slowMinSamples: 5, bandwidthMiB: 256, peakMs: 600, workerdRequests: 50 }
+  : { shapes: SHAPES, seqs: SEQS, warmup: {}, budgetMs: 30_000, minSamples: 20, maxSamples: 100,
+      slowRoundMs: 4_000, slowBudgetMs: 120_000, slowMinSamples: 5, bandwidthMiB: 256, peakMs: 600, workerdRequests: 300 };
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void; // frees a shape's engines before the next is built
@@ -52,6 +71,7 @@ const t0 = performance.now();
 const info: RunInfo = {
   date: new Date().toISOString(),
   quick,
+  tiny,
   nproc: cpus().length,
   cpu: (readFileSync("/proc/cpuinfo", "utf8").match(/^model name\s*:\s*(.*)$/m)?.[1] ?? cpus()[0]?.model ?? "unknown").trim(),
   node: process.version,
@@ -62,13 +82,26 @@ const info: RunInfo = {
   wasmLimit: WASM_LIMIT,
   wasmStale: staleBuild(),
   peaks: [],
+  bandwidth: [],
+  warmup: describeWarmup(plan.warmup),
+  simd: "",
+  workerd: null,
   plan,
   minutes: 0,
 };
 
 log(`measuring the SIMD peak`);
-info.peaks.push(await measurePeak());
+info.peaks.push(await measurePeak(plan.peakMs));
 log(`peak f32 ${info.peaks[0].f32Gflops.toFixed(1)} GFLOP/s, i16 dot ${info.peaks[0].i16Gmacs.toFixed(1)} GMAC/s`);
+log(`measuring the memory bandwidth (${plan.bandwidthMiB} MiB buffer)`);
+info.bandwidth.push(await measureBandwidth(plan.bandwidthMiB));
+log(`bandwidth ${info.bandwidth[0].gbPerS.toFixed(1)} GB/s`);
+
+{
+  const c = await chooseEngine("auto");
+  info.simd = `${c.build} (${c.reason})`;
+  log(`runtime build in this Node: ${info.simd}`);
+}
 
 const cases: CaseResult[] = [];
 const caps: CapRow[] = [];
@@ -107,13 +140,9 @@ for (const shape of plan.shapes) {
     const times = new Map<Engine, number[]>(engines.map((e) => [e, []]));
     const first = new Map<Engine, Float32Array>();
     const lastWarm = new Map<Engine, number>();
-    for (let w = 0; w < plan.warmup; w++) {
-      for (const e of engines) {
-        const t = performance.now();
-        const logits = await e.logits(ids, typeIds);
-        lastWarm.set(e, performance.now() - t);
-        if (w === 0) first.set(e, logits);
-      }
+    for (const e of engines) {
+      first.set(e, await e.logits(ids, typeIds));
+      lastWarm.set(e, (await warmUp(() => e.logits(ids, typeIds), plan.warmup)).lastMedianMs);
     }
     const ref = first.get(oursF32)!;
     const diffs: Record<string, number> = {};
@@ -151,6 +180,7 @@ for (const shape of plan.shapes) {
       flops: forwardFlops(shape, seq),
       memory: { f32: oursF32.model.memoryBytes(), int8: oursInt8.model.memoryBytes() },
       files,
+      weightBytes: { f32: linearWeightBytes(shape, 4), int8: linearWeightBytes(shape, 1) },
     });
     log(`${shape.name} seq ${seq}: ` + engines.map((e) => `${e.name} ${medians[e.name].toFixed(1)} ms`).join(", "));
   }
@@ -158,8 +188,29 @@ for (const shape of plan.shapes) {
   gc();
 }
 
-log(`measuring the SIMD peak again`);
-info.peaks.push(await measurePeak());
+if (!opts["no-workerd"]) {
+  // The default model (models/spam), f32 and int8, on workerd, a short message.
+  const dir = mkdtempSync(join(tmpdir(), "axformer-bench-"));
+  try {
+    const model = await convertHfDir(new URL("models/spam", ROOT).pathname);
+    const files = [["f32", writeModel(model)], ["int8", writeModel(asInt8(model))]] as const;
+    const rows = [];
+    for (const [storage, bytes] of files) {
+      const path = join(dir, `spam-${storage}.axf`);
+      writeFileSync(path, bytes);
+      const tokens = (await loadEngine("simd")).loadModel(bytes).tokenize(SHORT_MESSAGE).inputIds.length;
+      log(`workerd: the default model, ${storage}, a message of ${tokens} tokens, relaxed and plain builds side by side`);
+      rows.push({ storage, ...(await measureWorkerd(path, tokens, { requests: plan.workerdRequests, warmupMs: plan.warmup.minMs })) });
+    }
+    info.workerd = rows;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+log(`measuring the SIMD peak and the bandwidth again`);
+info.peaks.push(await measurePeak(plan.peakMs));
+info.bandwidth.push(await measureBandwidth(plan.bandwidthMiB));
 info.loadEnd = loadavg()[0];
 info.minutes = (performance.now() - t0) / 60_000;
 

@@ -16,7 +16,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { createRequire } from "node:module";
 import { Miniflare } from "miniflare";
-import { deployWorkers, miniflareOptions } from "./workers.ts";
+import { deployWorkers, miniflareOptions, type DeployWorkersOptions } from "./workers.ts";
 
 export interface ColdStart {
   model: string;
@@ -35,17 +35,24 @@ type Store = { put(key: string, value: Uint8Array | ArrayBuffer): Promise<unknow
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+// The Worker project of a model, generated and bundled by wrangler (offline) into
+// <dir>/worker/dist: what Miniflare runs (cold starts here, the bench's workerd timing).
+export async function bundleWorker(modelPath: string, dir: string, opts: DeployWorkersOptions = {}) {
+  const project = join(dir, "worker");
+  const gen = await deployWorkers(modelPath, project, { measure: false, storage: "auto", maxBundleMb: 10, ...opts });
+  const wrangler = join(createRequire(import.meta.url).resolve("wrangler/package.json"), "../bin/wrangler.js");
+  const dist = join(project, "dist");
+  const { stdout } = await promisify(execFile)(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", dist], {
+    cwd: project, env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", CI: "1" },
+  });
+  const size = /Total Upload:\s*([\d.]+)\s*KiB/.exec(stdout);
+  return { gen, project, dist, bundleKiB: size ? Number(size[1]) : NaN };
+}
+
 export async function measureColdStart(modelPath: string, runs = 5): Promise<ColdStart> {
   const dir = await mkdtemp(join(tmpdir(), "axformer-coldstart-"));
   try {
-    const project = join(dir, "worker");
-    const gen = await deployWorkers(modelPath, project, { measure: false, storage: "auto", maxBundleMb: 10 });
-    const wrangler = join(createRequire(import.meta.url).resolve("wrangler/package.json"), "../bin/wrangler.js");
-    const dist = join(project, "dist");
-    const { stdout } = await promisify(execFile)(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", dist], {
-      cwd: project, env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", CI: "1" },
-    });
-    const size = /Total Upload:\s*([\d.]+)\s*KiB/.exec(stdout);
+    const { gen, project, dist, bundleKiB } = await bundleWorker(modelPath, dir);
     const modelBytes = gen.storage === "inline" ? null : new Uint8Array(await readFile(join(project, "model", gen.files.find((f) => f.startsWith("model/"))!.slice(6))));
     const key = modelPath.split(/[\\/]/).pop()!;
 
@@ -87,7 +94,7 @@ export async function measureColdStart(modelPath: string, runs = 5): Promise<Col
       model: key,
       modelFileBytes: gen.modelFileBytes,
       storage: gen.storage,
-      bundleKiB: size ? Number(size[1]) : NaN,
+      bundleKiB,
       runs,
       startupMs: median(startup),
       firstRequestMs: median(first),

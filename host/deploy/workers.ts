@@ -41,6 +41,7 @@ export interface DeployWorkersOptions {
   force?: boolean;            // replace the files of a project generated before in --out (other files stay)
   measure?: boolean;          // run `wrangler deploy --dry-run` to put the bundle size in the README (default: when wrangler is installed)
   wasmPath?: string;          // the runtime (default build/axformer.wasm of this package)
+  relaxedWasmPath?: string | null; // its relaxed-SIMD build (default build/axformer-relaxed.wasm; null: plain only)
 }
 
 export interface DeployWorkersResult {
@@ -90,6 +91,10 @@ export async function deployWorkers(modelPath: string, outDir: string, opts: Dep
   const modelFile = await readOrFail(modelPath, "model file");
   const wasmPath = opts.wasmPath ?? join(PACKAGE_ROOT, "build/axformer.wasm");
   const wasm = await readOrFail(wasmPath, "runtime wasm (build it with `npm run asbuild`)");
+  // The relaxed-SIMD build ships beside the plain one: workerd runs relaxed SIMD, and
+  // the Worker still runs its self-test at load and falls back to the plain build.
+  const relaxedWasm = opts.relaxedWasmPath === null ? null
+    : await readOrFail(opts.relaxedWasmPath ?? join(PACKAGE_ROOT, "build/axformer-relaxed.wasm"), "relaxed-SIMD runtime wasm (build it with `npm run asbuild`)");
   const name = opts.name ?? workerName(basename(modelPath));
   if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) throw new Error(`--name "${name}" is not a valid Worker name (lowercase letters, digits and dashes, at most 63)`);
 
@@ -104,7 +109,7 @@ export async function deployWorkers(modelPath: string, outDir: string, opts: Dep
 
   // Inline when the runtime + model fit the compressed bundle limit (weights barely compress).
   const codeAllowance = 64 * 1024;
-  const inlineBytes = wasm.byteLength + modelFile.byteLength + codeAllowance;
+  const inlineBytes = wasm.byteLength + (relaxedWasm?.byteLength ?? 0) + modelFile.byteLength + codeAllowance;
   let storage: "inline" | "r2" | "kv";
   if (storageOpt === "auto") storage = inlineBytes <= maxBundleMb * MIB ? "inline" : "r2";
   else storage = storageOpt;
@@ -135,9 +140,10 @@ export async function deployWorkers(modelPath: string, outDir: string, opts: Dep
     const appImport = "./axformer/" + relative(PACKAGE_ROOT, APP_ENTRY).split("\\").join("/");
     for (const [rel, text] of await workerSources()) await put(join("src/axformer", rel), text);
     await put("src/axformer.wasm", wasm);
+    if (relaxedWasm) await put("src/axformer-relaxed.wasm", relaxedWasm);
     if (storage === "inline") await put("src/model.axf", modelFile);
     else await put(join("model", modelKey), modelFile);
-    await put("src/worker.ts", entrySource({ name: modelKey, storage, appImport, modelKey, modelFileBytes: modelFile.byteLength, wasmMemoryBytes }));
+    await put("src/worker.ts", entrySource({ name: modelKey, storage, appImport, modelKey, modelFileBytes: modelFile.byteLength, wasmMemoryBytes, relaxed: relaxedWasm !== null }));
     await put("src/modules.d.ts", MODULES_D_TS);
     await put("wrangler.toml", wranglerToml({ name, storage, bucket, kvNamespaceId: opts.kvNamespaceId, memoryLimitMb, date: opts.compatibilityDate ?? COMPATIBILITY_DATE }));
     await put("package.json", JSON.stringify({
@@ -149,7 +155,7 @@ export async function deployWorkers(modelPath: string, outDir: string, opts: Dep
 
     const wrangler = opts.measure === false ? null : findWrangler();
     if (opts.measure === true && !wrangler) throw new Error(`measuring the bundle needs wrangler ${WRANGLER_VERSION}: npm install -D wrangler@${WRANGLER_VERSION}`);
-    const bundle = wrangler ? await dryRun(wrangler, tmp) : estimateBundle(wasm, storage === "inline" ? modelFile : null);
+    const bundle = wrangler ? await dryRun(wrangler, tmp) : estimateBundle(relaxedWasm ? concat(wasm, relaxedWasm) : wasm, storage === "inline" ? modelFile : null);
     await put("README.md", readme({ name, modelKey, storage, bucket, bundle, modelFileBytes: modelFile.byteLength, wasmMemoryBytes, isolateBytes, memoryLimitMb, labels, maxLen }));
     await writeFile(join(tmp, MANIFEST), JSON.stringify({ generator: "axformer deploy workers", files: [...files].sort() }, null, 2) + "\n");
 
@@ -280,19 +286,26 @@ export async function workerSources(): Promise<Map<string, string>> {
   return out;
 }
 
-function entrySource(o: { name: string; storage: string; appImport: string; modelKey: string; modelFileBytes: number; wasmMemoryBytes: number }): string {
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function entrySource(o: { name: string; storage: string; appImport: string; modelKey: string; modelFileBytes: number; wasmMemoryBytes: number; relaxed: boolean }): string {
   const model = o.storage === "inline"
     ? `{ kind: "inline", data: modelData }`
     : `{ kind: "${o.storage}", binding: "${o.storage === "r2" ? "MODEL_BUCKET" : "MODEL_KV"}", key: ${JSON.stringify(o.modelKey)} }`;
   return `// Generated by \`axformer deploy workers\`. The runtime is a pre-compiled wasm module
 // (Workers do not compile wasm from bytes at run time); it is instantiated once per
-// isolate, at the first request.
+// isolate, at the first request${o.relaxed ? `; its relaxed-SIMD build is used when it passes its self-test there` : ""}.
 import wasm from "./axformer.wasm";
-${o.storage === "inline" ? `import modelData from "./model.axf";\n` : ""}import { createWorker } from "${o.appImport}";
+${o.relaxed ? `import relaxedWasm from "./axformer-relaxed.wasm";\n` : ""}${o.storage === "inline" ? `import modelData from "./model.axf";\n` : ""}import { createWorker } from "${o.appImport}";
 
 export default createWorker({
   name: ${JSON.stringify(o.name)},
-  wasm,
+  wasm,${o.relaxed ? "\n  relaxedWasm," : ""}
   model: ${model},
   modelFileBytes: ${o.modelFileBytes},
   wasmMemoryBytes: ${o.wasmMemoryBytes},

@@ -4,8 +4,11 @@
 //   POST /choice                        {build, reason} of instantiateBest(plain, relaxed)
 //   POST /logits?build=simd|relaxed     body {model: base64, inputs: number[][]} -> {build, reason, logits: number[][]}
 //   POST /kernel                        body {n, inDim, outDim, layout, x, w, ws, b} -> {xq, xs, zp, y}
+// @ts-expect-error: a wasm module import, resolved by workerd (CompiledWasm rule)
 import plain from "./plain.wasm";
+// @ts-expect-error: likewise
 import relaxed from "./relaxed.wasm";
+// @ts-expect-error: likewise
 import kernels from "./kernels.wasm";
 import { instantiateBest } from "../../host/runtime/simd.ts";
 
@@ -29,19 +32,20 @@ export default {
     const url = new URL(request.url);
     try {
       if (url.pathname === "/choice") {
-        const c = await instantiateBest(plain, relaxed);
+        const c = await instantiateBest(plain as WebAssembly.Module, relaxed as WebAssembly.Module);
         return Response.json({ build: c.build, reason: c.reason });
       }
       if (url.pathname === "/logits") {
         const body = await request.json() as { model: string; inputs: number[][] };
         const prefer = url.searchParams.get("build") === "relaxed" ? "relaxed" : "simd";
-        const c = await instantiateBest(plain, relaxed, prefer);
+        const c = await instantiateBest(plain as WebAssembly.Module, relaxed as WebAssembly.Module, prefer);
         const model = c.engine.loadModel(fromBase64(body.model), { maxMemoryMb: Infinity });
         return Response.json({ build: c.build, reason: c.reason, logits: body.inputs.map((ids) => Array.from(model.logits(ids))) });
       }
       if (url.pathname === "/kernel") {
         const b = await request.json() as { n: number; inDim: number; outDim: number; layout: number; x: number[]; w: number[]; ws: number[]; bias: number[] };
-        const k = (await WebAssembly.instantiate(kernels, { env: { abort: () => { throw new Error("abort"); } } })).exports as unknown as Kernels;
+        const instance = await WebAssembly.instantiate(kernels as WebAssembly.Module, { env: { abort: () => { throw new Error("abort"); } } });
+        const k = instance.exports as unknown as Kernels;
         const put = (bytes: Uint8Array) => { const p = k.alloc(bytes.length); new Uint8Array(k.memory.buffer, p, bytes.length).set(bytes); return p; };
         const f32 = (a: number[]) => new Uint8Array(Float32Array.from(a).buffer);
         const stride = k.row_stride7(b.inDim);

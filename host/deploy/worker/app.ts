@@ -11,7 +11,8 @@
 // grows the wasm memory, and answers every request with a clear error if it does
 // not fit. AXFORMER_MEMORY_LIMIT_MB overrides the limit (tests use a small one to
 // imitate the real isolate with a small model).
-import { instantiate, type Engine, type LoadedModel } from "../../runtime/index.ts";
+import type { Engine, LoadedModel } from "../../runtime/index.ts";
+import { instantiateBest, type SimdBuild } from "../../runtime/simd.ts";
 import { handleRequest, reserveTextMemory, ApiError, DEFAULT_LIMITS, type ApiLimits, type Backend, type ClassifyInput } from "../../api/handler.ts";
 import { MIB, ISOLATE_LIMIT_MB, JS_OVERHEAD_BYTES, estimateIsolateBytes } from "./memory.ts";
 
@@ -23,6 +24,7 @@ export type ModelSource =
 export interface WorkerConfig {
   name: string;                 // the model, as GET /health and errors name it
   wasm: WebAssembly.Module;     // the runtime, compiled by the platform at deploy time
+  relaxedWasm?: WebAssembly.Module; // its relaxed-SIMD build, used when it passes its self-test at load (host/runtime/simd.ts)
   model: ModelSource;
   modelFileBytes: number;       // size of the .axf at generation time
   wasmMemoryBytes: number;      // wasm memory the runtime used for this model, measured at generation; 0 = unknown
@@ -65,6 +67,7 @@ const mib = (n: number) => (n < MIB ? `${(n / 1024).toFixed(1)} KiB` : `${(n / M
 // next request.
 class IsolateModel {
   private engine: Promise<Engine> | null = null;
+  private simd: { build: SimdBuild; reason: string } | null = null; // which runtime build, and why
   private loading: Promise<LoadedModel> | null = null;
   private fatal: Error | null = null;
   // Server-Timing of the request that loaded the model (the cold start). Workers
@@ -105,7 +108,10 @@ class IsolateModel {
     const t0 = performance.now();
     const bytes = await this.modelBytes(env, limit);
     const t1 = performance.now();
-    this.engine ??= instantiate(this.config.wasm);
+    this.engine ??= instantiateBest(this.config.wasm, this.config.relaxedWasm ?? null).then((c) => {
+      this.simd = { build: c.build, reason: c.reason };
+      return c.engine;
+    });
     const runtime = await this.engine;
     const t2 = performance.now();
     // The wasm refuses, before allocating for it, a model whose stated need
@@ -167,6 +173,7 @@ class IsolateModel {
           num_labels: model.numLabels,
           max_len: model.maxLen,
           storage: config.model.kind,
+          simd: this.simd,
           sizes: {
             model_file_bytes: config.modelFileBytes,
             wasm_memory_bytes: model.memoryBytes(),
