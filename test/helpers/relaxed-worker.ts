@@ -2,7 +2,7 @@
 // Miniflare): the plain and relaxed runtimes and the relaxed kernels arrive as
 // pre-compiled wasm modules, as in a deployed Worker.
 //   POST /choice                        {build, reason} of instantiateBest(plain, relaxed)
-//   POST /logits?build=simd|relaxed     body {model: base64, inputs: number[][]} -> {build, reason, logits: number[][]}
+//   POST /logits?build=simd|relaxed     body {model: base64, inputs: number[][], types?: number[][]} -> {build, reason, logits: number[][]}
 //   POST /kernel                        body {n, inDim, outDim, layout, x, w, ws, b} -> {xq, xs, zp, y}
 // @ts-expect-error: a wasm module import, resolved by workerd (CompiledWasm rule)
 import plain from "./plain.wasm";
@@ -36,11 +36,11 @@ export default {
         return Response.json({ build: c.build, reason: c.reason });
       }
       if (url.pathname === "/logits") {
-        const body = await request.json() as { model: string; inputs: number[][] };
+        const body = await request.json() as { model: string; inputs: number[][]; types?: number[][] };
         const prefer = url.searchParams.get("build") === "relaxed" ? "relaxed" : "simd";
         const c = await instantiateBest(plain as WebAssembly.Module, relaxed as WebAssembly.Module, prefer);
         const model = c.engine.loadModel(fromBase64(body.model), { maxMemoryMb: Infinity });
-        return Response.json({ build: c.build, reason: c.reason, logits: body.inputs.map((ids) => Array.from(model.logits(ids))) });
+        return Response.json({ build: c.build, reason: c.reason, logits: body.inputs.map((ids, i) => Array.from(model.logits(ids, body.types?.[i]))) });
       }
       if (url.pathname === "/kernel") {
         const b = await request.json() as { n: number; inDim: number; outDim: number; layout: number; x: number[]; w: number[]; ws: number[]; bias: number[] };
