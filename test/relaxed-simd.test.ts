@@ -8,20 +8,17 @@
 //    plain build's.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import asc from "assemblyscript/asc";
-import { build } from "esbuild";
-import { Miniflare } from "miniflare";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { instantiateBest, relaxedSelfTest, relaxedValidates } from "../host/runtime/simd.ts";
-import { chooseEngine, compileRuntime, RELAXED_WASM_URL, WASM_URL } from "../host/runtime/node.ts";
+import { chooseEngine, compileRuntime, RELAXED_WASM_URL } from "../host/runtime/node.ts";
 import { instantiate, type Engine } from "../host/runtime/index.ts";
 import { panelPermutation } from "../host/format/layout.ts";
 import { writeModel } from "../host/format/writer.ts";
 import { randomModel } from "./helpers/random-model.ts";
-import { COMPATIBILITY_DATE } from "../host/deploy/workers.ts";
+import { startRelaxedWorker, type RelaxedWorker } from "./helpers/relaxed-harness.ts";
 import * as F from "../assembly/format/constants.ts";
 
 // ---- the choice, in this Node
@@ -96,46 +93,16 @@ test("Node 20 with --experimental-wasm-relaxed-simd: what it does (observed, rep
 
 // ---- workerd
 
-const dir = mkdtempSync(join(tmpdir(), "axf-relaxed-worker-"));
-let mf: Miniflare;
-
-async function compileRelaxedKernels(): Promise<Uint8Array> {
-  const out: { wasm?: Uint8Array } = {};
-  const { error, stderr } = await asc.main(
-    ["assembly/kernels/test_exports_relaxed.ts", "--enable", "simd,relaxed-simd", "-O3", "--bindings", "raw", "--runtime", "incremental",
-      "--outFile", "kernels.wasm", "--config", "none"],
-    { writeFile: (name, contents) => { if (name.endsWith(".wasm")) out.wasm = contents as Uint8Array; } });
-  if (error || !out.wasm) throw new Error(`compiling the relaxed kernels failed: ${error?.message}\n${stderr.toString()}`);
-  return out.wasm;
-}
+let worker: RelaxedWorker;
+const post = (path: string, body: unknown = {}) => worker.post(path, body);
 
 test.before(async () => {
-  writeFileSync(join(dir, "kernels.wasm"), await compileRelaxedKernels());
-  copyFileSync(WASM_URL, join(dir, "plain.wasm"));
-  copyFileSync(RELAXED_WASM_URL, join(dir, "relaxed.wasm"));
-  await build({
-    entryPoints: [new URL("./helpers/relaxed-worker.ts", import.meta.url).pathname], bundle: true, format: "esm",
-    platform: "neutral", outfile: join(dir, "worker.js"), external: ["*.wasm"], logLevel: "warning",
-  });
-  // esbuild keeps the external paths as written ("./plain.wasm"): the modules are beside worker.js.
-  mf = new Miniflare({
-    modules: true, scriptPath: join(dir, "worker.js"), modulesRoot: dir,
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }], compatibilityDate: COMPATIBILITY_DATE,
-  });
-  await mf.ready;
+  worker = await startRelaxedWorker();
 });
 
 test.after(async () => {
-  await mf?.dispose();
-  rmSync(dir, { recursive: true, force: true });
+  await worker?.dispose();
 });
-
-async function post(path: string, body: unknown = {}): Promise<any> {
-  const res = await mf.dispatchFetch(`http://worker${path}`, { method: "POST", body: JSON.stringify(body) });
-  const json = await res.json() as any;
-  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${json.error}`);
-  return json;
-}
 
 test("workerd: relaxed SIMD validates and passes its self-test, so the relaxed build is chosen", async () => {
   const c = await post("/choice");

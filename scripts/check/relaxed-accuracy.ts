@@ -7,20 +7,16 @@
 //
 // Prints a markdown table (the README's, "Relaxed SIMD") and exits 1 when relaxed
 // int8 loses more than 0.3 points against plain int8 on any model.
-import { build } from "esbuild";
-import { Miniflare } from "miniflare";
-import asc from "assemblyscript/asc";
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { convertHfDir } from "../../host/convert/index.ts";
 import { writeModel } from "../../host/format/writer.ts";
 import { asInt8 } from "../../host/cli/pipeline.ts";
-import { loadEngine, RELAXED_WASM_URL, WASM_URL } from "../../host/runtime/node.ts";
+import { loadEngine } from "../../host/runtime/node.ts";
 import { loadDataset } from "../../host/optimize/datasets.ts";
 import { loadSpamSplits } from "../../host/data/spam.ts";
-import { COMPATIBILITY_DATE } from "../../host/deploy/workers.ts";
+import { startRelaxedWorker } from "../../test/helpers/relaxed-harness.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const SST2_DEV = resolve(ROOT, "../shared/data/sst2/dev.tsv");
@@ -38,37 +34,23 @@ async function evalSet(name: string, labels: string[]): Promise<Eval> {
   return { name, split: "dev", rows: ds.rows.map((r) => ({ text: r.text, gold: r.label })) };
 }
 
-const argmax = (xs: number[] | Float32Array) => xs.reduce((best, v, i) => (v > xs[best] ? i : best), 0);
+const argmax = (xs: ArrayLike<number>) => {
+  let best = 0;
+  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
+  return best;
+};
 const accuracy = (logits: (number[] | Float32Array)[], rows: Eval["rows"]) =>
   (100 * logits.filter((l, i) => argmax(l) === rows[i].gold).length) / rows.length;
 
-const dir = mkdtempSync(join(tmpdir(), "axf-relaxed-acc-"));
-const mf = await (async () => {
-  const out: { wasm?: Uint8Array } = {};
-  const r = await asc.main(["assembly/kernels/test_exports_relaxed.ts", "--enable", "simd,relaxed-simd", "-O3", "--bindings", "raw",
-    "--runtime", "incremental", "--outFile", "kernels.wasm", "--config", "none"],
-  { writeFile: (n, c) => { if (n.endsWith(".wasm")) out.wasm = c as Uint8Array; } });
-  if (r.error || !out.wasm) throw new Error(`compiling the relaxed kernels failed: ${r.error?.message}`);
-  writeFileSync(join(dir, "kernels.wasm"), out.wasm);
-  copyFileSync(WASM_URL, join(dir, "plain.wasm"));
-  copyFileSync(RELAXED_WASM_URL, join(dir, "relaxed.wasm"));
-  await build({ entryPoints: [join(ROOT, "test/helpers/relaxed-worker.ts")], bundle: true, format: "esm", platform: "neutral",
-    outfile: join(dir, "worker.js"), external: ["*.wasm"], logLevel: "warning" });
-  const m = new Miniflare({ modules: true, scriptPath: join(dir, "worker.js"), modulesRoot: dir,
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }], compatibilityDate: COMPATIBILITY_DATE });
-  await m.ready;
-  return m;
-})();
+const worker = await startRelaxedWorker();
 
 async function workerdLogits(file: Uint8Array, inputs: { ids: number[]; types: number[] }[]): Promise<number[][]> {
   const out: number[][] = [];
   const model = Buffer.from(file).toString("base64");
   for (let i = 0; i < inputs.length; i += 250) {
     const part = inputs.slice(i, i + 250);
-    const res = await mf.dispatchFetch("http://worker/logits?build=relaxed", { method: "POST",
-      body: JSON.stringify({ model, inputs: part.map((p) => p.ids), types: part.map((p) => p.types) }) });
-    const json = await res.json() as { build: string; reason: string; logits: number[][]; error?: string };
-    if (res.status !== 200 || json.build !== "relaxed") throw new Error(`workerd: ${json.error ?? json.reason}`);
+    const json = await worker.post("/logits?build=relaxed", { model, inputs: part.map((p) => p.ids), types: part.map((p) => p.types) });
+    if (json.build !== "relaxed") throw new Error(`workerd: ${json.reason}`);
     out.push(...json.logits);
   }
   return out;
@@ -99,8 +81,7 @@ try {
       `${acc["relaxed int8"].toFixed(2)} | ${(-drop >= 0 ? "+" : "") + (-drop).toFixed(2)} |`);
   }
 } finally {
-  await mf.dispose();
-  rmSync(dir, { recursive: true, force: true });
+  await worker.dispose();
 }
 process.stdout.write(lines.join("\n") + "\n");
 if (worst > MAX_DROP) {
