@@ -1,4 +1,4 @@
-// Runs test/helpers/relaxed-worker.ts on workerd (Miniflare): the plain and relaxed
+// Runs test/helpers/relaxed-worker.mts on workerd (Miniflare): the plain and relaxed
 // runtimes from build/ and the relaxed int8 kernels (assembly/kernels/test_exports_relaxed.ts,
 // compiled here) as pre-compiled wasm modules, the Worker bundled by esbuild.
 // Used by test/relaxed-simd.test.ts and scripts/check/relaxed-accuracy.ts.
@@ -34,7 +34,7 @@ export async function startRelaxedWorker(): Promise<RelaxedWorker> {
   copyFileSync(RELAXED_WASM_URL, join(dir, "relaxed.wasm"));
   // esbuild keeps the external paths as written ("./plain.wasm"): the modules are beside worker.js.
   await build({
-    entryPoints: [new URL("./relaxed-worker.ts", import.meta.url).pathname], bundle: true, format: "esm",
+    entryPoints: [new URL("./relaxed-worker.mts", import.meta.url).pathname], bundle: true, format: "esm",
     platform: "neutral", outfile: join(dir, "worker.js"), external: ["*.wasm"], logLevel: "warning",
   });
   const mf = new Miniflare({

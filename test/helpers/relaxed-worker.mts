@@ -1,6 +1,7 @@
-// A Worker for test/relaxed-simd.test.ts (bundled there with esbuild, run on workerd by
-// Miniflare): the plain and relaxed runtimes and the relaxed kernels arrive as
-// pre-compiled wasm modules, as in a deployed Worker.
+// A Worker for test/relaxed-simd.test.ts (bundled by test/helpers/relaxed-harness.ts with
+// esbuild, run on workerd by Miniflare): the plain and relaxed runtimes and the relaxed
+// kernels arrive as pre-compiled wasm modules, as in a deployed Worker. (.mts: the
+// test runner loads every .ts under test/, and this file only loads on workerd.)
 //   POST /choice                        {build, reason} of instantiateBest(plain, relaxed)
 //   POST /logits?build=simd|relaxed     body {model: base64, inputs: number[][], types?: number[][]} -> {build, reason, logits: number[][]}
 //   POST /kernel                        body {n, inDim, outDim, layout, x, w, ws, b} -> {xq, xs, zp, y}
