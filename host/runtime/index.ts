@@ -229,7 +229,14 @@ export class LoadedModel {
   embedIds(idsList: ArrayLike<number>[]): Float32Array[] {
     this.requireTask("embedIds", "embedding");
     if (!Array.isArray(idsList)) throw new AxformerError("embedIds: idsList must be an array of id lists");
-    const rows = idsList.map((ids, index) => this.row(index, () => this.writeIds(ids), "embedIds"));
+    // Ids checked here, so that an error names the list, not its place in a batch.
+    const rows = idsList.map((ids, index) => this.row(index, () => {
+      const n = this.writeIds(ids);
+      for (let t = 0; t < n; t++) {
+        if (ids[t] >= this.vocabSize) throw new AxformerError(`input id ${ids[t]} at position ${t} is out of range (vocab_size ${this.vocabSize})`);
+      }
+      return n;
+    }, "embedIds"));
     return this.embedRows(rows);
   }
 
@@ -438,7 +445,7 @@ export class LoadedModel {
   private requireTask(call: string, task: Task): void {
     this.live();
     if (this.task !== task) {
-      throw new AxformerError(`${call}: this is a ${this.task} model, not a ${task} model; it offers ${TASK_CALLS[this.task]}`);
+      throw new AxformerError(`${call}: the model's task is ${this.task}, not ${task}; it offers ${TASK_CALLS[this.task]}`);
     }
   }
 }
