@@ -252,4 +252,31 @@ test("CLI run --json --ids: {embedding}, {logits, labels}, {start_logits, end_lo
   close(s.end_logits, qa.end_logits, "cli end");
 });
 
+// ---- HTTP: `axformer serve` (in worker threads: the pool's thread path) and the Worker share the handler
+
+test("axformer serve: POST /embed gives embed()'s vectors; /health says the task; /classify is refused", async () => {
+  const { serve } = await import("../host/deploy/server.ts");
+  const file = join(tmp, "serve-embed.axf");
+  writeFileSync(file, await writeModel(await convertHfDir(join(FIXTURES, "distilbert-base"))));
+  const g = golden("distilbert-base");
+  for (const workers of [1, 2]) {
+    const running = await serve(file, { port: 0, workers });
+    try {
+      assert.is(running.route, "/embed");
+      const health = await (await fetch(`${running.url}/health`)).json();
+      assert.is(health.task, "embedding");
+      const res = await fetch(`${running.url}/embed`, { method: "POST", body: JSON.stringify({ texts: g.texts }) });
+      assert.is(res.status, 200);
+      const body = await res.json();
+      assert.equal(Object.keys(body), ["embeddings"]);
+      body.embeddings.forEach((e: number[], i: number) => close(e, g.embeddings[i], `workers ${workers} text ${i}`));
+      const bad = await fetch(`${running.url}/classify`, { method: "POST", body: JSON.stringify({ text: "a" }) });
+      assert.is(bad.status, 400);
+      assert.match((await bad.json()).error, /this model's task is embedding: use POST \/embed/);
+    } finally {
+      await running.close();
+    }
+  }
+});
+
 test.run();

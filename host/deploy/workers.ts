@@ -253,7 +253,14 @@ async function measureModel(wasm: Uint8Array, file: Uint8Array, path: string) {
     throw new Error(`${path}: ${(err as Error).message}`);
   }
   reserveTextMemory(model, DEFAULT_LIMITS); // as the Worker does at load
-  model.classify(Array(model.maxLen).fill("a").join(" "));
+  const longest = Array(model.maxLen).fill("a").join(" ");
+  if (model.task === "embedding") model.embed([longest]);
+  else if (model.task === "sequence-classification") model.classify(longest);
+  else {
+    const { inputIds } = model.tokenize(longest);
+    if (model.task === "token-classification") model.tokenLogits(inputIds);
+    else model.spanLogits(inputIds);
+  }
   return { wasmMemoryBytes: model.memoryBytes(), labels: [...model.labels], maxLen: model.maxLen };
 }
 
