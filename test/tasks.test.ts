@@ -279,4 +279,20 @@ test("axformer serve: POST /embed gives embed()'s vectors; /health says the task
   }
 });
 
+test("WASI: an embedding model prints {embedding} JSON lines, the same numbers as the JS host", async () => {
+  const file = join(tmp, "wasi-embed.axf");
+  writeFileSync(file, await writeModel(await convertHfDir(join(FIXTURES, "distilbert-base"))));
+  const g = golden("distilbert-base");
+  const r = spawnSync(process.execPath, [join(ROOT, "host/deploy/wasi/run.mjs"), file], { input: g.texts.join("\n") + "\n", encoding: "utf8" });
+  assert.is(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  const js = (await loadEngine()).loadModel(readFileSync(file)).embed(g.texts);
+  assert.is(lines.length, g.texts.length);
+  lines.forEach((l, i) => {
+    assert.equal(Object.keys(l), ["embedding"]);
+    assert.equal(l.embedding, Array.from(js[i]), `text ${i}: the JS host's numbers`);
+    close(l.embedding, g.embeddings[i], `text ${i}`);
+  });
+});
+
 test.run();
