@@ -27,7 +27,7 @@
 //                                       returns N; ids at ids_ptr(), type ids at type_ids_ptr()
 //   ids_ptr(): usize, type_ids_ptr(): usize   i32[max_len] each; the host may write ids here
 //   task(): i32                         TASK_*: what the head computes (format/constants.ts)
-//   embedding_size(): i32               E, an embedding model's output length (0 for other tasks)
+//   pooled_size(): i32                  E, an embedding model's output length (0 for other tasks)
 //   forward(n: u32): i32                runs the whole model on ids_ptr()/type_ids_ptr()[0, n);
 //                                       the head's output at logits_ptr(), by task: f32[num_labels]
 //                                       (sequence classification), f32[E] (embedding, pooled and
@@ -76,7 +76,7 @@ import { RunState } from "./model/model";
 import { allocRunState } from "./model/state";
 import { embed as embedTokens, runLayers, runHead, forward as runForward } from "./encoder/forward";
 import { labelScores } from "./encoder/scores";
-import { ARCH_DISTILBERT, TASK_SEQUENCE_CLASSIFICATION, TASK_TOKEN_CLASSIFICATION } from "./format/constants";
+import { ARCH_DISTILBERT, TASK_SEQUENCE_CLASSIFICATION, TASK_TOKEN_CLASSIFICATION, TASK_QUESTION_ANSWERING } from "./format/constants";
 import { outputWidth } from "./model/state";
 
 export * from "./format/exports";
@@ -160,7 +160,7 @@ export function type_vocab_size(): i32 { return loaded ? <i32>config.type_vocab_
 export function problem_type(): i32 { return loaded ? <i32>config.problem_type : 0; }
 export function temperature(): f32 { return loaded ? config.temperature : 1; }
 export function task(): i32 { return loaded ? <i32>config.task : 0; }
-export function embedding_size(): i32 { return loaded ? <i32>config.embedding_size : 0; }
+export function pooled_size(): i32 { return loaded ? <i32>config.pooled_size : 0; }
 
 export function label_ptr(i: u32): usize {
   if (!loaded || i >= labels.count) return 0;
@@ -249,7 +249,7 @@ function checkFinite(what: string, p: usize, len: usize, place: string): i32 {
 
 // The number of f32 the head wrote at logits_ptr() for b sequences of n tokens.
 function outputLen(n: u32, b: u32): usize {
-  const perToken = config.task != TASK_SEQUENCE_CLASSIFICATION && config.embedding_size == 0;
+  const perToken = config.task == TASK_TOKEN_CLASSIFICATION || config.task == TASK_QUESTION_ANSWERING;
   return <usize>b * <usize>(perToken ? n : <u32>1) * <usize>outputWidth(config);
 }
 

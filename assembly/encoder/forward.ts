@@ -170,7 +170,7 @@ export function runHead(cfg: Config, w: Weights, s: RunState, n: u32 = 1, b: u32
   else if (cfg.task == TASK_QUESTION_ANSWERING) spanHead(w, s, n, b);
   else {
     const seqBytes = (<usize>n * cfg.hidden_size) << 2;
-    const C = <usize>cfg.num_labels, E = <usize>cfg.embedding_size;
+    const C = <usize>cfg.num_labels, E = <usize>cfg.pooled_size;
     for (let i: u32 = 0; i < b; i++) {
       const hidden = s.hidden + <usize>i * seqBytes;
       if (cfg.task == TASK_EMBEDDING) embeddingHead(cfg, s.logits + ((<usize>i * E) << 2), hidden, n);
@@ -206,7 +206,7 @@ function spanHead(w: Weights, s: RunState, n: u32, b: u32): void {
 // from the n rows of one sequence (encoder/pooling.ts links the modules).
 function embeddingHead(cfg: Config, out: usize, hidden: usize, n: u32): void {
   pool(out, hidden, n, cfg.hidden_size, cfg.pooling);
-  if (cfg.normalize) l2Normalize(out, cfg.embedding_size);
+  if (cfg.normalize) l2Normalize(out, cfg.pooled_size);
 }
 
 // BertForSequenceClassification: BertPooler (dense + tanh on [CLS]), then the

@@ -316,7 +316,7 @@ function readConfig(): i32 {
   c.task = task;
   c.pooling = word(CFG_POOLING);
   c.normalize = word(CFG_NORMALIZE) != 0;
-  c.embedding_size = c.hidden_size * <u32>popcnt(c.pooling);
+  c.pooled_size = c.hidden_size * <u32>popcnt(c.pooling);
   if (<u64>c.head_dim * c.num_heads != c.hidden_size) return fail("CONFIG: head_dim * num_heads = " + (<u64>c.head_dim * c.num_heads).toString() + ", not hidden_size " + c.hidden_size.toString());
   let eps = c.layer_norm_eps;
   if (!isFinite(eps) || eps <= 0) return fail("CONFIG.layer_norm_eps is not a positive finite number");

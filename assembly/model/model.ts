@@ -39,7 +39,7 @@ export class Config {
   task: u32 = 0;                 // TASK_*: what the head computes
   pooling: u32 = 0;              // embeddings: POOL_* bits, concatenated in bit order
   normalize: bool = false;       // embeddings: L2-normalise the pooled vector
-  embedding_size: u32 = 0;       // E = H x (pooling bits set): the embedding's length, 0 for other tasks
+  pooled_size: u32 = 0;       // E = H x (pooling bits set): the embedding's length, 0 for other tasks
 }
 
 // A weight matrix of PyTorch's logical shape [rows = out, cols = in]. Exactly one

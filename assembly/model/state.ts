@@ -105,7 +105,7 @@ function layOut(s: RunState, cfg: Config, w: Weights, int8: bool, base: usize): 
 // values, or (token classification, question answering: one row per token) a
 // token's C or 2 logits.
 export function outputWidth(cfg: Config): u32 {
-  if (cfg.task == TASK_EMBEDDING) return cfg.embedding_size;
+  if (cfg.task == TASK_EMBEDDING) return cfg.pooled_size;
   return cfg.task == TASK_QUESTION_ANSWERING ? 2 : cfg.num_labels;
 }
 

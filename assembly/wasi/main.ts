@@ -14,7 +14,7 @@
 import {
   alloc_model, load_model, error_ptr, error_len, num_labels,
   label_ptr, label_len, text_buffer, tokenize, forward, compute_scores, scores_ptr,
-  task, embedding_size, logits_ptr
+  task, pooled_size, logits_ptr
 } from "../index";
 import { TASK_SEQUENCE_CLASSIFICATION, TASK_EMBEDDING } from "../format/constants";
 import { openForReading, fileSize, readExactly, readSome, closeFd, ioError } from "./io";
@@ -88,7 +88,7 @@ function classify(a: usize, lenA: u32, b: usize, lenB: i32): void {
   if (task() == TASK_EMBEDDING) {
     // The f32 values, printed as their f64 widening (as JSON.stringify prints them).
     let out = "{\"embedding\":[";
-    for (let i = 0; i < embedding_size(); i++) {
+    for (let i = 0; i < pooled_size(); i++) {
       if (i > 0) out += ",";
       out += (<f64>load<f32>(logits_ptr() + (<usize>i << 2))).toString();
     }

@@ -21,7 +21,7 @@ export const WASM_EXPORTS = {
   problem_type: [],
   temperature: [],
   task: [],
-  embedding_size: [],
+  pooled_size: [],
   label_ptr: ["i"],
   label_len: ["i"],
   text_buffer: ["size"],

@@ -163,7 +163,7 @@ export class LoadedModel {
     this.problemType = nameOfCode(PROBLEM_TYPE_CODES, x.problem_type())!;
     this.temperature = x.temperature();
     this.task = nameOfCode(TASK_CODES, x.task())!;
-    this.embeddingSize = x.embedding_size();
+    this.embeddingSize = x.pooled_size();
     this.labels = Array.from({ length: this.numLabels }, (_, i) =>
       decoder.decode(new Uint8Array(x.memory.buffer, x.label_ptr(i) >>> 0, x.label_len(i))));
   }
