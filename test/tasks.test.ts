@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
 import { convertHfDir, ConvertError } from "../host/convert/index.ts";
-import { writeModel } from "../host/format/writer.ts";
+import { writeModel, writeModelUnchecked } from "../host/format/writer.ts";
 import { readModel } from "../host/format/read.ts";
 import { loadEngine } from "../host/runtime/node.ts";
 import { AxformerError, type LoadedModel } from "../host/runtime/index.ts";
@@ -159,6 +159,28 @@ test("each call refuses a model of another task, naming both tasks and what the 
   throwsTask(() => tok.spanLogits([7, 8]), /spanLogits: the model's task is token-classification.*tokenLogits/);
   throwsTask(() => emb.embed("hello" as unknown as string[]), /embed: texts must be an array/);
   throwsTask(() => emb.embedIds([[7, 8], [7, 100000]]), /embedIds: idsList\[1\]: input id 100000 at position 1 is out of range/);
+});
+
+test("the reader refuses task words that disagree with the head (CONFIG task, pooling, normalize, num_labels)", async () => {
+  const engine = await loadEngine();
+  const emb = await convertHfDir(join(FIXTURES, "distilbert-base"));
+  const tok = await convertHfDir(join(FIXTURES, "bert-token"));
+  const qa = await convertHfDir(join(FIXTURES, "bert-qa"));
+  const cases: [typeof emb, Partial<typeof emb.config>, RegExp][] = [
+    [emb, { pooling: [] }, /CONFIG\.pooling = 0 is out of range 1\.\.63/],
+    [emb, { numLabels: 1 }, /CONFIG\.num_labels = 1 is out of range 0\.\.0/],
+    [tok, { normalize: true }, /CONFIG\.normalize = 1 is out of range 0\.\.0/],
+    [tok, { pooling: ["mean"] }, /CONFIG\.pooling = 4 is out of range 0\.\.0/],
+    [tok, { hasPooler: true }, /CONFIG\.has_pooler = 1 is out of range 0\.\.0/],
+    [tok, { problemType: "regression" }, /CONFIG\.(num_labels|problem_type) = \d+ is out of range/],
+    [qa, { numLabels: 3 }, /CONFIG\.num_labels = 3 is out of range 2\.\.2/],
+    [qa, { task: undefined }, /tensor 'qa_outputs\.weight' is not part of this model|'classifier\.weight'/],
+  ];
+  for (const [m, change, re] of cases) {
+    const bytes = writeModelUnchecked({ ...m, config: { ...m.config, ...change } });
+    assert.throws(() => engine.loadModel(bytes), (e: Error) => re.test(e.message), `${JSON.stringify(change)}`);
+    assert.throws(() => writeModel({ ...m, config: { ...m.config, ...change } }), /invalid model/, `writer: ${JSON.stringify(change)}`);
+  }
 });
 
 // ---- converter refusals name the file and the field
