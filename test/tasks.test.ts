@@ -223,6 +223,14 @@ test("unsupported sentence-transformers folders and heads are refused, naming th
   await refuses(qa, /config\.json: field architectures is "BertForMaskedLM"; supported: .*BertForQuestionAnswering/);
 });
 
+test("a sentence-transformers encoder saved with a head class (BertForMaskedLM) converts as its bare encoder, as AutoModel loads it", async () => {
+  const cfg = JSON.parse(readFileSync(join(FIXTURES, "st-bert", "config.json"), "utf8"));
+  const d = stWith({ "config.json": { ...cfg, architectures: ["BertForMaskedLM"] } });
+  const model = await convertHfDir(d);
+  assert.is(model.config.task, "embedding");
+  assert.is((model.meta.source as { architecture: string }).architecture, "BertForMaskedLM");
+});
+
 test("legacy max_seq_length and do_lower_case of sentence_bert_config.json reach the tokenizer", async () => {
   const d = stWith({ "sentence_bert_config.json": { max_seq_length: 6, do_lower_case: true } });
   const model = await convertHfDir(d);

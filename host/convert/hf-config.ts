@@ -142,7 +142,7 @@ export interface ParseOptions {
 export function parseHfConfig(raw: unknown, file = "config.json", opts: ParseOptions = {}): HfConfigInfo {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new ConvertError(`${file}: not a JSON object`);
   const f = new Fields(raw as Record<string, unknown>, file);
-  const { architecture, known } = modelClass(f);
+  const { architecture, known } = modelClass(f, opts.embedding === true);
   const arch = known.arch;
   const task: Task = opts.embedding ? "embedding" : known.task;
   const d = known.dims(f);
@@ -191,8 +191,14 @@ export function parseHfConfig(raw: unknown, file = "config.json", opts: ParseOpt
 // architectures[0] must be a supported class, and model_type (when given) its family.
 // Without architectures (absent, null or []), AutoModelForSequenceClassification
 // picks the class from model_type alone, and so does this.
-function modelClass(f: Fields) {
+// In a sentence-transformers folder (`encoder`) AutoModel loads the family's bare
+// encoder whatever head class is named (e.g. BertForMaskedLM): model_type decides.
+function modelClass(f: Fields, encoder = false) {
   const archs = f.c.architectures;
+  if (encoder && Array.isArray(archs) && typeof archs[0] === "string" && !ARCHITECTURES[archs[0]]) {
+    const base = Object.keys(ARCHITECTURES).find((a) => ARCHITECTURES[a].modelType === f.c.model_type && ARCHITECTURES[a].task === "embedding");
+    if (base) return { architecture: archs[0] as string, known: ARCHITECTURES[base] };
+  }
   if (archs === undefined || archs === null || (Array.isArray(archs) && archs.length === 0)) {
     const byType = Object.keys(ARCHITECTURES).find((a) => ARCHITECTURES[a].modelType === f.c.model_type);
     if (!byType)
