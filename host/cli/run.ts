@@ -32,9 +32,10 @@ interface TokenizeOptions { json?: boolean; maxLen?: number }
 
 export async function tokenizeCommand(modelPath: string, text: string, textB: string | undefined, opts: TokenizeOptions): Promise<void> {
   const model = await openModel(modelPath);
-  const { inputIds, tokenTypeIds } = model.tokenize(text, textB, opts.maxLen);
+  const { inputIds, tokenTypeIds, offsets } = model.tokenize(text, textB, opts.maxLen);
   if (opts.json) {
-    printJson({ input_ids: inputIds, token_type_ids: tokenTypeIds });
+    // offsets: Hugging Face's offset_mapping (code points into each text; [0, 0] for [CLS]/[SEP]).
+    printJson({ input_ids: inputIds, token_type_ids: tokenTypeIds, offsets });
     return;
   }
   process.stdout.write(`input_ids:      ${inputIds.join(" ")}\ntoken_type_ids: ${tokenTypeIds.join(" ")}\n`);
