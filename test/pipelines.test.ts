@@ -18,6 +18,7 @@ import type { LoadedModel } from "../host/runtime/index.ts";
 import { tokenClassification, type Aggregation, type Entity } from "../host/runtime/token-classification.ts";
 import { answers, fillWindows, windowOptions, windows, wordIds, type Answer } from "../host/runtime/question-answering.ts";
 import { randomModel } from "./helpers/random-model.ts";
+import { answer, tokenClassify, type PipelineModel } from "../host/runtime/pipelines.ts";
 
 const DIR = fileURLToPath(new URL("./fixtures/pipelines/", import.meta.url));
 
@@ -97,5 +98,66 @@ for (const name of ["qa-bert-uncased", "qa-distilbert-cased"]) {
     }
   });
 }
+
+// The library calls (host/runtime/pipelines.ts) on a stub model: the real tokenizer,
+// and heads that return Hugging Face's logits for the ids they are given (so the ids
+// the library builds must be Hugging Face's, window by window).
+function stub(model: LoadedModel, labels: string[], heads: Map<string, number[][] | { start: number[]; end: number[] }>): PipelineModel {
+  const find = (ids: ArrayLike<number>) => {
+    const h = heads.get(Array.from(ids).join());
+    if (!h) throw new Error(`no Hugging Face logits for ids ${Array.from(ids).join(" ")}`);
+    return h;
+  };
+  return {
+    labels, maxLen: model.maxLen,
+    tokenize: (t, p) => model.tokenize(t, p), tokenizeAll: (t) => model.tokenizeAll(t), tokenString: (id) => model.tokenString(id),
+    addedTokenIds: () => model.addedTokenIds(), specialTokenIds: () => model.specialTokenIds(),
+    tokenLogits: (ids) => (find(ids) as number[][]).map((r) => Float32Array.from(r)),
+    spanLogits: (ids) => {
+      const h = find(ids) as { start: number[]; end: number[] };
+      return { start: Float32Array.from(h.start), end: Float32Array.from(h.end) };
+    },
+  };
+}
+
+test("library: tokenClassify() and answer() on a stub model give the pipelines' outputs", async () => {
+  const ner = fixture<NerCase>("ner-bert-uncased");
+  const nerModel = stub(await tokenizerModel("ner-bert-uncased", false, false), ner.labels!, new Map(ner.cases.map((c) => [c.input_ids.join(), c.logits])));
+  for (const c of ner.cases) {
+    for (const [aggregation, want] of Object.entries(c.outputs)) {
+      sameEntities(tokenClassify(nerModel, c.text, { aggregation: aggregation as Aggregation, ignoreLabels: c.ignore_labels }), want, `tokenClassify ${aggregation}`);
+    }
+  }
+  for (const name of ["qa-bert-uncased", "qa-distilbert-cased"]) {
+    const qa = fixture<QaCase>(name);
+    const heads = new Map(qa.cases.flatMap((c) => c.windows.map((w) => [w.input_ids.join(), { start: w.start_logits, end: w.end_logits }] as const)));
+    const qaModel = stub(await tokenizerModel(name, qa.meta.cased, name.includes("distil")), [], heads);
+    for (const c of qa.cases) {
+      const o = c.options;
+      const got = answer(qaModel, c.question, c.context, { topK: o.top_k, maxSeqLen: o.max_seq_len, docStride: o.doc_stride, maxAnswerLen: o.max_answer_len, handleImpossibleAnswer: o.handle_impossible_answer });
+      const list = (o.top_k ?? 1) === 1 ? [got as Answer] : (got as Answer[]);
+      assert.equal(list.map(({ score: _s, ...r }) => r), c.expected.map(({ score: _s, ...r }) => r), `answer ${name} ${c.question}`);
+      list.forEach((a, i) => close(a.score, c.expected[i].score, `answer #${i}`));
+    }
+  }
+});
+
+test("question answering: windows and option errors", () => {
+  const sp = { clsId: 2, sepId: 3, secondType: 1 };
+  // 10 context tokens, windows of 4 with stride 1: starts 0, 3, 6 (the last ends at 10)
+  const ws = windows([7, 8], 10, sp, { maxSeqLen: 9, docStride: 1 });
+  assert.equal(ws.map((w) => [w.contextFrom, w.contextCount]), [[0, 4], [3, 4], [6, 4]]);
+  assert.equal(ws[0].inputIds.length, 9);
+  assert.equal(ws[0].tokenTypeIds, [0, 0, 0, 0, 1, 1, 1, 1, 1]);
+  // fits: one window, no stride check
+  assert.equal(windows([7], 3, sp, { maxSeqLen: 9, docStride: 100 }).length, 1);
+  assert.throws(() => windows([7, 8, 9, 10, 11, 12], 10, sp, { maxSeqLen: 9, docStride: 1 }), /leaves no room for the context/);
+  assert.throws(() => windows([7, 8], 10, sp, { maxSeqLen: 9, docStride: 4 }), /docStride 4 must be less than the 4 context tokens/);
+  assert.equal(windows([7, 8, 9, 10, 11, 12], 10, sp, { maxSeqLen: 9, docStride: 1, maxQuestionLen: 2 })[0].inputIds.slice(0, 4), [2, 7, 8, 3]);
+  assert.throws(() => windowOptions(64, { docStride: 65 }), /docStride \(65\) is larger than maxSeqLen \(64\)/);
+  assert.throws(() => windowOptions(64, { maxSeqLen: 65 }), /more than the model's max_len 64/);
+  assert.equal(windowOptions(512, {}), { maxSeqLen: 384, docStride: 128, maxQuestionLen: undefined });
+  assert.equal(windowOptions(64, {}), { maxSeqLen: 64, docStride: 32, maxQuestionLen: undefined });
+});
 
 test.run();

@@ -10,6 +10,7 @@
 import { PROBLEM_TYPE_CODES, nameOfCode, type ProblemType } from "../model/model.ts";
 import { axformerExports, type AxformerExports } from "./abi.ts";
 import { CharIndex, type Span } from "./offsets.ts";
+import { CFG_CLS_ID, CFG_SEP_ID, CFG_UNK_ID } from "../../assembly/format/constants.ts";
 export type { AxformerExports, ProblemType };
 
 // An error reported by the runtime, with its message (or a trap, reworded).
@@ -215,6 +216,13 @@ export class LoadedModel {
     const x = this.x;
     if (!(Number.isInteger(id) && id >= 0 && id < this.vocabSize)) throw new AxformerError(`token id ${id} is outside the vocabulary (${this.vocabSize} tokens)`);
     return decoder.decode(new Uint8Array(x.memory.buffer, x.vocab_ptr(id) >>> 0, x.vocab_len(id) >>> 0));
+  }
+
+  // The tokenizer's [CLS], [SEP] and [UNK] ids.
+  specialTokenIds(): { cls: number; sep: number; unk: number } {
+    this.live();
+    const w = (i: number) => this.x.config_word(i) >>> 0;
+    return { cls: w(CFG_CLS_ID), sep: w(CFG_SEP_ID), unk: w(CFG_UNK_ID) };
   }
 
   // The ids the tokenizer matches whole in the text (special and added tokens): never
