@@ -70,7 +70,7 @@ interface Want { ids: number[]; offsets: number[][]; mask: number[]; seq: Array<
 
 async function expected(t: Tokenizer, a: string, b?: string): Promise<Want> {
   const e = b === undefined ? await t.encode(a) : await t.encode(a, b);
-  return { ids: e.getIds(), offsets: e.getOffsets(), mask: e.getSpecialTokensMask(), seq: e.getSequenceIds() };
+  return { ids: e.getIds(), offsets: e.getOffsets(), mask: e.getSpecialTokensMask(), seq: e.getSequenceIds().map((s) => s ?? null) };
 }
 
 // Code point slice of a string.

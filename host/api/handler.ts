@@ -179,7 +179,7 @@ function rejectUnknown(obj: Record<string, unknown>, allowed: Set<string>, prefi
   }
 }
 
-function typeName(v: unknown): string {
+export function typeName(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
   return typeof v === "object" ? "an object" : `a ${typeof v}`;

@@ -18,6 +18,15 @@
 
 import type { Span } from "./offsets.ts";
 
+// A request the pipeline cannot serve as asked (an option out of range, a question
+// too long for the window): the caller's to fix; the HTTP API answers it with 400.
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InputError";
+  }
+}
+
 export interface AnswerOptions {
   topK?: number;                      // 1
   maxAnswerLen?: number;              // 15 tokens
@@ -56,15 +65,15 @@ export function windowOptions(modelMaxLen: number, opts: AnswerOptions): WindowO
   const maxSeqLen = opts.maxSeqLen ?? Math.min(modelMaxLen, 384);
   const docStride = opts.docStride ?? Math.min(Math.floor(maxSeqLen / 2), 128);
   positiveInt("maxSeqLen", maxSeqLen);
-  if (maxSeqLen > modelMaxLen) throw new Error(`maxSeqLen ${maxSeqLen} is more than the model's max_len ${modelMaxLen}`);
-  if (!(Number.isInteger(docStride) && docStride >= 0)) throw new Error(`docStride must be an integer >= 0, got ${docStride}`);
-  if (docStride > maxSeqLen) throw new Error(`docStride (${docStride}) is larger than maxSeqLen (${maxSeqLen})`);
+  if (maxSeqLen > modelMaxLen) throw new InputError(`maxSeqLen ${maxSeqLen} is more than the model's max_len ${modelMaxLen}`);
+  if (!(Number.isInteger(docStride) && docStride >= 0)) throw new InputError(`docStride must be an integer >= 0, got ${docStride}`);
+  if (docStride > maxSeqLen) throw new InputError(`docStride (${docStride}) is larger than maxSeqLen (${maxSeqLen})`);
   if (opts.maxQuestionLen !== undefined) positiveInt("maxQuestionLen", opts.maxQuestionLen);
   return { maxSeqLen, docStride, maxQuestionLen: opts.maxQuestionLen };
 }
 
 function positiveInt(name: string, v: unknown): void {
-  if (!(Number.isInteger(v) && (v as number) >= 1)) throw new Error(`${name} must be an integer >= 1, got ${v}`);
+  if (!(Number.isInteger(v) && (v as number) >= 1)) throw new InputError(`${name} must be an integer >= 1, got ${v}`);
 }
 
 // tokenizers' truncate_encodings with OnlySecond and Encoding::truncate: the context
@@ -79,11 +88,11 @@ export function windows(questionIds: ArrayLike<number>, contextCount: number, sp
   if (total > o.maxSeqLen) {
     const remove = total - o.maxSeqLen;
     if (contextCount <= remove) {
-      throw new Error(`the question (${nQ} tokens) leaves no room for the context in a window of ${o.maxSeqLen} tokens (maxSeqLen); shorten it or set maxQuestionLen`);
+      throw new InputError(`the question (${nQ} tokens) leaves no room for the context in a window of ${o.maxSeqLen} tokens (maxSeqLen); shorten it or set maxQuestionLen`);
     }
     size = contextCount - remove;
     if (o.docStride >= size) {
-      throw new Error(`docStride ${o.docStride} must be less than the ${size} context tokens a window holds (maxSeqLen ${o.maxSeqLen} minus the question's ${nQ} tokens and 3 special tokens)`);
+      throw new InputError(`docStride ${o.docStride} must be less than the ${size} context tokens a window holds (maxSeqLen ${o.maxSeqLen} minus the question's ${nQ} tokens and 3 special tokens)`);
     }
   }
   const out: Window[] = [];

@@ -10,6 +10,7 @@
 
 import type { Span } from "./offsets.ts";
 import { codePointLength } from "./offsets.ts";
+import { InputError } from "./question-answering.ts";
 
 export const AGGREGATIONS = ["none", "simple", "first", "average", "max"] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
@@ -52,7 +53,7 @@ interface WordEntity { entity: string; score: number; index?: number; word: stri
 
 export function checkAggregation(value: unknown): Aggregation {
   if (typeof value === "string" && (AGGREGATIONS as readonly string[]).includes(value.toLowerCase())) return value.toLowerCase() as Aggregation;
-  throw new Error(`aggregation must be one of ${AGGREGATIONS.join(", ")}, got ${JSON.stringify(value)}`);
+  throw new InputError(`aggregation must be one of ${AGGREGATIONS.join(", ")}, got ${JSON.stringify(value)}`);
 }
 
 // logits: one array of C logits per token of `t`.
