@@ -15,19 +15,11 @@ import {
   label_ptr, label_len, text_buffer, tokenize, forward, compute_scores, scores_ptr
 } from "../index";
 import { openForReading, fileSize, readExactly, readSome, closeFd, ioError } from "./io";
-import { config_word } from "../index";
-import { CFG_TASK, TASK_TOKEN_CLASSIFICATION, TASK_QUESTION_ANSWERING } from "../format/constants";
-import { nerLine, qaLine, aggregationCode, jsonString } from "./pipelines";
 
-const USAGE = "usage: axformer-wasi <model.axf> [--pair] [text ...]   (no texts: one per stdin line)\n" +
-  "  token classification: [--aggregation none|simple|first|average|max] text ...  -> {\"entities\": [...]}\n" +
-  "  question answering: [--top-k n] question context ...  (stdin: question TAB context)\n";
+const USAGE = "usage: axformer-wasi <model.axf> [--pair] [text ...]   (no texts: one per stdin line)\n";
 const STDIN_CHUNK: usize = 64 * 1024;
 
 let failures = 0;
-let task: u32 = 0;        // TASK_* of the loaded model
-let aggregation: i32 = 0; // token classification: AGG_*
-let topK: i32 = 1;        // question answering
 let labelsJson: string[] = []; // each label, already JSON-quoted
 
 function die(message: string, code: i32): void {
@@ -37,6 +29,21 @@ function die(message: string, code: i32): void {
 
 function lastError(): string {
   return String.UTF8.decodeUnsafe(error_ptr(), <usize>error_len());
+}
+
+function jsonString(s: string): string {
+  let out = "\"";
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c == 0x22) out += "\\\"";
+    else if (c == 0x5c) out += "\\\\";
+    else if (c == 0x0a) out += "\\n";
+    else if (c == 0x0d) out += "\\r";
+    else if (c == 0x09) out += "\\t";
+    else if (c < 0x20) out += "\\u00" + (c < 16 ? "0" : "") + c.toString(16);
+    else out += String.fromCharCode(c);
+  }
+  return out + "\"";
 }
 
 function loadModelFile(path: string): void {
@@ -59,15 +66,6 @@ function loadModelFile(path: string): void {
 
 // Text a = bytes [a, a + lenA), text b = [b, b + lenB) or lenB = -1 for none.
 function classify(a: usize, lenA: u32, b: usize, lenB: i32): void {
-  if (task == TASK_TOKEN_CLASSIFICATION || task == TASK_QUESTION_ANSWERING) {
-    // the same lines as the JS library prints (assembly/wasi/pipelines.ts)
-    const line = task == TASK_TOKEN_CLASSIFICATION ? nerLine(a, lenA, aggregation) : qaLine(a, lenA, b, <u32>lenB, topK);
-    if (line == "" || line.startsWith("!")) {
-      failures++;
-      process.stdout.write("{\"error\":" + jsonString(line == "" ? lastError() : line.substring(1)) + "}\n");
-    } else process.stdout.write(line + "\n");
-    return;
-  }
   const total = lenA + <u32>(lenB < 0 ? 0 : lenB);
   const buf = text_buffer(total);
   if (buf == 0) { // a line over the runtime's text limit
@@ -163,13 +161,6 @@ function main(): void {
     const arg = argv[i];
     if (flags && arg == "--") flags = false;
     else if (flags && arg == "--pair") pair = true;
-    else if (flags && arg == "--aggregation" && i + 1 < argv.length) {
-      aggregation = aggregationCode(argv[++i]);
-      if (aggregation < 0) die("--aggregation must be none, simple, first, average or max, got " + argv[i], 2);
-    } else if (flags && arg == "--top-k" && i + 1 < argv.length) {
-      topK = I32.parseInt(argv[++i]);
-      if (!(topK >= 1 && topK <= 1000)) die("--top-k must be an integer in 1..1000, got " + argv[i], 2);
-    }
     else if (flags && (arg == "--help" || arg == "-h")) { process.stdout.write(USAGE); return; }
     else if (flags && arg.startsWith("--")) die("unknown option " + arg + "\n" + USAGE, 2);
     else if (modelPath === null) modelPath = arg;
@@ -178,10 +169,6 @@ function main(): void {
   if (modelPath === null) die("no model file given\n" + USAGE, 2);
   if (pair && texts.length % 2 != 0) die("--pair takes texts two at a time, got " + texts.length.toString() + " texts", 2);
   loadModelFile(modelPath as string);
-  task = config_word(CFG_TASK);
-  if (task == TASK_QUESTION_ANSWERING) pair = true; // question and context
-  if (task == TASK_TOKEN_CLASSIFICATION && pair) die("--pair: a token-classification model takes one text", 2);
-  if (pair && texts.length % 2 != 0) die((task == TASK_QUESTION_ANSWERING ? "a question-answering model takes a question and a context" : "--pair takes texts two at a time") + ", got " + texts.length.toString() + " texts", 2);
   if (texts.length == 0) classifyStdin(pair);
   else if (pair) for (let i = 0; i < texts.length; i += 2) classifyStrings(texts[i], texts[i + 1]);
   else for (let i = 0; i < texts.length; i++) classifyStrings(texts[i], null);
