@@ -103,7 +103,13 @@ async function check(words: string[], s: Setting, inputs: Array<[string, string?
     if (/[\u{2B820}-\u{2B91F}\p{Cn}]/u.test(a + (b ?? ""))) { skipped++; continue; }
     const want = await expected(ref, a, b);
     if (want.ids.length > maxLen) continue; // truncation is tokenizer.test.ts's business
-    compare(model.tokenize(a, b), want, a, b, s.name);
+    const got = model.tokenize(a, b);
+    compare(got, want, a, b, s.name);
+    if (b === undefined) {
+      // tokenize_all: the same tokens and offsets without [CLS] / [SEP]
+      const all = model.tokenizeAll(a);
+      assert.equal([Array.from(all.ids), all.offsets, all.offsetsUtf16], [got.inputIds.slice(1, -1), got.offsets.slice(1, -1), got.offsetsUtf16.slice(1, -1)], "tokenizeAll");
+    }
     n++;
   }
   if (skipped) console.log(`offsets.test: ${s.name}: ${skipped} inputs with code points where Python's and Rust's tables differ left out`);
