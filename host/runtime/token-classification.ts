@@ -60,6 +60,7 @@ export function checkAggregation(value: unknown): Aggregation {
 export function tokenClassification(t: TokenizedText, logits: ArrayLike<number>[], vocab: TokenVocabulary, opts: TokenClassifyOptions = {}): Entity[] {
   const aggregation = checkAggregation(opts.aggregation ?? "none");
   const ignore = opts.ignoreLabels ?? ["O"];
+  if (!Array.isArray(ignore) || !ignore.every((l) => typeof l === "string")) throw new InputError(`ignoreLabels must be an array of label strings, got ${JSON.stringify(ignore)}`);
   if (logits.length !== t.ids.length) throw new Error(`${logits.length} logit rows for ${t.ids.length} tokens`);
   const pre = gatherPreEntities(t, logits, vocab);
   let entities: WordEntity[];
