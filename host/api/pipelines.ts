@@ -12,35 +12,15 @@
 // Options use the pipelines' own names. start/end are code point offsets into the text
 // (Python string indices, as Hugging Face gives them). No Node built-ins here.
 
-import { ApiError, typeName, type ApiLimits } from "./handler.ts";
-import { AGGREGATIONS, type Aggregation, type Entity } from "../runtime/token-classification.ts";
+import { ApiError, parseObject, rejectUnknown, typeName, type ApiLimits } from "./handler.ts";
+import { AGGREGATIONS, type Aggregation } from "../runtime/token-classification.ts";
 import type { Answer, AnswerOptions } from "../runtime/question-answering.ts";
 
 export interface NerRequest { text: string; aggregation?: Aggregation; ignoreLabels?: string[] }
 export interface QaRequest { question: string; context: string; options: AnswerOptions }
 
-export interface PipelineBackend {
-  tokenClassify(req: NerRequest): Promise<Entity[]>;
-  answer(req: QaRequest): Promise<Answer | Answer[] | null>;
-}
-
-function parseObject(body: string, example: string): Record<string, unknown> {
-  if (body.trim() === "") throw new ApiError(400, `empty body: send JSON ${example}`);
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (err) {
-    throw new ApiError(400, `body is not valid JSON: ${(err as Error).message}`);
-  }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new ApiError(400, `body must be a JSON object ${example}, got ${typeName(json)}`);
-  return json as Record<string, unknown>;
-}
-
-function allowOnly(obj: Record<string, unknown>, allowed: string[]): void {
-  for (const key of Object.keys(obj)) {
-    if (!allowed.includes(key)) throw new ApiError(400, `unknown field "${key}"; expected ${allowed.map((k) => `"${k}"`).join(", ")}`);
-  }
-}
+const NER_FIELDS = new Set(["text", "aggregation", "ignore_labels"]);
+const QA_FIELDS = new Set(["question", "context", "top_k", "max_answer_len", "doc_stride", "max_seq_len", "max_question_len", "handle_impossible_answer"]);
 
 function str(obj: Record<string, unknown>, key: string): string {
   if (!(key in obj)) throw new ApiError(400, `missing field "${key}"`);
@@ -61,7 +41,7 @@ function checkChars(chars: number, what: string, limits: ApiLimits): void {
 
 export function parseNerBody(body: string, limits: ApiLimits): NerRequest {
   const obj = parseObject(body, '{"text": "..."}');
-  allowOnly(obj, ["text", "aggregation", "ignore_labels"]);
+  rejectUnknown(obj, NER_FIELDS, "");
   const text = str(obj, "text");
   checkChars(text.length, "text", limits);
   const req: NerRequest = { text };
@@ -83,7 +63,7 @@ export function parseNerBody(body: string, limits: ApiLimits): NerRequest {
 
 export function parseQaBody(body: string, limits: ApiLimits): QaRequest {
   const obj = parseObject(body, '{"question": "...", "context": "..."}');
-  allowOnly(obj, ["question", "context", "top_k", "max_answer_len", "doc_stride", "max_seq_len", "max_question_len", "handle_impossible_answer"]);
+  rejectUnknown(obj, QA_FIELDS, "");
   const question = str(obj, "question"), context = str(obj, "context");
   checkChars(question.length + context.length, "question + context", limits);
   const h = obj.handle_impossible_answer;

@@ -2,17 +2,16 @@
 //   axformer run <ner-model> --json <text> [--aggregation simple]   {"entities": [...]}
 //   axformer run <qa-model> --json <question> <context> [--top-k n]  {"answer","score","start","end"}
 // (top_k > 1: {"answers": [...]}). start/end: code points into the text, as Hugging Face.
-import { answer, tokenClassify, type PipelineModel } from "../runtime/pipelines.ts";
-import { checkAggregation, type Entity } from "../runtime/token-classification.ts";
-import type { Answer } from "../runtime/question-answering.ts";
+import type { Answer, Entity, LoadedModel } from "../runtime/index.ts";
+import { checkAggregation } from "../runtime/token-classification.ts";
 import { qaJson } from "../api/pipelines.ts";
 import { printJson } from "./util.ts";
 
 export interface NerRunOptions { json?: boolean; aggregation?: string }
 export interface QaRunOptions { json?: boolean; topK?: number; maxAnswerLen?: number; docStride?: number; maxQuestionLen?: number; handleImpossibleAnswer?: boolean }
 
-export function runTokenClassification(model: PipelineModel, text: string, opts: NerRunOptions): void {
-  const entities = tokenClassify(model, text, { aggregation: checkAggregation(opts.aggregation ?? "none") });
+export function runTokenClassification(model: LoadedModel, text: string, opts: NerRunOptions): void {
+  const entities = model.tokenClassify(text, { aggregation: checkAggregation(opts.aggregation ?? "none") });
   if (opts.json) {
     printJson({ entities });
     return;
@@ -25,9 +24,9 @@ function entityLabel(e: Entity): string {
   return (e.entity_group ?? e.entity) as string;
 }
 
-export function runQuestionAnswering(model: PipelineModel, question: string, context: string | undefined, opts: QaRunOptions): void {
+export function runQuestionAnswering(model: LoadedModel, question: string, context: string | undefined, opts: QaRunOptions): void {
   if (context === undefined) throw new Error("a question-answering model takes two texts: <question> <context>");
-  const result = answer(model, question, context, opts);
+  const result = model.answer(question, context, opts);
   if (opts.json) {
     printJson(qaJson(result));
     return;

@@ -6,8 +6,11 @@ import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { loadEngine, compileRuntime } from "../runtime/node.ts";
 import { reserveTextMemory, type ApiLimits, type ClassifyInput, type ClassifyOutput } from "../api/handler.ts";
+import type { Answer, Entity, LoadedModel, Task } from "../runtime/index.ts";
+import type { NerRequest, QaRequest } from "../api/pipelines.ts";
 
 export interface ModelInfo {
+  task: Task;
   labels: string[];
   numLabels: number;
   maxLen: number;
@@ -18,16 +21,38 @@ export interface Pool {
   info: ModelInfo;
   threads: number; // 0: classifies on the calling thread
   classify(inputs: ClassifyInput[]): Promise<ClassifyOutput[]>;
+  embed(texts: string[]): Promise<number[][]>;
+  tokenClassify(req: NerRequest): Promise<Entity[]>;
+  answer(req: QaRequest): Promise<Answer | Answer[] | null>;
   close(): Promise<void>;
 }
 
+// A job of the pool: what a thread (or this one) runs on its model.
+export type Job = { kind: "classify"; inputs: ClassifyInput[] } | { kind: "embed"; texts: string[] }
+  | { kind: "ner"; req: NerRequest } | { kind: "qa"; req: QaRequest };
+type Outputs = ClassifyOutput[] | number[][] | Entity[] | Answer | Answer[] | null;
+
+export function runJob(model: LoadedModel, job: Job): Outputs {
+  if (job.kind === "embed") return model.embed(job.texts).map((e) => Array.from(e));
+  if (job.kind === "ner") return model.tokenClassify(job.req.text, { aggregation: job.req.aggregation, ignoreLabels: job.req.ignoreLabels });
+  if (job.kind === "qa") return model.answer(job.req.question, job.req.context, job.req.options);
+  return job.inputs.map(({ text, textPair }) => {
+    const r = model.classify(text, textPair);
+    return { label: r.label, scores: Array.from(r.scores) };
+  });
+}
+
+export function modelInfo(model: LoadedModel): ModelInfo {
+  return { task: model.task, labels: [...model.labels], numLabels: model.numLabels, maxLen: model.maxLen, wasmMemoryBytes: model.memoryBytes() };
+}
+
 // Messages between the pool and server-thread.ts.
-export type ToThread = { id: number; inputs: ClassifyInput[] };
+export type ToThread = { id: number; job: Job };
 export type FromThread =
   | { ready: ModelInfo }
   | { loadError: string }
-  | { id: number; outputs: ClassifyOutput[] }
-  | { id: number; error: string };
+  | { id: number; outputs: Outputs }
+  | { id: number; error: string; name?: string }; // name: the error's, so an InputError stays one
 
 // Each runtime reserves its text buffer for the longest input `limits` let
 // through, so its memory is final once loaded.
@@ -41,19 +66,17 @@ async function inProcessPool(modelBytes: Uint8Array, limits: ApiLimits): Promise
   reserveTextMemory(model, limits);
   return {
     // wasmMemoryBytes read live, so /health would show any growth (there should be none).
-    info: { labels: [...model.labels], numLabels: model.numLabels, maxLen: model.maxLen, get wasmMemoryBytes() { return model.memoryBytes(); } },
+    info: { ...modelInfo(model), get wasmMemoryBytes() { return model.memoryBytes(); } },
     threads: 0,
-    async classify(inputs) {
-      return inputs.map(({ text, textPair }) => {
-        const r = model.classify(text, textPair);
-        return { label: r.label, scores: Array.from(r.scores) };
-      });
-    },
+    async classify(inputs) { return runJob(model, { kind: "classify", inputs }) as ClassifyOutput[]; },
+    async embed(texts) { return runJob(model, { kind: "embed", texts }) as number[][]; },
+    async tokenClassify(req) { return runJob(model, { kind: "ner", req }) as Entity[]; },
+    async answer(req) { return runJob(model, { kind: "qa", req }) as Answer | Answer[] | null; },
     async close() {},
   };
 }
 
-interface Slot { worker: Worker; pending: Map<number, { resolve: (o: ClassifyOutput[]) => void; reject: (e: Error) => void }> }
+interface Slot { worker: Worker; pending: Map<number, { resolve: (o: Outputs) => void; reject: (e: Error) => void }> }
 
 async function threadPool(modelBytes: Uint8Array, threads: number, limits: ApiLimits): Promise<Pool> {
   // Compiled (dist/*.js), the thread is plain JS; from the sources it needs tsx's loader.
@@ -77,7 +100,7 @@ async function threadPool(modelBytes: Uint8Array, threads: number, limits: ApiLi
           const job = slot.pending.get(msg.id);
           if (!job) return;
           slot.pending.delete(msg.id);
-          if ("error" in msg) job.reject(new Error(msg.error));
+          if ("error" in msg) job.reject(Object.assign(new Error(msg.error), msg.name ? { name: msg.name } : {}));
           else job.resolve(msg.outputs);
         }
       });
@@ -114,18 +137,23 @@ async function threadPool(modelBytes: Uint8Array, threads: number, limits: ApiLi
     throw err;
   }
 
+  function send(job: Job): Promise<Outputs> {
+    let slot = slots[0];
+    for (const s of slots) if (s.pending.size < slot.pending.size) slot = s;
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      slot.worker.postMessage({ id, job } satisfies ToThread);
+    });
+  }
+
   return {
     info,
     threads,
-    classify(inputs) {
-      let slot = slots[0];
-      for (const s of slots) if (s.pending.size < slot.pending.size) slot = s;
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
-        slot.pending.set(id, { resolve, reject });
-        slot.worker.postMessage({ id, inputs } satisfies ToThread);
-      });
-    },
+    classify: (inputs) => send({ kind: "classify", inputs }) as Promise<ClassifyOutput[]>,
+    embed: (texts) => send({ kind: "embed", texts }) as Promise<number[][]>,
+    tokenClassify: (req) => send({ kind: "ner", req }) as Promise<Entity[]>,
+    answer: (req) => send({ kind: "qa", req }) as Promise<Answer | Answer[] | null>,
     async close() {
       closing = true;
       await Promise.all(slots.map((s) => s.worker.terminate()));
