@@ -26,6 +26,15 @@
 //                                       max_len), longest-first for pairs;
 //                                       returns N; ids at ids_ptr(), type ids at type_ids_ptr()
 //   ids_ptr(): usize, type_ids_ptr(): usize   i32[max_len] each; the host may write ids here
+//   token_offsets_ptr(): usize          u32[2 * N]: each token of the last tokenize or
+//                                       tokenize_all call, its [start, end) UTF-8 byte range in
+//                                       the text it came from (a pair's second text: its own
+//                                       bytes); [CLS] and [SEP]: 0, 0 (tokenizer/wordpiece.ts)
+//   tokenize_all(len_a: u32): i32       every token of text_buffer[0, len_a), no special tokens
+//                                       and no truncation; returns N, ids at all_ids_ptr()
+//                                       (i32[N]), offsets at token_offsets_ptr(); memory grows
+//                                       with the text, 12 bytes a token
+//   all_ids_ptr(): usize
 //   task(): i32                         TASK_*: what the head computes (format/constants.ts)
 //   pooled_size(): i32                  E, an embedding model's output length (0 for other tasks)
 //   forward(n: u32): i32                runs the whole model on ids_ptr()/type_ids_ptr()[0, n);
@@ -202,6 +211,15 @@ export function tokenize(lenA: u32, lenB: i32, maxLen: u32): i32 {
   const s = state!;
   return tokenizer!.encode(textBuf, lenA, textBuf + <usize>lenA, lenB, limit, s.input_ids, s.token_type_ids);
 }
+
+export function tokenize_all(lenA: u32): i32 {
+  if (!loaded) return fail("tokenize_all: no model loaded");
+  if (lenA > textCap) return fail(`tokenize_all: text of ${lenA} bytes is larger than text_buffer (${textCap} bytes)`);
+  return tokenizer!.tokenizeAll(textBuf, lenA);
+}
+
+export function token_offsets_ptr(): usize { return tokenizer ? tokenizer!.offsets : 0; }
+export function all_ids_ptr(): usize { return tokenizer ? tokenizer!.allIds : 0; }
 
 export function ids_ptr(): usize { return state ? state!.input_ids : 0; }
 export function type_ids_ptr(): usize { return state ? state!.token_type_ids : 0; }

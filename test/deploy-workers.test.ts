@@ -389,4 +389,28 @@ test("workerd: an embedding model answers POST /embed with the Node runtime's ve
   assert.ok(res.wasmMemoryBytes > 0);
 });
 
+test("workerd: token-classification and QA models answer POST /ner and POST /qa as the Node library does", async () => {
+  const { convertHfDir } = await import("../host/convert/index.ts");
+  const fixtures = new URL("./fixtures/pipelines/", import.meta.url).pathname;
+  const text = "My name is John Smith and I live in Berlin.";
+  const question = "where is the zebra?", context = "the people of the city live near the zebra red giraffe house by the old bridge";
+  for (const [name, route, body] of [
+    ["ner-bert-uncased", "/ner", { text, aggregation: "simple" }],
+    ["qa-distilbert-cased", "/qa", { question, context, top_k: 2 }],
+  ] as const) {
+    const path = join(dir, `${name}.axf`);
+    writeFileSync(path, writeModel(await convertHfDir(join(fixtures, name))));
+    await deployWorkers(path, join(dir, name), { measure: false });
+    const mf = await start(await bundle(join(dir, name)));
+    const model = await loadModelFile(path);
+    const want = route === "/ner" ? { entities: model.tokenClassify(text, { aggregation: "simple" }) } : { answers: model.answer(question, context, { topK: 2 }) };
+    const r = await call(mf, "POST", route, body);
+    assert.is(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.json, JSON.parse(JSON.stringify(want)));
+    assert.is((await call(mf, "GET", "/health")).json.task, model.task);
+    const bad = await call(mf, "POST", route, route === "/ner" ? { text, aggregation: "mean" } : { question: "the ".repeat(70), context: "x" });
+    assert.is(bad.status, 400, JSON.stringify(bad.json));
+  }
+});
+
 test.run();

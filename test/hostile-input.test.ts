@@ -154,9 +154,11 @@ test("pairs past max_len: longest first (Hugging Face tokenizers' rule), types 0
 
 test("pairs with an empty side", () => {
   const good = id("good");
-  assert.equal(bert.tokenize("", "good"), { inputIds: [CLS, SEP, good, SEP], tokenTypeIds: [0, 0, 1, 1] });
-  assert.equal(bert.tokenize("good", ""), { inputIds: [CLS, good, SEP, SEP], tokenTypeIds: [0, 0, 0, 1] });
-  assert.equal(bert.tokenize("", ""), { inputIds: [CLS, SEP, SEP], tokenTypeIds: [0, 0, 1] });
+  const ids = (a: string, b: string) => { const e = bert.tokenize(a, b); return { inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds }; };
+  assert.equal(ids("", "good"), { inputIds: [CLS, SEP, good, SEP], tokenTypeIds: [0, 0, 1, 1] });
+  assert.equal(ids("good", ""), { inputIds: [CLS, good, SEP, SEP], tokenTypeIds: [0, 0, 0, 1] });
+  assert.equal(ids("", ""), { inputIds: [CLS, SEP, SEP], tokenTypeIds: [0, 0, 1] });
+  assert.equal(bert.tokenize("", "good").offsets, [[0, 0], [0, 0], [0, 4], [0, 0]]);
   assert.equal(bert.tokenize("", words(100)).inputIds, [CLS, SEP, ...letterIds(MAX_LEN - 3), SEP]);
   assert.equal(bert.tokenize(" \u0000 ", words(100)).inputIds, [CLS, SEP, ...letterIds(MAX_LEN - 3), SEP]);
   for (const [a, b] of [["", "good"], ["good", ""], ["", ""]]) assert.ok(bert.classify(a, b).scores.every(Number.isFinite));

@@ -34,10 +34,20 @@
 // is_other() is Cc|Cf|Co, no Cn) and its CJK list starts extension E at U+2B920
 // instead of U+2B820.
 //
-// Memory: the sorted vocabulary (vocab.ts), a word buffer and the second text's ids live
-// on the heap, allocated once (the word buffer grows with the longest word seen, up
-// to max_input_chars_per_word; the pair buffer on the first pair) and released by
-// dispose(). Nothing is allocated per call.
+// Offsets: every token also gets the [start, end) UTF-8 byte range of the raw text it
+// came from (offsets(), u32[2 * n]), as tokenizers' offset_mapping gives it: each
+// normalized code point carries the range of the raw code point it came from (the
+// pieces of a lowercased or decomposed character all carry that character's range,
+// as NormalizedString's alignments do; dropped characters carry none), a WordPiece
+// piece spans its first code point's start to its last one's end, an [UNK] word the
+// whole word, an added token the text it matched. [CLS], [SEP]: 0, 0. A pair's second
+// text has offsets into its own bytes.
+//
+// Memory: the sorted vocabulary (vocab.ts), a word buffer, the second text's ids and
+// the offsets live on the heap, allocated once (the word buffer grows with the longest
+// word seen, up to max_input_chars_per_word; the pair buffer on the first pair;
+// tokenizeAll's buffers with the longest text it was given, 12 bytes a token) and
+// released by dispose(). Nothing is allocated per call.
 
 import { Config, StringList } from "../model/model";
 import { fail } from "../errors";
@@ -66,6 +76,10 @@ const PENDING_MASK: u32 = PENDING_CAPACITY - 1;
 export class Tokenizer {
   cfg: Config;
   run: Pipeline | null;
+  offsets: usize = 0;   // u32[2 * offsetsCap], [start, end) byte pairs of the last call's tokens
+  offsetsCap: u32 = 0;
+  allIds: usize = 0;    // i32[allCap], tokenizeAll's ids
+  allCap: u32 = 0;
 
   // added: u32[addedCount] vocab ids of the added tokens to match in the text.
   constructor(cfg: Config, vocab: StringList, added: usize = 0, addedCount: u32 = 0) {
@@ -86,6 +100,36 @@ export class Tokenizer {
   dispose(): void {
     if (this.run !== null) this.run!.dispose();
     this.run = null;
+    if (this.offsetsCap != 0) heap.free(this.offsets);
+    if (this.allCap != 0) heap.free(this.allIds);
+    this.offsetsCap = 0;
+    this.allCap = 0;
+  }
+
+  private reserve(n: u32): void {
+    if (n <= this.offsetsCap) return;
+    if (this.offsetsCap != 0) heap.free(this.offsets);
+    this.offsetsCap = 0;
+    this.offsets = heap.alloc(<usize>n << 3);
+    this.offsetsCap = n;
+  }
+
+  // Every token of one text, no special tokens, no truncation (for the host's own
+  // windows, e.g. question answering's doc_stride): ids at allIds, offsets at
+  // offsets. Two passes: the first counts, the second stores. Returns the count.
+  tokenizeAll(a: usize, aLen: u32): i32 {
+    if (this.run === null) return fail("tokenizer: used after dispose()");
+    const run = this.run!;
+    const n = run.tokenize(a, aLen, 0, 0, 0, false);
+    this.reserve(n);
+    if (n > this.allCap) {
+      if (this.allCap != 0) heap.free(this.allIds);
+      this.allCap = 0;
+      this.allIds = heap.alloc(<usize>n << 2);
+      this.allCap = n;
+    }
+    run.tokenize(a, aLen, this.allIds, this.offsets, n, false);
+    return <i32>n;
   }
 
   // Tokenizes text a (and b when bLen >= 0) into ids/types (i32[maxLen] each),
@@ -107,14 +151,16 @@ export class Tokenizer {
       return fail(`tokenizer: max_len ${limit} leaves no room for the ${numSpecial} special tokens of ${isPair ? "a pair" : "a single text"}`);
     }
     const budget = limit - numSpecial; // tokens of text a and b together
+    this.reserve(cfg.max_len);
+    const offsets = this.offsets;
 
     // Text a goes straight to its final place after [CLS]; a single text needs no
     // more than `budget` tokens, a pair needs both full lengths.
-    let nA = run.tokenize(a, aLen, ids + 4, budget, !isPair);
+    let nA = run.tokenize(a, aLen, ids + 4, offsets + 8, budget, !isPair);
     let nB: u32 = 0;
     if (isPair) {
       run.reservePair(cfg.max_len);
-      nB = run.tokenize(b, <u32>bLen, run.pairIds, budget, false);
+      nB = run.tokenize(b, <u32>bLen, run.pairIds, run.pairOffsets, budget, false);
       const kept = truncatePair(nA, nB, budget);
       nA = <u32>(kept >> 32);
       nB = <u32>kept;
@@ -124,14 +170,18 @@ export class Tokenizer {
 
     // [CLS] a [SEP] (b [SEP]), type 0 up to the first [SEP], 1 after it.
     store<i32>(ids, cfg.cls_id);
+    store<u64>(offsets, 0);
     let n: u32 = 1 + nA;
     store<i32>(ids + (<usize>n << 2), cfg.sep_id);
+    store<u64>(offsets + (<usize>n << 3), 0);
     n++;
     const firstEnd = n;
     if (isPair) {
       memory.copy(ids + (<usize>n << 2), run.pairIds, <usize>nB << 2);
+      memory.copy(offsets + (<usize>n << 3), run.pairOffsets, <usize>nB << 3);
       n += nB;
       store<i32>(ids + (<usize>n << 2), cfg.sep_id);
+      store<u64>(offsets + (<usize>n << 3), 0);
       n++;
     }
     // CONFIG.flags bit 0 says every token has type 0 (the writer sets it for
@@ -177,6 +227,7 @@ class Pipeline {
   normOn: bool = false;
   capturing: bool = false;
   pending: usize = 0;    // u32[PENDING_CAPACITY]
+  pendingSrc: usize = 0; // u32[2 * PENDING_CAPACITY], each pending code point's raw byte range
   pendingHead: u32 = 0;
   pendingCount: u32 = 0;
 
@@ -187,6 +238,14 @@ class Pipeline {
   wordOffsets: usize = 0; // u32[wordCapacity + 1]
   wordCapacity: u32 = 0;
   wordChars: u32 = 0;
+  wordSrc: usize = 0;     // u32[2 * wordCapacity], each stored code point's raw byte range
+  wordStart: u32 = 0;     // the word's raw byte range, all its code points
+  wordEnd: u32 = 0;
+
+  // The raw code point being normalized: its byte range from the text's start.
+  base: usize = 0;
+  srcStart: u32 = 0;
+  srcEnd: u32 = 0;
 
   mapped: usize = 0;  // u32[MAX_MAPPED], stripAccents output
   lowered: usize = 0; // u32[MAX_MAPPED], lowercase output
@@ -194,10 +253,12 @@ class Pipeline {
   // Where ids go while one text is tokenized: the first outCapacity are stored at
   // outIds, outCount counts them all (pair truncation needs the full lengths).
   outIds: usize = 0;
+  outOffsets: usize = 0; // u32[2 * outCapacity]
   outCapacity: u32 = 0;
   outCount: u32 = 0;
 
   pairIds: usize = 0; // i32[pairCapacity], the second text before assembly
+  pairOffsets: usize = 0; // u32[2 * pairCapacity]
   pairCapacity: u32 = 0;
 
   constructor(cfg: Config, list: StringList, added: usize, addedCount: u32) {
@@ -224,6 +285,7 @@ class Pipeline {
       if (!(e & ADDED_NORMALIZED)) this.addSpecial(<i32>(e & ADDED_ID_MASK));
     }
     this.pending = heap.alloc(PENDING_CAPACITY << 2);
+    this.pendingSrc = heap.alloc(PENDING_CAPACITY << 3);
     this.norms = heap.alloc(MAX_ADDED_TOKENS * 12);
     let normalized: u32 = 0;
     for (let i: u32 = 0; i < addedCount; i++) if (load<u32>(added + (<usize>i << 2)) & ADDED_NORMALIZED) normalized++;
@@ -280,7 +342,10 @@ class Pipeline {
       this.pendingCount++;
       return;
     }
-    store<u32>(this.pending + (<usize>((this.pendingHead + this.pendingCount) & PENDING_MASK) << 2), cp);
+    const at = (this.pendingHead + this.pendingCount) & PENDING_MASK;
+    store<u32>(this.pending + (<usize>at << 2), cp);
+    store<u32>(this.pendingSrc + (<usize>at << 3), this.srcStart);
+    store<u32>(this.pendingSrc + (<usize>at << 3), this.srcEnd, 4);
     this.pendingCount++;
     while (this.pendingCount >= this.normMax) this.normStep();
   }
@@ -291,15 +356,17 @@ class Pipeline {
     const trie = this.normTrie!;
     const best = trie.longestRing(ring, head, count, PENDING_MASK);
     const bestLen = trie.matchLen;
+    const src = this.pendingSrc;
     if (best >= 0) {
       this.endWord();
-      this.emit(best);
+      const last = (head + bestLen - 1) & PENDING_MASK;
+      this.emit(best, load<u32>(src + (<usize>head << 3)), load<u32>(src + (<usize>last << 3), 4));
       this.pendingHead = (head + bestLen) & PENDING_MASK;
       this.pendingCount = count - bestLen;
     } else {
       this.pendingHead = (head + 1) & PENDING_MASK;
       this.pendingCount = count - 1;
-      this.preTokenize(load<u32>(ring + (<usize>head << 2)));
+      this.preTokenize(load<u32>(ring + (<usize>head << 2)), load<u32>(src + (<usize>head << 3)), load<u32>(src + (<usize>head << 3), 4));
     }
   }
 
@@ -310,7 +377,7 @@ class Pipeline {
 
   @inline private feed(cp: u32): void {
     if (this.normOn) this.matchNormalized(cp);
-    else this.preTokenize(cp);
+    else this.preTokenize(cp, this.srcStart, this.srcEnd);
   }
 
   private addSpecial(id: i32): void {
@@ -334,6 +401,7 @@ class Pipeline {
     heap.free(this.specials);
     heap.free(this.firstBytes);
     heap.free(this.pending);
+    heap.free(this.pendingSrc);
     heap.free(this.norms);
     heap.free(this.normCps);
     this.rawTrie!.dispose();
@@ -341,22 +409,33 @@ class Pipeline {
     if (this.wordCapacity != 0) {
       heap.free(this.wordBytes);
       heap.free(this.wordOffsets);
+      heap.free(this.wordSrc);
     }
-    if (this.pairCapacity != 0) heap.free(this.pairIds);
+    if (this.pairCapacity != 0) {
+      heap.free(this.pairIds);
+      heap.free(this.pairOffsets);
+    }
     heap.free(changetype<usize>(this));
   }
 
   reservePair(capacity: u32): void {
     if (this.pairCapacity >= capacity) return;
-    if (this.pairCapacity != 0) heap.free(this.pairIds);
+    if (this.pairCapacity != 0) {
+      heap.free(this.pairIds);
+      heap.free(this.pairOffsets);
+    }
+    this.pairCapacity = 0;
     this.pairIds = heap.alloc(<usize>capacity << 2);
+    this.pairOffsets = heap.alloc(<usize>capacity << 3);
     this.pairCapacity = capacity;
   }
 
   // Tokenizes one text, storing up to `capacity` ids at `out`; returns how many ids
   // the whole text has (or, with stopWhenFull, at least capacity once it is full).
-  tokenize(ptr: usize, len: u32, out: usize, capacity: u32, stopWhenFull: bool): u32 {
+  tokenize(ptr: usize, len: u32, out: usize, outOffsets: usize, capacity: u32, stopWhenFull: bool): u32 {
     this.outIds = out;
+    this.outOffsets = outOffsets;
+    this.base = ptr;
     this.outCapacity = capacity;
     this.outCount = 0;
     this.wordChars = 0;
@@ -373,17 +452,21 @@ class Pipeline {
         if (id >= 0) {
           if (this.normOn) this.normFlush();
           this.endWord();
-          this.emit(id);
+          const at = <u32>(p - ptr);
+          this.emit(id, at, at + trie.matchLen);
           p += <usize>trie.matchLen;
           continue;
         }
       }
+      this.srcStart = <u32>(p - ptr);
       if (byte < 0x80) {
+        this.srcEnd = this.srcStart + 1;
         this.normalizeChar(<u32>byte);
         p++;
       } else {
         const decoded = decodeUtf8(p, end);
         p += <usize>(decoded >> 32);
+        this.srcEnd = <u32>(p - ptr);
         this.normalizeChar(<u32>decoded);
       }
     }
@@ -441,22 +524,25 @@ class Pipeline {
   }
 
   // BertPreTokenizer: whitespace ends a word, punctuation is a word of its own.
-  private preTokenize(cp: u32): void {
+  // s, e: the raw byte range the code point came from.
+  private preTokenize(cp: u32, s: u32, e: u32): void {
     const cls = charClass(cp);
     if (cls & CLASS_WHITESPACE) {
       this.endWord();
     } else if (cls & CLASS_PUNCT) {
       this.endWord();
-      this.addToWord(cp);
+      this.addToWord(cp, s, e);
       this.endWord();
     } else {
-      this.addToWord(cp);
+      this.addToWord(cp, s, e);
     }
   }
 
-  @inline private addToWord(cp: u32): void {
+  @inline private addToWord(cp: u32, s: u32, e: u32): void {
     const n = this.wordChars;
     this.wordChars = n + 1;
+    if (n == 0) this.wordStart = s;
+    this.wordEnd = e;
     if (n < this.maxWordChars) {
       // (Beyond maxWordChars the word is [UNK] whatever it holds.)
       if (n >= this.wordCapacity) this.growWord(n + 1);
@@ -464,6 +550,8 @@ class Pipeline {
       const at = load<u32>(offsets + (<usize>n << 2));
       const size = cp < 0x80 ? encodeAscii(cp, this.wordBytes + <usize>at) : encodeUtf8(cp, this.wordBytes + <usize>at);
       store<u32>(offsets + (<usize>(n + 1) << 2), at + size);
+      store<u32>(this.wordSrc + (<usize>n << 3), s);
+      store<u32>(this.wordSrc + (<usize>n << 3), e, 4);
     }
   }
 
@@ -473,16 +561,20 @@ class Pipeline {
     if (capacity > this.maxWordChars) capacity = this.maxWordChars;
     const bytes = heap.alloc(<usize>capacity << 2);
     const offsets = heap.alloc(<usize>(capacity + 1) << 2);
+    const src = heap.alloc(<usize>capacity << 3);
     if (this.wordCapacity == 0) {
       store<u32>(offsets, 0);
     } else {
       memory.copy(bytes, this.wordBytes, <usize>this.wordCapacity << 2);
       memory.copy(offsets, this.wordOffsets, <usize>(this.wordCapacity + 1) << 2);
+      memory.copy(src, this.wordSrc, <usize>this.wordCapacity << 3);
       heap.free(this.wordBytes);
       heap.free(this.wordOffsets);
+      heap.free(this.wordSrc);
     }
     this.wordBytes = bytes;
     this.wordOffsets = offsets;
+    this.wordSrc = src;
     this.wordCapacity = capacity;
   }
 
@@ -492,7 +584,7 @@ class Pipeline {
     if (chars == 0) return;
     this.wordChars = 0;
     if (chars > this.maxWordChars) {
-      this.emit(this.unkId);
+      this.emit(this.unkId, this.wordStart, this.wordEnd);
       return;
     }
     const vocab = this.vocab;
@@ -504,17 +596,23 @@ class Pipeline {
       const id = <i32>m;
       if (id < 0) {
         this.outCount = first;
-        this.emit(this.unkId);
+        this.emit(this.unkId, this.wordStart, this.wordEnd);
         return;
       }
-      this.emit(id);
-      start = <u32>(m >> 32);
+      const stop = <u32>(m >> 32);
+      const src = this.wordSrc;
+      this.emit(id, load<u32>(src + (<usize>start << 3)), load<u32>(src + (<usize>(stop - 1) << 3), 4));
+      start = stop;
     }
   }
 
-  @inline private emit(id: i32): void {
+  @inline private emit(id: i32, s: u32, e: u32): void {
     const n = this.outCount;
-    if (n < this.outCapacity) store<i32>(this.outIds + (<usize>n << 2), id);
+    if (n < this.outCapacity) {
+      store<i32>(this.outIds + (<usize>n << 2), id);
+      store<u32>(this.outOffsets + (<usize>n << 3), s);
+      store<u32>(this.outOffsets + (<usize>n << 3), e, 4);
+    }
     this.outCount = n + 1;
   }
 }

@@ -5,6 +5,9 @@
 //   POST /classify  {"text": s} | {"text": s, "text_pair": s} -> {label, scores, labels}
 //                   {"texts": [s | {"text", "text_pair"?}, ...]} -> {results: [{label, scores}], labels}
 //   POST /embed     {"texts": [s, ...]} -> {embeddings: [[...], ...]}   (embedding models)
+//   POST /ner       {"text": s, "aggregation"?, "ignore_labels"?} -> {entities: [...]}   (token classification)
+//   POST /qa        {"question": s, "context": s, "top_k"?, ...} -> {answer, score, start, end}
+//                   ({answers: [...]} for top_k > 1)   (question answering; see api/pipelines.ts)
 // Each POST route serves the models of one task (ROUTE_TASKS); on a model of
 // another task it answers 400 naming the model's task and its route.
 //
@@ -29,6 +32,8 @@ export function reserveTextMemory(model: { tokenize(text: string): unknown }, li
 }
 
 import type { Task } from "../model/model.ts";
+import { parseNerBody, parseQaBody, qaJson, type NerRequest, type QaRequest } from "./pipelines.ts";
+import type { Answer, Entity } from "../runtime/index.ts";
 
 export interface ClassifyInput { text: string; textPair?: string }
 export interface ClassifyOutput { label: string; scores: number[] }
@@ -41,10 +46,15 @@ export interface Backend {
   classify(inputs: ClassifyInput[]): Promise<ClassifyOutput[]>;
   task(): Promise<Task>;
   embed(texts: string[]): Promise<number[][]>;
+  // token-classification and question-answering models (a host without them answers 501)
+  tokenClassify?(req: NerRequest): Promise<Entity[]>;
+  answer?(req: QaRequest): Promise<Answer | Answer[] | null>;
 }
 
 // The POST routes and the task of the models each serves.
-export const ROUTE_TASKS: Record<string, Task> = { "/classify": "sequence-classification", "/embed": "embedding" };
+export const ROUTE_TASKS: Record<string, Task> = {
+  "/classify": "sequence-classification", "/embed": "embedding", "/ner": "token-classification", "/qa": "question-answering",
+};
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
@@ -61,6 +71,9 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
 
 export function errorResponse(err: unknown): Response {
   if (err instanceof ApiError) return jsonResponse(err.status, { error: err.message }, err.headers);
+  // The pipelines' refusals of what was asked (a bad option, a question too long
+  // for the window): the caller's to fix.
+  if (err instanceof Error && err.name === "InputError") return jsonResponse(400, { error: err.message });
   const message = err instanceof Error ? err.message : String(err);
   return jsonResponse(500, { error: message });
 }
@@ -82,6 +95,11 @@ export async function handleRequest(request: Request, backend: Backend, limits: 
     }
     const body = await readBody(request, limits.maxBodyBytes);
     if (path === "/embed") return jsonResponse(200, { embeddings: await backend.embed(parseEmbedBody(body, limits)) });
+    if (path === "/ner" || path === "/qa") {
+      if (!backend.tokenClassify || !backend.answer) throw new ApiError(501, `${path} is not served by this host`);
+      if (path === "/ner") return jsonResponse(200, { entities: await backend.tokenClassify(parseNerBody(body, limits)) });
+      return jsonResponse(200, qaJson(await backend.answer(parseQaBody(body, limits))));
+    }
     const { inputs, batch } = parseClassifyBody(body, limits);
     const [outputs, labels] = await Promise.all([backend.classify(inputs), backend.labels()]);
     if (batch) return jsonResponse(200, { results: outputs, labels });
@@ -167,7 +185,7 @@ export function parseEmbedBody(body: string, limits: ApiLimits): string[] {
 }
 
 // The body as a JSON object; `shape` shows what to send.
-function parseObject(body: string, shape: string): Record<string, unknown> {
+export function parseObject(body: string, shape: string): Record<string, unknown> {
   if (body.trim() === "") throw new ApiError(400, `empty body: send JSON ${shape}`);
   let json: unknown;
   try {
@@ -208,13 +226,13 @@ function parseItem(item: unknown, where: string): ClassifyInput {
   return { text: obj.text, textPair: obj.text_pair };
 }
 
-function rejectUnknown(obj: Record<string, unknown>, allowed: Set<string>, prefix: string): void {
+export function rejectUnknown(obj: Record<string, unknown>, allowed: Set<string>, prefix: string): void {
   for (const key of Object.keys(obj)) {
     if (!allowed.has(key)) throw new ApiError(400, `unknown field "${prefix}${key}"; expected ${[...allowed].map((k) => `"${prefix}${k}"`).join(", ")}`);
   }
 }
 
-function typeName(v: unknown): string {
+export function typeName(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
   return typeof v === "object" ? "an object" : `a ${typeof v}`;

@@ -16,6 +16,14 @@ function positiveInt(name: string) {
   };
 }
 
+function nonNegativeInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be an integer >= 0, got "${value}"`);
+    return n;
+  };
+}
+
 function positiveNumber(name: string) {
   return (value: string): number => {
     const n = Number(value);
@@ -42,13 +50,18 @@ program
 
 program
   .command("run")
-  .description("run the model on a text or a text pair (or token ids with --ids): classify, embed, or per-token / span logits, by the model's task")
+  .description("run the model on a text or a text pair (or token ids with --ids), by the model's task: classify, embed, tag entities (token classification), or answer a question about a context")
   .argument("<model-file>")
   .argument("[text]")
   .argument("[text_b]")
-  .option("--json", "print JSON: {label, scores, logits}; {embedding}; with --ids {logits, labels} or {start_logits, end_logits}")
+  .option("--json", "print JSON: {label, scores, logits}; {embedding}; {entities}; {answer, score, start, end}; with --ids {logits, labels} or {start_logits, end_logits}")
   .option("--ids <ids>", "comma-separated token ids instead of text")
   .option("--type-ids <ids>", "comma-separated token type ids (with --ids)")
+  .option("--aggregation <name>", "token classification: none (default), simple, first, average or max, as Hugging Face's pipeline")
+  .option("--top-k <n>", "question answering: the n best answers (default 1)", positiveInt("--top-k"))
+  .option("--max-answer-len <n>", "question answering: longest answer in tokens (default 15)", positiveInt("--max-answer-len"))
+  .option("--doc-stride <n>", "question answering: tokens shared by consecutive windows of a long context (default min(max_len / 2, 128))", nonNegativeInt("--doc-stride"))
+  .option("--handle-impossible-answer", "question answering: the empty answer competes too")
   .action((model: string, text: string | undefined, textB: string | undefined, opts) => runCommand(model, text, textB, opts));
 
 program

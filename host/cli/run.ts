@@ -1,11 +1,17 @@
 // `axformer run` and `axformer tokenize`.
 import { openModel, parseIdList, printJson } from "./util.ts";
 import type { LoadedModel } from "../runtime/index.ts";
+import { runQuestionAnswering, runTokenClassification, type NerRunOptions, type QaRunOptions } from "./run-pipelines.ts";
 
-interface RunOptions { json?: boolean; ids?: string; typeIds?: string }
+interface RunOptions extends NerRunOptions, QaRunOptions { json?: boolean; ids?: string; typeIds?: string }
 
 export async function runCommand(modelPath: string, text: string | undefined, textB: string | undefined, opts: RunOptions): Promise<void> {
   const model = await openModel(modelPath);
+  const misplaced = opts.aggregation !== undefined && model.task !== "token-classification" ? "--aggregation"
+    : (opts.topK ?? opts.maxAnswerLen ?? opts.docStride ?? opts.handleImpossibleAnswer) !== undefined && model.task !== "question-answering" ? "--top-k, --max-answer-len, --doc-stride and --handle-impossible-answer"
+    : null;
+  if (misplaced) throw new Error(`${misplaced}: not for a ${model.task} model`);
+  if (opts.ids !== undefined && misplacedForIds(opts)) throw new Error("--aggregation, --top-k, --max-answer-len, --doc-stride and --handle-impossible-answer go with a text, not --ids");
   let result;
   if (opts.ids !== undefined) {
     if (text !== undefined) throw new Error("give either --ids or a text, not both");
@@ -21,6 +27,11 @@ export async function runCommand(modelPath: string, text: string | undefined, te
       if (textB !== undefined) throw new Error("an embedding model takes one text (or --ids)");
       return printEmbedding(model.embed([text])[0], opts);
     }
+    if (model.task === "token-classification") {
+      if (textB !== undefined) throw new Error("a token-classification model takes one text (or --ids)");
+      return runTokenClassification(model, text, opts);
+    }
+    if (model.task === "question-answering") return runQuestionAnswering(model, text, textB, opts);
     result = model.classify(text, textB);
   }
   if (opts.json) {
@@ -54,6 +65,10 @@ function printTaskOutput(model: LoadedModel, ids: number[], typeIds: number[] | 
   process.stdout.write(`start: ${Array.from(start, (v) => v.toFixed(4)).join(" ")}\nend:   ${Array.from(end, (v) => v.toFixed(4)).join(" ")}\n`);
 }
 
+function misplacedForIds(opts: RunOptions): boolean {
+  return (opts.aggregation ?? opts.topK ?? opts.maxAnswerLen ?? opts.docStride ?? opts.handleImpossibleAnswer) !== undefined;
+}
+
 function printEmbedding(e: Float32Array, opts: RunOptions): void {
   if (opts.json) return printJson({ embedding: Array.from(e) });
   process.stdout.write(`${Array.from(e, (v) => v.toFixed(6)).join(" ")}\n`);
@@ -69,9 +84,10 @@ interface TokenizeOptions { json?: boolean; maxLen?: number }
 
 export async function tokenizeCommand(modelPath: string, text: string, textB: string | undefined, opts: TokenizeOptions): Promise<void> {
   const model = await openModel(modelPath);
-  const { inputIds, tokenTypeIds } = model.tokenize(text, textB, opts.maxLen);
+  const { inputIds, tokenTypeIds, offsets } = model.tokenize(text, textB, opts.maxLen);
   if (opts.json) {
-    printJson({ input_ids: inputIds, token_type_ids: tokenTypeIds });
+    // offsets: Hugging Face's offset_mapping (code points into each text; [0, 0] for [CLS]/[SEP]).
+    printJson({ input_ids: inputIds, token_type_ids: tokenTypeIds, offsets });
     return;
   }
   process.stdout.write(`input_ids:      ${inputIds.join(" ")}\ntoken_type_ids: ${tokenTypeIds.join(" ")}\n`);

@@ -6,7 +6,8 @@ import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { loadEngine, compileRuntime } from "../runtime/node.ts";
 import { reserveTextMemory, type ApiLimits, type ClassifyInput, type ClassifyOutput } from "../api/handler.ts";
-import type { LoadedModel, Task } from "../runtime/index.ts";
+import type { Answer, Entity, LoadedModel, Task } from "../runtime/index.ts";
+import type { NerRequest, QaRequest } from "../api/pipelines.ts";
 
 export interface ModelInfo {
   task: Task;
@@ -21,15 +22,20 @@ export interface Pool {
   threads: number; // 0: classifies on the calling thread
   classify(inputs: ClassifyInput[]): Promise<ClassifyOutput[]>;
   embed(texts: string[]): Promise<number[][]>;
+  tokenClassify(req: NerRequest): Promise<Entity[]>;
+  answer(req: QaRequest): Promise<Answer | Answer[] | null>;
   close(): Promise<void>;
 }
 
 // A job of the pool: what a thread (or this one) runs on its model.
-export type Job = { kind: "classify"; inputs: ClassifyInput[] } | { kind: "embed"; texts: string[] };
-type Outputs = ClassifyOutput[] | number[][];
+export type Job = { kind: "classify"; inputs: ClassifyInput[] } | { kind: "embed"; texts: string[] }
+  | { kind: "ner"; req: NerRequest } | { kind: "qa"; req: QaRequest };
+type Outputs = ClassifyOutput[] | number[][] | Entity[] | Answer | Answer[] | null;
 
 export function runJob(model: LoadedModel, job: Job): Outputs {
   if (job.kind === "embed") return model.embed(job.texts).map((e) => Array.from(e));
+  if (job.kind === "ner") return model.tokenClassify(job.req.text, { aggregation: job.req.aggregation, ignoreLabels: job.req.ignoreLabels });
+  if (job.kind === "qa") return model.answer(job.req.question, job.req.context, job.req.options);
   return job.inputs.map(({ text, textPair }) => {
     const r = model.classify(text, textPair);
     return { label: r.label, scores: Array.from(r.scores) };
@@ -46,7 +52,7 @@ export type FromThread =
   | { ready: ModelInfo }
   | { loadError: string }
   | { id: number; outputs: Outputs }
-  | { id: number; error: string };
+  | { id: number; error: string; name?: string }; // name: the error's, so an InputError stays one
 
 // Each runtime reserves its text buffer for the longest input `limits` let
 // through, so its memory is final once loaded.
@@ -64,6 +70,8 @@ async function inProcessPool(modelBytes: Uint8Array, limits: ApiLimits): Promise
     threads: 0,
     async classify(inputs) { return runJob(model, { kind: "classify", inputs }) as ClassifyOutput[]; },
     async embed(texts) { return runJob(model, { kind: "embed", texts }) as number[][]; },
+    async tokenClassify(req) { return runJob(model, { kind: "ner", req }) as Entity[]; },
+    async answer(req) { return runJob(model, { kind: "qa", req }) as Answer | Answer[] | null; },
     async close() {},
   };
 }
@@ -92,7 +100,7 @@ async function threadPool(modelBytes: Uint8Array, threads: number, limits: ApiLi
           const job = slot.pending.get(msg.id);
           if (!job) return;
           slot.pending.delete(msg.id);
-          if ("error" in msg) job.reject(new Error(msg.error));
+          if ("error" in msg) job.reject(Object.assign(new Error(msg.error), msg.name ? { name: msg.name } : {}));
           else job.resolve(msg.outputs);
         }
       });
@@ -144,6 +152,8 @@ async function threadPool(modelBytes: Uint8Array, threads: number, limits: ApiLi
     threads,
     classify: (inputs) => send({ kind: "classify", inputs }) as Promise<ClassifyOutput[]>,
     embed: (texts) => send({ kind: "embed", texts }) as Promise<number[][]>,
+    tokenClassify: (req) => send({ kind: "ner", req }) as Promise<Entity[]>,
+    answer: (req) => send({ kind: "qa", req }) as Promise<Answer | Answer[] | null>,
     async close() {
       closing = true;
       await Promise.all(slots.map((s) => s.worker.terminate()));

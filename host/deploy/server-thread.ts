@@ -16,7 +16,7 @@ try {
     try {
       send({ id, outputs: runJob(model, job) });
     } catch (err) {
-      send({ id, error: (err as Error).message });
+      send({ id, error: (err as Error).message, name: (err as Error).name });
     }
   });
   send({ ready: modelInfo(model) });

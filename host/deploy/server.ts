@@ -132,6 +132,8 @@ function modelBackend(cfg: Settings, pool: Pool, bytes: Uint8Array, workers: num
     async task() { return pool.info.task; },
     classify: (inputs) => pool.classify(inputs),
     embed: (texts) => pool.embed(texts),
+    tokenClassify: (req) => pool.tokenClassify(req),
+    answer: (req) => pool.answer(req),
   };
 }
 

@@ -14,6 +14,10 @@
 
 import { PROBLEM_TYPE_CODES, TASK_CODES, nameOfCode, type ProblemType, type Task } from "../model/model.ts";
 import { axformerExports, type AxformerExports } from "./abi.ts";
+import { CharIndex, type Span } from "./offsets.ts";
+import { answer as answerPipeline, tokenClassify as tokenClassifyPipeline, type Answer, type AnswerOptions, type Entity, type TokenClassifyOptions } from "./pipelines.ts";
+export type { Answer, AnswerOptions, Entity, TokenClassifyOptions };
+import { CFG_CLS_ID, CFG_SEP_ID, CFG_UNK_ID } from "../../assembly/format/constants.ts";
 export type { AxformerExports, ProblemType, Task };
 
 // An error reported by the runtime, with its message (or a trap, reworded).
@@ -39,7 +43,22 @@ export interface LoadOptions {
   maxMemoryMb?: number;
 }
 
-export interface Encoding { inputIds: number[]; tokenTypeIds: number[] }
+export interface Encoding {
+  inputIds: number[];
+  tokenTypeIds: number[];
+  // Each token's [start, end) in its own text (a pair's second text: into textPair), in
+  // Unicode code points exactly as Hugging Face's offset_mapping (Python string
+  // indices); [CLS] and [SEP]: [0, 0]. offsetsUtf16: the same in UTF-16 code units, the
+  // indices of a JavaScript string (they differ after a character outside the BMP).
+  offsets: Span[];
+  offsetsUtf16: Span[];
+  specialTokensMask: number[];      // 1 for the [CLS] and [SEP] the template adds
+  sequenceIds: Array<number | null>; // 0: text, 1: textPair, null: [CLS]/[SEP]
+}
+
+// Every token of one text, no special tokens and no truncation (tokenizeAll).
+export interface TextTokens { ids: Int32Array; offsets: Span[]; offsetsUtf16: Span[] }
+export type { Span };
 export interface Classification { label: string; scores: number[]; logits: number[] }
 export interface SpanLogits { start: Float32Array; end: Float32Array }
 
@@ -47,8 +66,8 @@ export interface SpanLogits { start: Float32Array; end: Float32Array }
 const TASK_CALLS: Record<Task, string> = {
   "sequence-classification": "classify(text), classifyBatch(texts)",
   embedding: "embed(texts), embedIds(idsList)",
-  "token-classification": "tokenLogits(ids)",
-  "question-answering": "spanLogits(ids)",
+  "token-classification": "tokenClassify(text), tokenLogits(ids)",
+  "question-answering": "answer(question, context), spanLogits(ids)",
 };
 
 // One tokenized input of a batch.
@@ -172,9 +191,70 @@ export class LoadedModel {
   // longest-first to maxLen (default: the model's max_len).
   tokenize(text: string, textPair?: string, maxLen?: number): Encoding {
     const n = this.tokenizeInPlace(text, textPair, maxLen);
-    const ids = new Int32Array(this.x.memory.buffer, this.x.ids_ptr() >>> 0, n);
-    const types = new Int32Array(this.x.memory.buffer, this.x.type_ids_ptr() >>> 0, n);
-    return { inputIds: Array.from(ids), tokenTypeIds: Array.from(types) };
+    const x = this.x;
+    const ids = new Int32Array(x.memory.buffer, x.ids_ptr() >>> 0, n);
+    const types = new Int32Array(x.memory.buffer, x.type_ids_ptr() >>> 0, n);
+    const bytes = new Uint32Array(x.memory.buffer, x.token_offsets_ptr() >>> 0, 2 * n).slice();
+    const enc: Encoding = {
+      inputIds: Array.from(ids), tokenTypeIds: Array.from(types),
+      offsets: [], offsetsUtf16: [], specialTokensMask: [], sequenceIds: [],
+    };
+    // The template's tokens are the only ones with an empty range: [CLS] a [SEP] (b [SEP]).
+    const index = [new CharIndex(text), textPair === undefined ? null : new CharIndex(textPair)];
+    let seq = -1;
+    for (let i = 0; i < n; i++) {
+      const s = bytes[2 * i], e = bytes[2 * i + 1];
+      const special = e === 0;
+      if (special) seq = i === 0 ? 0 : seq + 1;
+      const at = index[Math.min(seq, 1)]!;
+      enc.offsets.push(special ? [0, 0] : [at.codePoint(s), at.codePoint(e)]);
+      enc.offsetsUtf16.push(special ? [0, 0] : [at.utf16(s), at.utf16(e)]);
+      enc.specialTokensMask.push(special ? 1 : 0);
+      enc.sequenceIds.push(special ? null : seq);
+    }
+    return enc;
+  }
+
+  // Every token of one text: no [CLS]/[SEP], no truncation (question answering builds
+  // its own windows from these). Memory: 12 bytes of wasm memory a token.
+  tokenizeAll(text: string): TextTokens {
+    const lenA = this.writeText(text);
+    const x = this.x;
+    const n = x.tokenize_all(lenA);
+    this.call(n);
+    const ids = new Int32Array(x.memory.buffer, x.all_ids_ptr() >>> 0, n).slice();
+    const bytes = new Uint32Array(x.memory.buffer, x.token_offsets_ptr() >>> 0, 2 * n);
+    const at = new CharIndex(text);
+    const offsets: Span[] = [], offsetsUtf16: Span[] = [];
+    for (let i = 0; i < n; i++) {
+      offsets.push([at.codePoint(bytes[2 * i]), at.codePoint(bytes[2 * i + 1])]);
+      offsetsUtf16.push([at.utf16(bytes[2 * i]), at.utf16(bytes[2 * i + 1])]);
+    }
+    return { ids, offsets, offsetsUtf16 };
+  }
+
+  // The vocabulary's string for a token id (WordPiece pieces keep their "##").
+  tokenString(id: number): string {
+    this.live();
+    const x = this.x;
+    if (!(Number.isInteger(id) && id >= 0 && id < this.vocabSize)) throw new AxformerError(`token id ${id} is outside the vocabulary (${this.vocabSize} tokens)`);
+    return decoder.decode(new Uint8Array(x.memory.buffer, x.vocab_ptr(id) >>> 0, x.vocab_len(id) >>> 0));
+  }
+
+  // The tokenizer's [CLS], [SEP] and [UNK] ids.
+  specialTokenIds(): { cls: number; sep: number; unk: number } {
+    this.live();
+    const w = (i: number) => this.x.config_word(i) >>> 0;
+    return { cls: w(CFG_CLS_ID), sep: w(CFG_SEP_ID), unk: w(CFG_UNK_ID) };
+  }
+
+  // The ids the tokenizer matches whole in the text (special and added tokens): never
+  // part of a word.
+  addedTokenIds(): Set<number> {
+    this.live();
+    const x = this.x, out = new Set<number>();
+    for (let i = 0; i < x.added_token_count(); i++) out.add((x.added_token_entry(i) >>> 0) & 0xffffff);
+    return out;
   }
 
   // Raw logits for one sequence of ids (type ids default to 0), of a sequence classifier.
@@ -210,6 +290,36 @@ export class LoadedModel {
     this.call(this.x.forward(n));
     const out = this.readOutput(n);
     return { start: out.slice(0, n), end: out.slice(n, 2 * n) };
+  }
+
+  // Hugging Face's token-classification pipeline on one text (truncated to max_len):
+  // entities with aggregation "none" (the default), "simple", "first", "average" or
+  // "max"; start/end are code points into the text (docs/pipelines.md).
+  tokenClassify(text: string, opts: TokenClassifyOptions = {}): Entity[] {
+    this.requireTask("tokenClassify", "token-classification");
+    return this.pipeline(() => tokenClassifyPipeline(this, text, opts));
+  }
+
+  // Hugging Face's question-answering pipeline: the context in windows of maxSeqLen
+  // tokens with docStride overlap; the best answer (null when the context has no
+  // token) for topK 1, else up to topK answers best first; start/end are code points
+  // into the context (docs/pipelines.md).
+  answer(question: string, context: string, opts: AnswerOptions = {}): Answer | Answer[] | null {
+    this.requireTask("answer", "question-answering");
+    return this.pipeline(() => answerPipeline(this, question, context, opts));
+  }
+
+  // The pipelines' own errors (a bad option, a question too long for the window) as
+  // AxformerErrors, named InputError so hosts can tell the caller's mistakes.
+  private pipeline<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (err) {
+      if (err instanceof AxformerError) throw err;
+      const e = new AxformerError((err as Error).message);
+      if ((err as Error).name === "InputError") e.name = "InputError";
+      throw e;
+    }
   }
 
   // Sentence embeddings of many texts, in input order: each text tokenized (and
@@ -383,6 +493,20 @@ export class LoadedModel {
     if (maxLen !== undefined && !(Number.isInteger(maxLen) && maxLen >= 2)) {
       throw new AxformerError(`tokenize: maxLen must be an integer >= 2, got ${maxLen}`);
     }
+    const lenA = this.writeText(text, textPair);
+    const lenB = textPair === undefined ? -1 : this.textBytesB;
+    const n = this.x.tokenize(lenA, lenB, maxLen ?? 0);
+    this.call(n);
+    return n;
+  }
+
+  private textBytesB = 0;
+
+  // Copies text (and textPair after it) into the runtime's text buffer as UTF-8;
+  // returns text's byte length (textPair's in textBytesB).
+  private writeText(text: string, textPair?: string): number {
+    this.live();
+    if (typeof text !== "string") throw new AxformerError("tokenize: text must be a string");
     const x = this.x;
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
     const cap = 3 * (text.length + (textPair?.length ?? 0));
@@ -395,10 +519,8 @@ export class LoadedModel {
     if (buf === 0) throw new AxformerError(this.engine.lastError());
     const mem = new Uint8Array(x.memory.buffer, buf, cap);
     const lenA = encoder.encodeInto(text, mem).written;
-    const lenB = textPair === undefined ? -1 : encoder.encodeInto(textPair, mem.subarray(lenA)).written;
-    const n = x.tokenize(lenA, lenB, maxLen ?? 0);
-    this.call(n);
-    return n;
+    this.textBytesB = textPair === undefined ? 0 : encoder.encodeInto(textPair, mem.subarray(lenA)).written;
+    return lenA;
   }
 
   private writeIds(inputIds: ArrayLike<number>, tokenTypeIds?: ArrayLike<number>): number {

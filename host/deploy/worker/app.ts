@@ -185,6 +185,8 @@ class IsolateModel {
       labels: async () => [...(await this.loaded(env)).labels],
       task: async () => (await this.loaded(env)).task,
       embed: async (texts: string[]) => (await this.loaded(env)).embed(texts).map((e) => Array.from(e)),
+      tokenClassify: async (req) => (await this.loaded(env)).tokenClassify(req.text, { aggregation: req.aggregation, ignoreLabels: req.ignoreLabels }),
+      answer: async (req) => (await this.loaded(env)).answer(req.question, req.context, req.options),
       classify: async (inputs: ClassifyInput[]) => {
         const model = await this.loaded(env);
         return inputs.map(({ text, textPair }) => {
