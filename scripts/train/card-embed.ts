@@ -42,7 +42,8 @@ about 82 Spearman on STS-B). ${recipe.why}
 It is a sentence-transformers folder as the hub ships one: \`modules.json\` (Transformer, Pooling,
 Normalize), \`sentence_bert_config.json\`, \`1_Pooling/config.json\` (mean pooling), and in the root a
 \`BertModel\` checkpoint (\`config.json\`, \`model.safetensors\` in float16, keys without the \`bert.\` prefix,
-no pooler) with its tokenizer files. \`SentenceTransformer("models/${name}")\` loads it.
+no pooler) with its tokenizer files. transformers' \`AutoModel\` loads the root checkpoint (checked with transformers 5.18:
+mean-pooled and normalised, its dev Spearman is the one below); sentence-transformers reads the same layout.
 
 ## Result
 
