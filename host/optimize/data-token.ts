@@ -35,15 +35,20 @@ function tagIndex(raw: unknown, file: string, line: number, labels: readonly str
   throw new Error(`${file}:${line}: ${where}: tag ${JSON.stringify(raw)} is not one of the model's labels (${labels.join(", ")}) nor a class index below ${labels.length}`);
 }
 
-export function parseTaggedJsonl(text: string, file: string, labels: readonly string[]): TaggedSentence[] {
-  const out: TaggedSentence[] = [];
+// [1-based line number, the line trimmed], one pass over the text.
+function* lines(text: string): Generator<[number, string]> {
   let line = 0;
   for (let start = 0; start <= text.length; ) {
     let end = text.indexOf("\n", start);
     if (end < 0) end = text.length;
-    line++;
-    const src = text.slice(start, end).trim();
+    yield [++line, text.slice(start, end).trim()];
     start = end + 1;
+  }
+}
+
+export function parseTaggedJsonl(text: string, file: string, labels: readonly string[]): TaggedSentence[] {
+  const out: TaggedSentence[] = [];
+  for (const [line, src] of lines(text)) {
     if (src === "") continue;
     let obj: unknown;
     try {
@@ -68,14 +73,8 @@ export function parseTaggedJsonl(text: string, file: string, labels: readonly st
 export function parseConll(text: string, file: string, labels: readonly string[]): TaggedSentence[] {
   const out: TaggedSentence[] = [];
   let cur: TaggedSentence | null = null;
-  let line = 0;
   const flush = () => { if (cur && cur.tokens.length) out.push(cur); cur = null; };
-  for (let start = 0; start <= text.length; ) {
-    let end = text.indexOf("\n", start);
-    if (end < 0) end = text.length;
-    line++;
-    const src = text.slice(start, end).trim();
-    start = end + 1;
+  for (const [line, src] of lines(text)) {
     if (src === "") { flush(); continue; }
     const cols = src.split(/\s+/);
     if (cols[0] === "-DOCSTART-") { flush(); continue; }

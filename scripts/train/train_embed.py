@@ -37,7 +37,7 @@ import torch.nn.functional as F
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train import BertEmbeddings, BertEncoder, hf_config, init_weights, save_safetensors, tokenizer_files, write_json  # noqa: E402
+from train import BertEmbeddings, BertEncoder, adamw_linear, hf_config, init_weights, save_safetensors, tokenizer_files, write_json  # noqa: E402
 
 
 class BertModel(nn.Module):
@@ -186,14 +186,7 @@ def main():
     n = len(train["scores"])
     print(f"stsb embeddings: {args.layers} layers, hidden {args.hidden}, {args.heads} heads, vocab {len(vocab)}, "
           f"{n_params:,} parameters; train {n} / val {len(val['scores'])} / dev {len(evl['scores'])} pairs", flush=True)
-    no_decay = lambda name: name.endswith("bias") or "LayerNorm" in name
-    opt = torch.optim.AdamW([
-        {"params": [t for k, t in model.named_parameters() if not no_decay(k)], "weight_decay": args.weight_decay},
-        {"params": [t for k, t in model.named_parameters() if no_decay(k)], "weight_decay": 0.0},
-    ], lr=args.lr)
-    steps = args.epochs * math.ceil(n / args.batch)
-    warm = max(1, int(args.warmup * steps))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm))))
+    opt, sched = adamw_linear(model, args, args.epochs * math.ceil(n / args.batch))
 
     best, best_state, best_epoch, history = -math.inf, None, 0, []
     for epoch in range(1, args.epochs + 1):
