@@ -18,6 +18,7 @@ export interface TokenizedRow {
 // The part of host/runtime's LoadedModel the optimizer uses.
 export interface RuntimeModel {
   numLayers: number;
+  task?: string;       // what the head computes (host/runtime's LoadedModel.task)
   tokenize(text: string, pair?: string, maxLen?: number): { inputIds: ArrayLike<number>; tokenTypeIds: ArrayLike<number> };
   logits(ids: ArrayLike<number>, typeIds?: ArrayLike<number>): Float32Array;
   embedTokens(ids: ArrayLike<number>, typeIds?: ArrayLike<number>): Float32Array;    // [n * H]
