@@ -27,6 +27,7 @@ import { runCapped } from "./memcap.ts";
 import { asInt8, buildModel, forwardFlops, inputs, linearWeightBytes, SHAPES } from "./models.ts";
 import { bertToOnnx } from "./onnx/bert.ts";
 import { measurePeak } from "./peak.ts";
+import { runTaskBench } from "./tasks.ts";
 import { renderReport, type CapRow, type CaseResult, type RunInfo } from "./report.ts";
 import { measureBandwidth } from "./bandwidth.ts";
 import { measureWorkerd, SHORT_MESSAGE } from "./workerd.ts";
@@ -214,7 +215,9 @@ info.bandwidth.push(await measureBandwidth(plan.bandwidthMiB));
 info.loadEnd = loadavg()[0];
 info.minutes = (performance.now() - t0) / 60_000;
 
-const report = renderReport(info, cases, caps, failures);
+log(`issue 15: embeddings throughput and QA latency (bench/tasks.ts)`);
+const tasks = await runTaskBench({ quick, tiny: false });
+const report = renderReport(info, cases, caps, failures) + `\n## Embeddings and question answering (bench/tasks.ts)\n\n${tasks}\n`;
 process.stdout.write(report);
 if (OUT) {
   const tmp = `${OUT}.tmp-${process.pid}`;

@@ -59,9 +59,16 @@ class Graph {
   }
 }
 
-export function bertToOnnx(model: Model): Uint8Array {
+// What the graph outputs: the classifier's logits (as above); `embedding`: mean pooling over
+// the tokens then L2 normalisation, f32[batch, H] "sentence_embedding" (a sentence-transformers
+// model without padding); `hidden`: the last hidden state f32[batch, seq, H] "last_hidden_state"
+// (what transformers.js' feature-extraction pipeline pools itself); `span`: qa_outputs on every
+// token, "start_logits" and "end_logits" f32[batch, seq]. The batch dimension is free.
+export type OnnxHead = "classifier" | "embedding" | "hidden" | "span";
+
+export function bertToOnnx(model: Model, head: OnnxHead = "classifier"): Uint8Array {
   const c = model.config;
-  if (c.arch !== "bert" || !c.hasPooler) throw new Error("bertToOnnx: only BERT with a pooler");
+  if (c.arch !== "bert" || (head === "classifier" && !c.hasPooler)) throw new Error("bertToOnnx: only BERT (with a pooler for the classifier)");
   if (c.hiddenAct !== "gelu") throw new Error(`bertToOnnx: hidden_act ${c.hiddenAct}; only exact (erf) gelu`);
   const H = c.hiddenSize, A = c.numHeads, D = c.headDim, eps = c.layerNormEps;
   const g = new Graph();
@@ -123,17 +130,34 @@ export function bertToOnnx(model: Model): Uint8Array {
     x = layerNorm(g.op("Add", [linear(gelu, p + "output.dense"), x]), p + "output.LayerNorm");
   }
 
-  const cls = g.op("Gather", [x, g.int64s("cls_index", [0])], [{ name: "axis", i: 1 }]); // [1, 1, H]
-  const pooled = g.op("Tanh", [linear(cls, "pooler.dense")]);
-  const logits = g.op("Reshape", [linear(pooled, "classifier"), g.int64s("logits_shape", [1, c.numLabels])], [], "logits");
+  const outputs: Msg[] = [];
+  if (head === "classifier") {
+    const cls = g.op("Gather", [x, g.int64s("cls_index", [0])], [{ name: "axis", i: 1 }]); // [1, 1, H]
+    const pooled = g.op("Tanh", [linear(cls, "pooler.dense")]);
+    const logits = g.op("Reshape", [linear(pooled, "classifier"), g.int64s("logits_shape", [1, c.numLabels])], [], "logits");
+    outputs.push(valueInfo(logits, FLOAT, [1, c.numLabels]));
+  } else if (head === "embedding") {
+    const mean = g.op("ReduceMean", [x], [{ name: "axes", ints: [1] }, { name: "keepdims", i: 0 }]); // [batch, H]
+    const out = g.op("LpNormalization", [mean], [{ name: "axis", i: -1 }, { name: "p", i: 2 }], "sentence_embedding");
+    outputs.push(valueInfo(out, FLOAT, ["batch", H]));
+  } else if (head === "hidden") {
+    outputs.push(valueInfo(g.op("Identity", [x], [], "last_hidden_state"), FLOAT, ["batch", "seq", H]));
+  } else {
+    const span = linear(x, "qa_outputs"); // [batch, seq, 2]
+    const seqShape = g.int64s("span_shape", [0, 0]);
+    for (const [k, name] of [[0, "start_logits"], [1, "end_logits"]] as const) {
+      const part = g.op("Gather", [span, g.int64s(`${name}_index`, [k])], [{ name: "axis", i: 2 }]); // [batch, seq, 1]
+      outputs.push(valueInfo(g.op("Reshape", [part, seqShape], [], name), FLOAT, ["batch", "seq"]));
+    }
+  }
 
   const graph = new Msg();
   for (const n of g.nodes) graph.msg(1, n);
   graph.string(2, "bert");
   for (const init of g.initializers) graph.msg(5, init);
-  graph.msg(11, valueInfo("input_ids", INT64, [1, "seq"]));
-  graph.msg(11, valueInfo("token_type_ids", INT64, [1, "seq"]));
-  graph.msg(12, valueInfo(logits, FLOAT, [1, c.numLabels]));
+  graph.msg(11, valueInfo("input_ids", INT64, [head === "classifier" ? 1 : "batch", "seq"]));
+  graph.msg(11, valueInfo("token_type_ids", INT64, [head === "classifier" ? 1 : "batch", "seq"]));
+  for (const o of outputs) graph.msg(12, o);
 
   const onnx = new Msg()
     .int(1, 8) // IR version 8 goes with opset 17

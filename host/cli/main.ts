@@ -102,9 +102,12 @@ program
   .command("optimize")
   .description("AxFormer: accuracy-driven pruning and selective hard attention on the task's validation data")
   .argument("<model-file>")
-  .requiredOption("--task <name>", "sst2, cola, rte, mrpc, wnli, qnli, stsb, or generic with --text-col/--label-col")
-  .requiredOption("--val <file>", "validation data (GLUE TSV, CSV or JSONL)")
+  .option("--task <name>", "sequence classifiers: sst2, cola, rte, mrpc, wnli, qnli, stsb, or generic with --text-col/--label-col; " +
+    "embedding models: stsb or pairs (scored pairs, the default) or texts (no labels: --max-drop only); " +
+    "token classification and QA models take their task from the model")
+  .requiredOption("--val <file>", "validation data (GLUE TSV, CSV or JSONL; token classification: JSONL tokens/tags or CoNLL; QA: SQuAD v1.1 JSON; texts: one a line)")
   .requiredOption("-o, --out <file>", "the optimized .axf file to write")
+  .option("--doc-stride <n>", "question answering: overlap of a context's windows, in tokens", positiveInt("--doc-stride"), 128)
   .option("--text-col <name>").option("--pair-col <name>").option("--label-col <name>")
   .option("--max-len <n>", "truncation used by the search (default: the model's maximum)", positiveInt("--max-len"))
   .option("--max-drop <points>", "accuracy-budget mode: accept changes while the val metric stays within this many points of the original")

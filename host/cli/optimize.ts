@@ -3,13 +3,13 @@ import { statSync } from "node:fs";
 import { removeOwnTempFiles, stopWrites } from "../format/write-file.ts";
 import { checkpointPath, runEvalCommand, runOptimizeCommand } from "../optimize/commands.ts";
 
-interface DataFlags { task: string; textCol?: string; pairCol?: string; labelCol?: string; maxLen?: number; workers?: number }
+interface DataFlags { task?: string; textCol?: string; pairCol?: string; labelCol?: string; maxLen?: number; workers?: number }
 
 export async function optimizeCommand(
   model: string,
   opts: DataFlags & {
     val: string; out: string; maxDrop?: string; hardK?: number; hardKChoices?: string; passes?: number; int8?: boolean; int8Layers?: boolean;
-    report?: string; json?: string; lossPrecision?: string; earlyReject?: boolean; resume?: boolean;
+    report?: string; json?: string; lossPrecision?: string; earlyReject?: boolean; resume?: boolean; docStride?: number;
   },
 ): Promise<void> {
   const outputs = [opts.out, opts.json, opts.report].filter((p): p is string => typeof p === "string");

@@ -25,7 +25,22 @@ export interface RowState {
   predictions: Float64Array; // [n * P]
 }
 
+// A task beyond classification (task-scoring.ts): loss rows need one or more evaluator
+// rows ("units": a pair's two sentences), each unit gives a vector of its own width
+// (token logits, start and end logits, an embedding), and the metric reads predictions of
+// a fixed width per loss row.
+export interface TaskScoring {
+  n: number;                                // loss rows
+  predWidth: number;                        // prediction floats per loss row
+  units(r: number): ArrayLike<number>;      // evaluator rows of loss row r
+  width(u: number): number;                 // output floats of evaluator row u
+  // The loss of row r from its units' outputs (in units(r) order); writes predictions[r * predWidth ...].
+  score(r: number, outs: Float32Array[], predictions: Float64Array): number;
+  metric(predictions: Float64Array): number; // a fraction (x 100 for points)
+}
+
 export interface Scoring {
+  task?: TaskScoring;         // set: a task of task-scoring.ts (C, kind and targets are unused)
   n: number;
   C: number;
   kind: TaskKind;
@@ -54,6 +69,7 @@ export interface Outcome {
 
 // Rows a hard-attention candidate with this K cannot change.
 export function unchangedRows(s: Scoring, hardK: number | null): Uint8Array | null {
+  // (for a task, rowTokens are the most tokens of any of the row's units)
   if (hardK === null || s.rowTokens === null) return null;
   const same = new Uint8Array(s.n);
   for (let i = 0; i < s.n; i++) same[i] = s.rowTokens[i] <= hardK ? 1 : 0;
@@ -107,12 +123,12 @@ export async function scoreCandidate(
   ev: Evaluator, cand: Model, layer: number, s: Scoring, current: RowState,
   limit: Limit | null, same: Uint8Array | null,
 ): Promise<Outcome> {
-  const { n, C, kind, precision, targets, l0 } = s;
-  const w = targetWidth(kind, C);
+  const { n, C, kind, precision, targets, l0, task } = s;
+  const w = task ? task.predWidth : targetWidth(kind, C);
   const losses = new Float64Array(n);
   const predictions = new Float64Array(n * w);
   let sum = 0, worse = 0, noWorse = 0, evaluated = 0;
-  const bound = limit && !limit.strict ? new MetricBound(s) : null;
+  const bound = limit && !limit.strict && !task ? new MetricBound(s) : null;
   const take = (r: number) => {
     sum += losses[r];
     if (losses[r] <= l0[r]) noWorse++;
@@ -122,7 +138,7 @@ export async function scoreCandidate(
   const hopeless = () => {
     if (limit === null) return false;
     if (limit.strict) return (limit.countRows && worse >= n - limit.N) || sum >= limit.lossBound * n * (1 + 1e-9);
-    return bound!.ok && bound!.best() < limit.threshold;
+    return bound !== null && bound.ok && bound.best() < limit.threshold;
   };
 
   // The order changes how soon a hopeless candidate stops, never the decision. Two
@@ -142,15 +158,38 @@ export async function scoreCandidate(
   for (let j = 0; j < k && todo.length > 0; j++) {
     if (hopeless()) return { complete: false, state: null, loss: NaN, metric: NaN, noWorse, rowsEvaluated: evaluated };
     const rows = k === 1 ? todo : todo.slice(Math.floor((j * todo.length) / k), Math.floor(((j + 1) * todo.length) / k));
-    const logits = await ev.candidate(cand, layer, k === 1 && todo.length === n && limit === null ? undefined : rows);
-    rows.forEach((r, t) => {
-      losses[r] = scoreRow(logits, t * C, C, targets, r, kind, precision, predictions);
-      take(r);
-    });
+    if (task) await scoreTaskRows(ev, cand, layer, task, rows, losses, predictions);
+    else {
+      const logits = await ev.candidate(cand, layer, k === 1 && todo.length === n && limit === null ? undefined : rows);
+      rows.forEach((r, t) => { losses[r] = scoreRow(logits, t * C, C, targets, r, kind, precision, predictions); });
+    }
+    rows.forEach(take);
     evaluated += rows.length;
   }
   return {
     complete: true, state: { losses, predictions }, loss: mean(losses),
-    metric: 100 * metric(s.metric, predictions, targets, C), noWorse, rowsEvaluated: evaluated,
+    metric: 100 * (task ? task.metric(predictions) : metric(s.metric, predictions, targets, C)), noWorse, rowsEvaluated: evaluated,
   };
+}
+
+// Runs the units the listed loss rows need (each once, in first-use order) and scores the rows.
+async function scoreTaskRows(
+  ev: Evaluator, cand: Model, layer: number, task: TaskScoring, rows: number[], losses: Float64Array, predictions: Float64Array,
+): Promise<void> {
+  const at = new Map<number, number>(); // unit -> its place in the request
+  const units: number[] = [];
+  for (const r of rows) for (const u of Array.from(task.units(r))) if (!at.has(u)) { at.set(u, units.length); units.push(u); }
+  const flat = await ev.candidate(cand, layer, units);
+  const outs: Float32Array[] = [];
+  let o = 0;
+  for (const u of units) { const w = task.width(u); outs.push(flat.subarray(o, o + w)); o += w; }
+  if (o !== flat.length) throw new Error(`internal: the evaluator returned ${flat.length} values for units of ${o}`);
+  for (const r of rows) losses[r] = task.score(r, Array.from(task.units(r), (u) => outs[at.get(u)!]), predictions);
+}
+
+// Every row's loss and prediction (no early stop): the original model, or the accepted one after a resume.
+export async function scoreAll(ev: Evaluator, model: Model, layer: number, s: Scoring): Promise<RowState> {
+  const l0 = s.l0.length === s.n ? s.l0 : new Float64Array(s.n);
+  const r = await scoreCandidate(ev, model, layer, { ...s, l0, worseCount: new Int32Array(s.n) }, { losses: l0, predictions: new Float64Array(0) }, null, null);
+  return r.state!;
 }

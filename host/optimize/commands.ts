@@ -9,11 +9,16 @@ import { readModelFile } from "../format/read.ts";
 import { writeFileAtomic, writeModelFile } from "../format/write-file.ts";
 import { loadEngine } from "../runtime/node.ts";
 import { loadDataset, resolveTask } from "./datasets.ts";
-import { evaluate, optimize, type EvaluateResult, type Summary } from "./index.ts";
+import { evaluate, optimize, optimizeTask, type EvaluateResult, type Summary } from "./index.ts";
+import { loadTaggedSentences } from "./data-token.ts";
+import { loadSquad } from "./data-squad.ts";
+import { loadTexts } from "./data-texts.ts";
+import { driftTask, pairTask, qaTask, tokenTask, type PreparedTask } from "./task-scoring.ts";
+import type { RuntimeModel } from "./shard.ts";
 import { renderReport } from "./report.ts";
 
 export interface DataOptions {
-  task: string;
+  task?: string;            // required for sequence classifiers; embeddings: "pairs" (default) or "texts"
   textCol?: string;
   pairCol?: string;
   labelCol?: string;
@@ -37,6 +42,7 @@ export interface OptimizeCommandOptions extends DataOptions {
   lossPrecision?: string;  // "f32" (default) or "f64"
   earlyReject?: boolean;   // default true
   resume?: boolean;        // continue from the checkpoint next to `out`
+  docStride?: number;      // question answering: overlap of the windows, in tokens
 }
 
 // The search's checkpoint lives next to the output, in a hidden folder, so an
@@ -97,12 +103,52 @@ export function describeSummary(s: Summary, out: string): string {
   return lines.join("\n") + "\n";
 }
 
+// The model's task (CONFIG.task); absent in files of format v1-v2: sequence classification.
+const taskOf = (model: Model) => (model.config as { task?: string }).task ?? "sequence-classification";
+
+// The length of an embedding model's output: sentence-transformers concatenates its pooling modes.
+function embeddingWidth(model: Model): number {
+  const c = model.config as { hiddenSize: number; pooling?: string[]; embeddingSize?: number };
+  return c.embeddingSize || c.hiddenSize * Math.max(1, c.pooling?.length ?? 1);
+}
+
+// The data of a task beyond sequence classification, read and made ready for the search
+// (task-scoring.ts), chosen by the model's task.
+function prepareTask(model: Model, o: OptimizeCommandOptions, precision: "f32" | "f64"): ((m: RuntimeModel, maxLen: number) => PreparedTask) | null {
+  const t = taskOf(model);
+  if (t === "token-classification") {
+    const sents = loadTaggedSentences(o.val, model.labels);
+    return (m, maxLen) => tokenTask(m, sents, model.labels, maxLen, precision);
+  }
+  if (t === "question-answering") {
+    const qs = loadSquad(o.val);
+    return (m, maxLen) => qaTask(m, qs, { maxLen, stride: o.docStride }, precision);
+  }
+  if (t !== "embedding") return null;
+  const E = embeddingWidth(model);
+  const name = (o.task ?? "pairs").toLowerCase();
+  if (name === "texts" || o.val.toLowerCase().endsWith(".txt")) {
+    const texts = loadTexts(o.val, o.textCol);
+    return (m, maxLen) => driftTask(m, texts, E, maxLen, precision);
+  }
+  if (name !== "pairs" && name !== "stsb" && name !== "generic")
+    throw new Error(`--task ${o.task}: an embedding model takes scored pairs (--task pairs or stsb) or a text list (--task texts)`);
+  const rows = loadDataset(o.val, { task: name === "generic" ? "generic" : "stsb", textCol: o.textCol, pairCol: o.pairCol, labelCol: o.labelCol, labels: [], problemType: "regression" }).rows;
+  const pairs = rows.map((r) => {
+    if (r.pair === null) throw new Error(`${o.val}:${r.line}: no second sentence (--pair-col)`);
+    if (!(r.label >= 0 && r.label <= 5)) throw new Error(`${o.val}:${r.line}: score ${r.label} is outside 0..5 (STS-B scale)`);
+    return { a: r.text, b: r.pair, score: r.label };
+  });
+  return (m, maxLen) => pairTask(m, pairs, E, maxLen, precision);
+}
+
 export async function runOptimizeCommand(o: OptimizeCommandOptions): Promise<{ summary: Summary; text: string }> {
   const model = await readModelFile(o.model);
-  const task = resolveTask({ ...o, problemType: model.config.problemType });
-  const rows = loadRows(o.val, model, o).rows;
-  const { model: optimized, summary } = await optimize(model, rows, {
-    task,
+  const lossPrecision = parseLossPrecision(o.lossPrecision);
+  const prepare = prepareTask(model, o, lossPrecision);
+  if (!prepare && o.task === undefined) throw new Error("--task is required for a sequence classifier (sst2, cola, rte, mrpc, wnli, qnli, stsb, or generic)");
+  const task = prepare ? { name: taskOf(model), metric: "accuracy" as const, regression: false } : resolveTask({ ...o, task: o.task, problemType: model.config.problemType });
+  const common = {
     maxLen: o.maxLen,
     maxDrop: parseMaxDrop(o.maxDrop),
     hardK: o.hardK,
@@ -111,11 +157,14 @@ export async function runOptimizeCommand(o: OptimizeCommandOptions): Promise<{ s
     int8Layers: o.int8Layers,
     workers: o.workers,
     progress: o.progress ?? Boolean(process.stderr.isTTY),
-    lossPrecision: parseLossPrecision(o.lossPrecision),
+    lossPrecision,
     earlyReject: o.earlyReject ?? true,
     checkpoint: checkpointPath(o.out),
     resume: o.resume ?? false,
-  });
+  };
+  const { model: optimized, summary } = prepare
+    ? await optimizeTask(model, prepare, common)
+    : await optimize(model, loadRows(o.val, model, o).rows, { ...common, task });
   let final = optimized;
   if (o.int8) {
     const tensors = new Map([...optimized.tensors].map(([k, t]) => [k, t.shape.length === 2 ? { ...t, storage: "int8" as const } : t]));
@@ -124,7 +173,7 @@ export async function runOptimizeCommand(o: OptimizeCommandOptions): Promise<{ s
   const bytes = await writeModelFile(o.out, final);
   summary.size_bytes.after = bytes;
   if (o.json) await writeFileAtomic(o.json, JSON.stringify(summary, null, 2) + "\n");
-  if (o.report) await writeFileAtomic(o.report, renderReport(summary, `AxFormer: ${basename(o.model)} on ${task.name}`));
+  if (o.report) await writeFileAtomic(o.report, renderReport(summary, `AxFormer: ${basename(o.model)} on ${summary.task}`));
   // Every output is written: nothing left to resume.
   await rm(checkpointPath(o.out), { force: true });
   await rmdir(dirname(checkpointPath(o.out))).catch(() => {}); // only when empty (other searches' checkpoints stay)

@@ -174,12 +174,17 @@ class WorkerEvaluator implements Evaluator {
   private pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
   private evals: number[];
 
+  private offsets: Float64Array; // [rows + 1] where each row's output starts in a full evaluation
+
   constructor(
     private workers: Worker[],
     private slices: Array<[number, number]>,
     private planner: SnapshotPlanner,
     private numLabels: number,
+    private widths: Int32Array, // [rows] floats each row gives (tasks beyond classification vary)
   ) {
+    this.offsets = new Float64Array(widths.length + 1);
+    widths.forEach((w, i) => { this.offsets[i + 1] = this.offsets[i] + w; });
     this.evals = workers.map(() => 0);
     workers.forEach((w, i) => {
       w.on("message", (reply: WorkerReply) => {
@@ -224,8 +229,8 @@ class WorkerEvaluator implements Evaluator {
     const C = this.numLabels;
     if (!rows) {
       const replies = await this.all({ op: "candidate", bytes, key, layer, numLabels: C } as Omit<WorkerRequest, "id">);
-      const out = new Float32Array(this.slices[this.slices.length - 1][1] * C);
-      replies.forEach((r, i) => { if (r.ok && r.logits) out.set(r.logits, this.slices[i][0] * C); });
+      const out = new Float32Array(this.offsets[this.offsets.length - 1]);
+      replies.forEach((r, i) => { if (r.ok && r.logits) out.set(r.logits, this.offsets[this.slices[i][0]]); });
       return out;
     }
     // Each worker gets the listed rows of its slice (as slice-local indices); the
@@ -237,13 +242,16 @@ class WorkerEvaluator implements Evaluator {
       local[w].push(rows[k] - this.slices[w][0]);
       at[w].push(k);
     }
-    const out = new Float32Array(rows.length * C);
+    const start = new Float64Array(rows.length + 1); // where the k-th listed row's output goes
+    for (let k = 0; k < rows.length; k++) start[k + 1] = start[k] + this.widths[rows[k]];
+    const out = new Float32Array(start[rows.length]);
     const replies = await Promise.all(this.workers.map((w, i) => local[i].length === 0 ? null
       : this.call(w, { op: "candidate", bytes, key, layer, numLabels: C, rows: Int32Array.from(local[i]) } as Omit<WorkerRequest, "id">)));
     replies.forEach((r, i) => {
       if (r === null) return;
       if (!r.ok) throw new Error(r.error);
-      at[i].forEach((k, j) => out.set(r.logits!.subarray(j * C, (j + 1) * C), k * C));
+      let o = 0;
+      at[i].forEach((k) => { const w = start[k + 1] - start[k]; out.set(r.logits!.subarray(o, o + w), start[k]); o += w; });
     });
     return out;
   }
@@ -285,5 +293,6 @@ export async function createEvaluator(rows: TokenizedRow[], opts: PoolOptions, e
     await Promise.all(ok.map((w) => w.terminate()));
     throw bad.reason;
   }
-  return new WorkerEvaluator(ok, slices, new SnapshotPlanner(maxSnapshots(rows, opts)), opts.numLabels);
+  const widths = Int32Array.from(rows, (r) => r.width ?? opts.numLabels);
+  return new WorkerEvaluator(ok, slices, new SnapshotPlanner(maxSnapshots(rows, opts)), opts.numLabels, widths);
 }

@@ -11,6 +11,8 @@ import { createEvaluator, DEFAULT_CACHE_BYTES } from "./evaluator.ts";
 import { readCheckpoint, searchFingerprint, writeCheckpoint } from "./checkpoint.ts";
 import { allMetrics, mean, scoreRows, type LossPrecision, type TaskKind } from "./metrics.ts";
 import { stderrProgress, type Progress } from "./progress.ts";
+import { DRIFT_STRICT_REFUSAL } from "./task-drift.ts";
+import type { driftTask, PreparedTask } from "./task-scoring.ts";
 import { search, type CandidateRecord, type Decisions } from "./search.ts";
 import type { RuntimeEngine, RuntimeModel, TokenizedRow } from "./shard.ts";
 
@@ -159,29 +161,52 @@ export async function evaluate(model: Model, rows: Row[], opts: EvaluateOptions)
 }
 
 export async function optimize(model: Model, rows: Row[], opts: OptimizeOptions): Promise<{ model: Model; summary: Summary }> {
-  const t0 = performance.now();
   checkRows(model, rows, opts.task.regression, opts.maxLen);
+  return runOptimize(model, rows, null, opts);
+}
+
+// A task beyond sequence classification (task-scoring.ts): `prepare` tokenizes the data
+// with the model's own tokenizer at the given maximum length. The drift task is refused
+// in strict mode (task-drift.ts says why) and gets the original model's embeddings
+// before the search.
+export async function optimizeTask(
+  model: Model, prepare: (m: RuntimeModel, maxLen: number) => PreparedTask, opts: Omit<OptimizeOptions, "task">,
+): Promise<{ model: Model; summary: Summary }> {
+  const most = model.config.tokenizer.maxLen;
+  if (opts.maxLen !== undefined && !(Number.isInteger(opts.maxLen) && opts.maxLen >= 2 && opts.maxLen <= most))
+    throw new Error(`--max-len must be an integer from 2 to the model's maximum ${most}, got ${opts.maxLen}`);
+  return runOptimize(model, [], prepare, { ...opts, task: { name: "", metric: "accuracy", regression: false } });
+}
+
+async function runOptimize(
+  model: Model, rows: Row[], prepare: ((m: RuntimeModel, maxLen: number) => PreparedTask) | null, opts: OptimizeOptions,
+): Promise<{ model: Model; summary: Summary }> {
+  const t0 = performance.now();
   const { config } = model;
   const maxLen = opts.maxLen ?? config.tokenizer.maxLen;
   const hardK = opts.hardK ?? 30;
   const passes = opts.passes ?? 1;
   const maxDrop = opts.maxDrop ?? null;
-  const workers = opts.workers ?? defaultWorkers(rows.length);
   const progress = opts.progress === true ? stderrProgress("optimize") : opts.progress || null;
 
   const engine = await loadEngine();
   const bytesBefore = writeModel(model);
-  const tokens = tokenizeRows(engine.loadModel(bytesBefore), rows, maxLen);
   const lossPrecision = opts.lossPrecision ?? "f32";
+  const prepared = prepare ? prepare(engine.loadModel(bytesBefore), maxLen) : null;
+  if (prepared?.name === "embedding-drift" && maxDrop === null) throw new Error(DRIFT_STRICT_REFUSAL);
+  const task = prepared ? { name: prepared.name, metric: prepared.metric as MetricName, regression: false } : opts.task;
+  const tokens = prepared ? prepared.units : tokenizeRows(engine.loadModel(bytesBefore), rows, maxLen);
+  const valRows = prepared ? prepared.scoring.n : rows.length;
+  const workers = opts.workers ?? defaultWorkers(tokens.length);
   const earlyReject = opts.earlyReject ?? true;
-  const kind = taskKind(opts.task);
+  const kind = taskKind(task);
   const searchOpts = {
     maxDrop, hardK, hardKChoices: opts.hardKChoices ?? null, passes, int8Layers: opts.int8Layers ?? false,
-    metric: opts.task.metric, regression: opts.task.regression, multiLabel: kind === "multi", numLabels: config.numLabels,
+    metric: task.metric, regression: task.regression, multiLabel: kind === "multi", numLabels: config.numLabels,
     lossPrecision, earlyReject,
   };
   // Resume: the candidates a previous run of this very search decided are replayed, not evaluated.
-  const fingerprint = searchFingerprint(bytesBefore, tokens, rows, { ...searchOpts, maxLen, task: opts.task.name });
+  const fingerprint = searchFingerprint(bytesBefore, tokens, rows, { ...searchOpts, maxLen, task: task.name, labels: prepared?.fingerprint ?? null });
   const saved = opts.checkpoint && opts.resume ? await readCheckpoint(opts.checkpoint, fingerprint) : null;
   const ev = await createEvaluator(tokens, {
     workers, numLabels: config.numLabels, hiddenSize: config.hiddenSize, cacheBytes: opts.cacheBytes ?? DEFAULT_CACHE_BYTES,
@@ -189,9 +214,14 @@ export async function optimize(model: Model, rows: Row[], opts: OptimizeOptions)
 
   let result;
   try {
-    result = await search(model, rowTargets(rows, kind, config.numLabels), ev, {
+    if (prepared && "setReference" in prepared) {
+      await ev.setBase(model, 0);
+      (prepared as ReturnType<typeof driftTask>).setReference(await ev.candidate(model, 0));
+    }
+    result = await search(model, prepared ? new Float64Array(0) : rowTargets(rows, kind, config.numLabels), ev, {
       ...searchOpts,
-      rowTokens: earlyReject ? Int32Array.from(tokens, (t) => t.ids.length) : null,
+      task: prepared?.scoring,
+      rowTokens: earlyReject ? (prepared ? prepared.rowTokens : Int32Array.from(tokens, (t) => t.ids.length)) : null,
       replay: saved?.candidates,
       onCandidate: progress
         ? (c, w) => progress.update(w.done, w.total, `layer ${c.layer} ${c.step} ${c.accepted ? "kept" : "no"}`)
@@ -216,9 +246,9 @@ export async function optimize(model: Model, rows: Row[], opts: OptimizeOptions)
     meta: {
       ...model.meta,
       axformer_optimize: {
-        mode: maxDrop === null ? "strict" : "budget", max_drop: maxDrop, task: opts.task.name,
+        mode: maxDrop === null ? "strict" : "budget", max_drop: maxDrop, task: task.name,
         decisions: result.decisions, original_val_loss: result.originalLoss, final_val_loss: result.finalLoss,
-        val_rows: rows.length,
+        val_rows: valRows,
       },
     },
   };
@@ -229,7 +259,7 @@ export async function optimize(model: Model, rows: Row[], opts: OptimizeOptions)
     decisions: result.decisions,
     original_val_loss: result.originalLoss,
     final_val_loss: result.finalLoss,
-    metric_name: opts.task.metric,
+    metric_name: task.metric,
     original_val_metric: result.originalMetric,
     final_val_metric: result.finalMetric,
     mode: maxDrop === null ? "strict" : "budget",
@@ -237,9 +267,9 @@ export async function optimize(model: Model, rows: Row[], opts: OptimizeOptions)
     hard_k: hardK,
     hard_k_choices: opts.hardKChoices ?? null,
     passes,
-    task: opts.task.name,
-    val_rows: rows.length,
-    rows_needed: Math.floor(rows.length / 2),
+    task: task.name,
+    val_rows: valRows,
+    rows_needed: Math.floor(valRows / 2),
     max_len: maxLen,
     candidates: result.candidates,
     accepted_steps: result.acceptedLosses,
@@ -250,9 +280,9 @@ export async function optimize(model: Model, rows: Row[], opts: OptimizeOptions)
     row_evaluations_without_early_reject: c.rowEvaluationsFull + before.rowEvaluationsFull,
     layer_evaluations: layerEvaluations,
     layer_evaluations_without_early_reject: layerEvaluations + c.layerEvaluationsSaved + before.layerEvaluationsSaved,
-    layer_evaluations_without_reuse: evaluations * rows.length * config.numLayers,
+    layer_evaluations_without_reuse: evaluations * tokens.length * config.numLayers,
     resumed_candidates: result.replayed,
-    workers: Math.max(1, Math.min(workers, rows.length)),
+    workers: Math.max(1, Math.min(workers, tokens.length)),
     seconds: (performance.now() - t0) / 1000,
     size_bytes: { before: bytesBefore.length, after: bytesAfter.length },
     parameters: { before: parameterCount(model), after: parameterCount(out) },
@@ -290,7 +320,10 @@ function measureSpeed(
   const sample = tokens.slice(0, 64);
 
   const time = (bytes: Uint8Array) => {
-    const m = engine.loadModel(bytes);
+    const loaded = engine.loadModel(bytes);
+    // the whole forward pass; logits() is a sequence classifier's only, the other tasks run it in pieces
+    const whole = (i: Int32Array, t: Int32Array) => loaded.runHead(loaded.runLayers(loaded.embedTokens(i, t), i.length, 0, loaded.numLayers), i.length);
+    const m = { logits: (loaded.task ?? "sequence-classification") === "sequence-classification" ? (i: Int32Array, t: Int32Array) => loaded.logits(i, t) : whole };
     for (let i = 0; i < 3; i++) m.logits(ids, typeIds);
     const runs: number[] = [];
     const stop = performance.now() + 1000;

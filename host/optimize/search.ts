@@ -9,7 +9,7 @@
 // while the val metric stays within `maxDrop` points of the original model's.
 
 import type { Model } from "../model/model.ts";
-import { scoreCandidate, unchangedRows, type Limit, type RowState, type Scoring } from "./candidate-eval.ts";
+import { scoreAll, scoreCandidate, unchangedRows, type Limit, type RowState, type Scoring, type TaskScoring } from "./candidate-eval.ts";
 import type { MetricName } from "./datasets.ts";
 import type { Evaluator } from "./evaluator.ts";
 import { mean, metric, scoreRows, type LossPrecision, type TaskKind } from "./metrics.ts";
@@ -51,7 +51,8 @@ export interface SearchOptions {
   hardKChoices: number[] | null; // ours: try these K per layer, smallest first, keep the first accepted
   passes: number;               // ours: repeat the pruning pass while it accepts something (1 = paper)
   int8Layers: boolean;          // ours: after pruning, try int8 weights layer by layer
-  metric: MetricName;
+  metric: MetricName | string;  // the name of a task's metric (task-scoring.ts) beyond classification
+  task?: TaskScoring;           // a task beyond classification: its rows, losses and metric
   regression: boolean;
   multiLabel?: boolean;         // targets are [n * numLabels] 0/1 values
   numLabels: number;
@@ -145,8 +146,8 @@ function limitFor(ctx: Ctx, needLoss: boolean): Limit | null {
 // state is computed again (from the layer the search is at: the base is current).
 async function currentState(ctx: Ctx, layer: number): Promise<RowState> {
   if (ctx.cur === null) {
-    const logits = await ctx.ev.candidate(ctx.current, layer);
-    ctx.cur = scoreRows(logits, ctx.opts.numLabels, ctx.scoring.targets, ctx.scoring.kind, ctx.scoring.precision);
+    ctx.cur = ctx.scoring.task ? await scoreAll(ctx.ev, ctx.current, layer, ctx.scoring)
+      : scoreRows(await ctx.ev.candidate(ctx.current, layer), ctx.opts.numLabels, ctx.scoring.targets, ctx.scoring.kind, ctx.scoring.precision);
     ctx.counters.rowEvaluations += ctx.n;
   }
   return ctx.cur;
@@ -293,14 +294,20 @@ export async function search(model: Model, targets: ArrayLike<number>, ev: Evalu
   const kind: TaskKind = opts.regression ? "regression" : opts.multiLabel ? "multi" : "single";
   const C = opts.numLabels;
   const precision = opts.lossPrecision ?? "f32";
-  const n = targets.length / (kind === "multi" ? C : 1);
+  const task = opts.task;
+  const n = task ? task.n : targets.length / (kind === "multi" ? C : 1);
+  const scoring: Scoring = {
+    task, n, C, kind, precision, metric: opts.metric as MetricName, targets, l0: new Float64Array(0),
+    rowTokens: opts.rowTokens ?? null, chunks: CHUNKS, worseCount: new Int32Array(n),
+  };
 
   await ev.setBase(model, 0);
-  const first = scoreRows(await ev.candidate(model, 0), C, targets, kind, precision);
-  const base = { loss: mean(first.losses), metric: 100 * metric(opts.metric, first.predictions, targets, C) };
+  const first = task ? await scoreAll(ev, model, 0, scoring) : scoreRows(await ev.candidate(model, 0), C, targets, kind, precision);
+  scoring.l0 = first.losses;
+  const base = { loss: mean(first.losses), metric: 100 * (task ? task.metric(first.predictions) : metric(opts.metric as MetricName, first.predictions, targets, C)) };
   const ctx: Ctx = {
     ev, opts, L, n, N: Math.floor(n / 2), strict: opts.maxDrop === null,
-    scoring: { n, C, kind, precision, metric: opts.metric, targets, l0: first.losses, rowTokens: opts.rowTokens ?? null, chunks: CHUNKS, worseCount: new Int32Array(n) },
+    scoring,
     base, current: model, cur: first, lmin: base.loss, currentMetric: base.metric,
     decisions: emptyDecisions(L), candidates: [],
     acceptedLosses: [{ step: "original", layer: -1, loss: base.loss, metric: base.metric }],

@@ -11,11 +11,14 @@
 export interface TokenizedRow {
   ids: Int32Array;     // [n] token ids
   typeIds: Int32Array; // [n] token type ids
+  width?: number;      // floats of the head's output this row gives (default: the label count); tasks
+                       // beyond classification: n x C token logits, 2n span logits, E embedding floats
 }
 
 // The part of host/runtime's LoadedModel the optimizer uses.
 export interface RuntimeModel {
   numLayers: number;
+  task?: string;       // what the head computes (host/runtime's LoadedModel.task)
   tokenize(text: string, pair?: string, maxLen?: number): { inputIds: ArrayLike<number>; tokenTypeIds: ArrayLike<number> };
   logits(ids: ArrayLike<number>, typeIds?: ArrayLike<number>): Float32Array;
   embedTokens(ids: ArrayLike<number>, typeIds?: ArrayLike<number>): Float32Array;    // [n * H]
@@ -70,20 +73,25 @@ export class Shard {
 
   // Logits [rows * C] of a model that matches the snapshot's base below `layer`
   // (from the embeddings when there is no snapshot): of every row of the shard, or
-  // of the listed ones (shard-local indices) in that order.
+  // of the listed ones (shard-local indices) in that order. A row with a `width`
+  // gives that many floats instead of C.
   candidate(bytes: Uint8Array, key: number, layer: number, numLabels: number, which?: ArrayLike<number>): Float32Array {
     const m = this.load(bytes, key);
     const L = m.numLayers;
     const snap = this.snaps.get(layer);
     const from = snap ? layer : 0;
     const count = which ? which.length : this.rows.length;
-    const out = new Float32Array(count * numLabels);
-    for (let k = 0; k < count; k++) {
+    let size = 0;
+    for (let k = 0; k < count; k++) size += this.rows[which ? which[k] : k].width ?? numLabels;
+    const out = new Float32Array(size);
+    for (let k = 0, o = 0; k < count; k++) {
       const r = which ? which[k] : k;
-      const { ids, typeIds } = this.rows[r];
+      const { ids, typeIds, width = numLabels } = this.rows[r];
       const h = snap ? snap[r] : m.embedTokens(ids, typeIds);
       const logits = m.runHead(m.runLayers(h, ids.length, from, L), ids.length);
-      out.set(logits.subarray(0, numLabels), k * numLabels);
+      if (logits.length < width) throw new Error(`internal: the head gave ${logits.length} values, the row expects ${width}`);
+      out.set(logits.subarray(0, width), o);
+      o += width;
     }
     this.layerEvaluations += count * (L - from);
     return out;

@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeCard } from "./card.ts";
+import { writeEmbeddingCard } from "./card-embed.ts";
 
 export interface ModelRecipe {
   task: string;
@@ -27,6 +28,7 @@ export interface ModelRecipe {
   init?: string; // a second stage: start from this recipe's trained weights (made first if missing), not random ones
   calibrate?: boolean; // fit a temperature on val and report the task's slices (train.py --calibrate)
   commit: boolean; // written to models/NAME (committed) or only to the work folder
+  embedding?: boolean; // a sentence-embedding model trained on scored pairs (prepare-pairs.ts, train_embed.py)
   why: string; // the model's role, for the card
 }
 
@@ -57,6 +59,13 @@ export const MODELS: Record<string, ModelRecipe> = {
     task: "sst2-2k", maxLen: 128, minCount: 2, layers: 12, hidden: 128, heads: 2, intermediate: 512,
     epochs: 12, lr: 5e-4, batch: 32, commit: true,
     why: "Deliberately over-sized (12 layers, 3 million parameters for 2,000 training rows): the situation AxFormer targets.",
+  },
+  // Issue 15: a sentence-transformers embedding model (BertModel + mean pooling + normalisation),
+  // trained on STS-B train pairs with CosineSimilarityLoss (docs/training.md).
+  "stsb-embed": {
+    task: "stsb", maxLen: 128, minCount: 2, layers: 4, hidden: 128, heads: 4, intermediate: 512,
+    epochs: 12, lr: 5e-4, batch: 32, commit: true, embedding: true,
+    why: "A small demonstration of sentence embeddings for semantic search, and of the optimizer on an embedding model.",
   },
   // Trained and measured (docs/training.md) but not committed: from random weights they do not beat
   // the majority class on dev. `recipe.ts rte` still makes them, into the work folder.
@@ -99,6 +108,15 @@ export function trainArgs(name: string, r: ModelRecipe, dataDir: string, outDir:
   ];
 }
 
+export function embedTrainArgs(name: string, r: ModelRecipe, dataDir: string, outDir: string): string[] {
+  return [
+    "scripts/train/train_embed.py", "--data", dataDir, "--out", outDir,
+    "--layers", String(r.layers), "--hidden", String(r.hidden), "--heads", String(r.heads),
+    "--intermediate", String(r.intermediate), "--epochs", String(r.epochs), "--lr", String(r.lr),
+    "--batch", String(r.batch), "--seed", "0", "--command", `node --import tsx scripts/train/recipe.ts ${name}`,
+  ];
+}
+
 function main(names: string[]): void {
   const unknown = names.filter((n) => !MODELS[n]);
   if (unknown.length) throw new Error(`unknown model ${unknown.join(", ")} (known: ${Object.keys(MODELS).join(", ")})`);
@@ -116,10 +134,17 @@ function main(names: string[]): void {
     const dataDir = join(work, name);
     const outDir = outDirOf(name, work);
     const t = Date.now();
-    run(process.execPath, ["--import", "tsx", "scripts/train/prepare.ts", "--task", r.task, "--max-len", String(r.maxLen),
-      "--min-count", String(r.minCount), "--out", dataDir]);
-    run("/usr/bin/python3", trainArgs(name, r, dataDir, outDir, work));
-    writeCard(name, r, dataDir, outDir);
+    if (r.embedding) {
+      run(process.execPath, ["--import", "tsx", "scripts/train/prepare-pairs.ts", "--max-len", String(r.maxLen),
+        "--min-count", String(r.minCount), "--out", dataDir]);
+      run("/usr/bin/python3", embedTrainArgs(name, r, dataDir, outDir));
+      writeEmbeddingCard(name, r, dataDir, outDir);
+    } else {
+      run(process.execPath, ["--import", "tsx", "scripts/train/prepare.ts", "--task", r.task, "--max-len", String(r.maxLen),
+        "--min-count", String(r.minCount), "--out", dataDir]);
+      run("/usr/bin/python3", trainArgs(name, r, dataDir, outDir, work));
+      writeCard(name, r, dataDir, outDir);
+    }
     times.push(`${name}: ${((Date.now() - t) / 1000).toFixed(0)} s`);
   }
   console.log(`recipe done in ${((Date.now() - t0) / 1000).toFixed(0)} s (${times.join(", ")})`);

@@ -170,6 +170,22 @@ class BertForSequenceClassification(nn.Module):
         return self.classifier(self.dropout(self.bert(input_ids, token_type_ids, attention_mask)))
 
 
+def adamw_linear(model, args, steps):
+    """AdamW (weight decay on all but biases and LayerNorm) with a linear warm-up over args.warmup of
+    the steps, then a linear decay to 0."""
+    no_decay = lambda n: n.endswith("bias") or "LayerNorm" in n
+    opt = torch.optim.AdamW(
+        [
+            {"params": [t for n, t in model.named_parameters() if not no_decay(n)], "weight_decay": args.weight_decay},
+            {"params": [t for n, t in model.named_parameters() if no_decay(n)], "weight_decay": 0.0},
+        ],
+        lr=args.lr,
+    )
+    warm = max(1, int(args.warmup * steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm))))
+    return opt, sched
+
+
 def init_weights(m, std):  # transformers' BertPreTrainedModel._init_weights
     if isinstance(m, nn.Linear):
         m.weight.data.normal_(0.0, std)
@@ -463,17 +479,7 @@ def main():
     print(f"{meta['task']}: {args.layers} layers, hidden {args.hidden}, {args.heads} heads, vocab {len(vocab)}, {n_params:,} parameters; "
           f"train {len(train)} / val {len(val)} / {meta['eval_split']} {len(evl)} rows", flush=True)
 
-    no_decay = lambda n: n.endswith("bias") or "LayerNorm" in n
-    opt = torch.optim.AdamW(
-        [
-            {"params": [t for n, t in model.named_parameters() if not no_decay(n)], "weight_decay": args.weight_decay},
-            {"params": [t for n, t in model.named_parameters() if no_decay(n)], "weight_decay": 0.0},
-        ],
-        lr=args.lr,
-    )
-    steps = args.epochs * math.ceil(len(train) / args.batch)
-    warm = max(1, int(args.warmup * steps))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm))))
+    opt, sched = adamw_linear(model, args, args.epochs * math.ceil(len(train) / args.batch))
 
     key = meta["metric"]
     # scoring a large val split every epoch costs more than training on a small train split

@@ -56,7 +56,7 @@ export function parseVocabTxt(text: string, where: string): string[] {
 }
 
 /** The tokenizer.json that Hugging Face tokenizers writes for an uncased BERT, with this vocab. */
-function tokenizerJson(vocab: string[]): object {
+export function tokenizerJson(vocab: string[]): object {
   const id = (t: string) => vocab.indexOf(t);
   return {
     version: "1.0",
