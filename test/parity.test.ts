@@ -1,8 +1,10 @@
 // End-to-end parity with Hugging Face transformers: each folder in test/fixtures/parity
 // is converted, written as .axf, loaded into the wasm runtime and run on the golden
 // inputs; the logits must match the float64 references that transformers'
-// Bert/DistilBertForSequenceClassification computed from the stored weights
-// (scripts/parity/make_fixtures.py, which says how to rerun it).
+// Bert/DistilBert/Roberta/XLMRoberta/Camembert/ElectraForSequenceClassification
+// computed from the stored weights (scripts/parity/make_fixtures.py, which says how
+// to rerun it). RoBERTa-family cases include padding tokens among the ids and
+// goldens taken from padded batches with an attention mask ("hf_padded").
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readdirSync, readFileSync } from "node:fs";
@@ -39,7 +41,8 @@ const dirs = readdirSync(FIXTURES, { withFileTypes: true })
   .sort();
 
 test("the fixture set is present", () => {
-  for (const name of ["bert-f32", "bert-f16", "bert-bf16", "bert-sharded", "distilbert-f32", "distilbert-f16"]) {
+  for (const name of ["bert-f32", "bert-f16", "bert-bf16", "bert-sharded", "distilbert-f32", "distilbert-f16",
+    "roberta-f32", "roberta-types-f16", "xlm-roberta-f32", "camembert-f32", "electra-f32", "electra-same-f16"]) {
     assert.ok(dirs.includes(name), `missing fixture ${name}: see scripts/parity/make_fixtures.py`);
   }
 });

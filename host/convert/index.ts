@@ -32,7 +32,8 @@ export async function convertHfDir(dir: string, opts: ConvertOptions = {}): Prom
     throw new ConvertError(`config.json: not valid JSON (${(e as Error).message})`);
   }
   const hf = parseHfConfig(rawConfig);
-  const tok = readHfTokenizer(dir, hf.config.vocabSize, hf.config.maxPosition);
+  // RoBERTa's positions start at positionOffset: maxLen tokens need positions up to offset - 1 + maxLen.
+  const tok = readHfTokenizer(dir, hf.config.vocabSize, hf.config.maxPosition - (hf.config.positionOffset ?? 0));
   const ckpt = await openCheckpoint(dir);
   const storage: Storage = opts.storage ?? "f32";
   const c = hf.config;

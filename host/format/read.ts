@@ -97,6 +97,9 @@ function readConfig(w: (i: number) => number): ModelConfig {
     hasPooler: w(F.CFG_HAS_POOLER) === 1,
     hasPreClassifier: w(F.CFG_HAS_PRE_CLASSIFIER) === 1,
     ...(w(F.CFG_TEMPERATURE) !== 0 ? { temperature: new Float32Array(new Uint32Array([w(F.CFG_TEMPERATURE)]).buffer)[0] } : {}),
+    ...(w(F.CFG_EMBEDDING_SIZE) !== 0 ? { embeddingSize: w(F.CFG_EMBEDDING_SIZE) } : {}),
+    ...(w(F.CFG_POSITION_OFFSET) !== 0 ? { positionOffset: w(F.CFG_POSITION_OFFSET) } : {}),
+    ...(w(F.CFG_HEAD_ACT) !== 0 ? { headAct: nameOfCode(HIDDEN_ACT_CODES, w(F.CFG_HEAD_ACT)) as HiddenAct } : {}),
     tokenizer: {
       doLowerCase: w(F.CFG_DO_LOWER_CASE) === 1,
       stripAccents: sa === F.STRIP_ACCENTS_FOLLOW_LOWERCASE ? null : sa === F.STRIP_ACCENTS_ALWAYS,
