@@ -194,7 +194,9 @@ const UNSUPPORTED_CLASSES: Record<string, string> = {
 function refuseUnsupported(f: Fields): void {
   const archs = f.c.architectures;
   const cls = Array.isArray(archs) && typeof archs[0] === "string" ? archs[0] : undefined;
-  const byClass = cls === undefined ? undefined : Object.keys(UNSUPPORTED_CLASSES).find((p) => cls.startsWith(p) && /^[A-Z]/.test(cls.slice(p.length)));
+  // The longest class prefix first (DebertaV2 before Deberta), followed by the head's name (For...).
+  const byClass = cls === undefined ? undefined : Object.keys(UNSUPPORTED_CLASSES).sort((a, b) => b.length - a.length)
+    .find((p) => cls.startsWith(p) && /^[A-Z]/.test(cls.slice(p.length)));
   if (byClass) f.bad("architectures", `is ${JSON.stringify(cls)}: ${UNSUPPORTED[UNSUPPORTED_CLASSES[byClass]]}`);
   const t = f.c.model_type;
   if (typeof t === "string" && Object.hasOwn(UNSUPPORTED, t)) f.bad("model_type", `is ${JSON.stringify(t)}: ${UNSUPPORTED[t]}`);
