@@ -33,7 +33,7 @@ const program = new Command("axformer")
 program
   .command("convert")
   .description("convert a Hugging Face model folder (config.json, model.safetensors, vocab.txt or tokenizer.json) to an .axf file")
-  .argument("<hf-model-dir>", "folder of a BertForSequenceClassification or DistilBertForSequenceClassification checkpoint")
+  .argument("<hf-model-dir>", "folder of a BERT, DistilBERT, RoBERTa, XLM-RoBERTa, CamemBERT or ELECTRA ...ForSequenceClassification checkpoint")
   .requiredOption("-o, --out <file>", "the .axf file to write")
   .option("--f16", "store weight matrices as float16 (half the size, f32 compute)")
   .option("--int8", "store weight matrices as int8 with per-row scales")
