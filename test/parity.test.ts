@@ -33,6 +33,8 @@ interface GoldenCase {
   input_ids: number[];
   token_type_ids: number[];
   logits: number[];
+  text?: string;       // the ids are the fixture's own Hugging Face tokenizer's for this text (and pair)
+  text_pair?: string;
 }
 
 const dirs = readdirSync(FIXTURES, { withFileTypes: true })
@@ -80,7 +82,14 @@ for (const name of dirs) {
     const engine = await loadEngine();
 
     const bytes32 = await writeModel(await convertHfDir(dir));
-    const worst32 = maxDiff(engine.loadModel(bytes32), cases, F32_BOUND, `${name} (f32)`);
+    const model32 = engine.loadModel(bytes32);
+    const worst32 = maxDiff(model32, cases, F32_BOUND, `${name} (f32)`);
+    // Text cases, end to end: the runtime's tokenizer gives Hugging Face's ids, and classify() its logits.
+    for (const c of cases.filter((c) => c.text !== undefined)) {
+      const what = `${name} text ${JSON.stringify(c.text)}${c.text_pair === undefined ? "" : ` / ${JSON.stringify(c.text_pair)}`}`;
+      assert.equal(model32.tokenize(c.text!, c.text_pair).inputIds, c.input_ids, `${what}: input_ids`);
+      maxDiff({ logits: () => model32.classify(c.text!, c.text_pair).logits }, [c], F32_BOUND, what);
+    }
 
     const bytes16 = await writeModel(await convertHfDir(dir, { storage: "f16" }));
     const worst16 = maxDiff(engine.loadModel(bytes16), cases, F16_BOUND, `${name} (f16 storage)`);
