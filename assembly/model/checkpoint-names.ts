@@ -6,7 +6,9 @@
 // Like tensors.ts, imported by TypeScript (and valid AssemblyScript): untyped
 // consts of strings.
 
-// BertForSequenceClassification (transformers/models/bert/modeling_bert.py).
+// BertForSequenceClassification (transformers/models/bert/modeling_bert.py); the
+// same names serve BertModel (embeddings: no head), BertForTokenClassification
+// (classifier [C, H] on every token) and BertForQuestionAnswering (qa_outputs [2, H]).
 export const BERT_CHECKPOINT_NAMES = [
   "bert.embeddings.word_embeddings.weight",
   "bert.embeddings.position_embeddings.weight",
@@ -35,12 +37,15 @@ export const BERT_CHECKPOINT_NAMES = [
   "",
   "classifier.weight",
   "classifier.bias",
+  "qa_outputs.weight",
+  "qa_outputs.bias",
   "",
   "",
 ];
 
 // DistilBertForSequenceClassification (transformers/models/distilbert/modeling_distilbert.py):
-// no token types, no pooler; pre_classifier + ReLU instead.
+// no token types, no pooler; pre_classifier + ReLU instead. DistilBertModel,
+// DistilBertForTokenClassification and DistilBertForQuestionAnswering as for BERT.
 export const DISTILBERT_CHECKPOINT_NAMES = [
   "distilbert.embeddings.word_embeddings.weight",
   "distilbert.embeddings.position_embeddings.weight",
@@ -69,6 +74,8 @@ export const DISTILBERT_CHECKPOINT_NAMES = [
   "pre_classifier.bias",
   "classifier.weight",
   "classifier.bias",
+  "qa_outputs.weight",
+  "qa_outputs.bias",
   "",
   "",
 ];
@@ -106,6 +113,8 @@ export const ROBERTA_CHECKPOINT_NAMES = [
   "",
   "classifier.out_proj.weight",
   "classifier.out_proj.bias",
+  "qa_outputs.weight",
+  "qa_outputs.bias",
   "",
   "",
 ];
@@ -143,6 +152,8 @@ export const ELECTRA_CHECKPOINT_NAMES = [
   "classifier.dense.bias",
   "classifier.out_proj.weight",
   "classifier.out_proj.bias",
+  "qa_outputs.weight",
+  "qa_outputs.bias",
   "electra.embeddings_project.weight",
   "electra.embeddings_project.bias",
 ];

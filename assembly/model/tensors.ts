@@ -45,7 +45,9 @@ export const T_NEEDS_FFN = 16;         // present only when layer i keeps its FF
 export const T_NEEDS_TOKEN_TYPES = 32; // present only when type_vocab_size > 0
 export const T_NEEDS_POOLER = 64;      // present only when has_pooler (BERT: dense + tanh on [CLS])
 export const T_NEEDS_PRE_CLASSIFIER = 128; // present only when has_pre_classifier (DistilBERT: dense + ReLU; ELECTRA: dense + GELU)
-export const T_NEEDS_EMBEDDINGS_PROJECT = 256; // present only when embedding_size != 0 (ELECTRA: E -> H)
+export const T_NEEDS_CLASSIFIER = 256; // present only for sequence and token classification (CONFIG.task)
+export const T_NEEDS_QA = 512;         // present only for question answering (CONFIG.task)
+export const T_NEEDS_EMBEDDINGS_PROJECT = 1024; // present only when embedding_size != 0 (ELECTRA: E -> H)
 
 // The largest magnitude of any value of any tensor, every kind alike: the largest
 // finite f16, so every f16 checkpoint fits, and far above what trained encoders
@@ -85,9 +87,11 @@ export const W_PRE_CLASSIFIER_WEIGHT = 23;
 export const W_PRE_CLASSIFIER_BIAS = 24;
 export const W_CLASSIFIER_WEIGHT = 25;
 export const W_CLASSIFIER_BIAS = 26;
-export const W_EMBEDDINGS_PROJECT_WEIGHT = 27;
-export const W_EMBEDDINGS_PROJECT_BIAS = 28;
-export const TENSOR_KINDS = 29;
+export const W_QA_OUTPUTS_WEIGHT = 27;
+export const W_QA_OUTPUTS_BIAS = 28;
+export const W_EMBEDDINGS_PROJECT_WEIGHT = 29;
+export const W_EMBEDDINGS_PROJECT_BIAS = 30;
+export const TENSOR_KINDS = 31;
 
 // ---- the table, in file order
 export const TENSOR_NAMES = [
@@ -118,6 +122,8 @@ export const TENSOR_NAMES = [
   "pre_classifier.bias",
   "classifier.weight",
   "classifier.bias",
+  "qa_outputs.weight",
+  "qa_outputs.bias",
   "embeddings_project.weight",
   "embeddings_project.bias",
 ];
@@ -129,6 +135,7 @@ export const TENSOR_ROWS = [
   DIM_LAYER_FFN, DIM_LAYER_FFN, DIM_HIDDEN, DIM_HIDDEN, DIM_HIDDEN, DIM_HIDDEN,
   DIM_HIDDEN, DIM_HIDDEN, DIM_HIDDEN, DIM_HIDDEN,
   DIM_LABELS, DIM_LABELS,
+  DIM_LABELS, DIM_LABELS,
   DIM_HIDDEN, DIM_HIDDEN,
 ];
 
@@ -138,6 +145,7 @@ export const TENSOR_COLS = [
   DIM_LAYER_HEADS, DIM_NONE, DIM_NONE, DIM_NONE,
   DIM_HIDDEN, DIM_NONE, DIM_LAYER_FFN, DIM_NONE, DIM_NONE, DIM_NONE,
   DIM_HIDDEN, DIM_NONE, DIM_HIDDEN, DIM_NONE,
+  DIM_HIDDEN, DIM_NONE,
   DIM_HIDDEN, DIM_NONE,
   DIM_EMBEDDING, DIM_NONE,
 ];
@@ -153,6 +161,7 @@ export const TENSOR_FLAGS = [
   MATRIX | LAYER_ATT, LAYER_ATT, T_PER_LAYER, T_PER_LAYER,
   MATRIX | LAYER_FFN, LAYER_FFN, MATRIX | LAYER_FFN, LAYER_FFN, T_PER_LAYER, T_PER_LAYER,
   MATRIX | T_NEEDS_POOLER, T_NEEDS_POOLER, MATRIX | T_NEEDS_PRE_CLASSIFIER, T_NEEDS_PRE_CLASSIFIER,
-  MATRIX, 0,
+  MATRIX | T_NEEDS_CLASSIFIER, T_NEEDS_CLASSIFIER,
+  MATRIX | T_NEEDS_QA, T_NEEDS_QA,
   MATRIX | T_NEEDS_EMBEDDINGS_PROJECT, T_NEEDS_EMBEDDINGS_PROJECT,
 ];

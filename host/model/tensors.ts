@@ -27,7 +27,7 @@ export const CHECKPOINT_NAMES: Record<Arch, string[]> = {
 
 // The config fields the table's shapes and presence depend on.
 export type TableConfig = Pick<ModelConfig,
-  "vocabSize" | "hiddenSize" | "headDim" | "maxPosition" | "typeVocabSize" | "numLabels" | "hasPooler" | "hasPreClassifier" | "embeddingSize">;
+  "vocabSize" | "hiddenSize" | "headDim" | "maxPosition" | "typeVocabSize" | "numLabels" | "hasPooler" | "hasPreClassifier" | "task" | "embeddingSize">;
 
 export const layerName = (name: string, layer: number) => name.replace(T.LAYER_INDEX, String(layer));
 
@@ -70,6 +70,8 @@ function addSpec(specs: TensorSpec[], c: TableConfig, row: number, layer: number
     (!(flags & T.T_NEEDS_TOKEN_TYPES) || c.typeVocabSize > 0) &&
     (!(flags & T.T_NEEDS_POOLER) || c.hasPooler) &&
     (!(flags & T.T_NEEDS_PRE_CLASSIFIER) || c.hasPreClassifier) &&
+    (!(flags & T.T_NEEDS_CLASSIFIER) || (c.task ?? "sequence-classification") === "sequence-classification" || c.task === "token-classification") &&
+    (!(flags & T.T_NEEDS_QA) || c.task === "question-answering") &&
     (!(flags & T.T_NEEDS_EMBEDDINGS_PROJECT) || (c.embeddingSize ?? 0) > 0);
   if (!present) return;
   const dim = (code: number): number => {
