@@ -604,6 +604,20 @@ test("rejects: CONFIG, LAYERS and string lists out of range", () => {
   expectReject(fixCrcs(patch(b, word(F.CFG_LAYER_NORM_EPS), f32Bits(NaN))), /CONFIG\.layer_norm_eps/);
   expectReject(fixCrcs(patch(b, word(F.CFG_RESERVED_FROM + 3), 1)), new RegExp(`CONFIG\\.reserved word ${F.CFG_RESERVED_FROM + 3}`));
   expectReject(fixCrcs(patch(b, word(F.CFG_TASK), 9)), /CONFIG\.task = 9/);
+  // Issue 16's words, each only in its family: RoBERTa's position offset, ELECTRA's embedding size, a pre-classifier's activation.
+  expectReject(fixCrcs(patch(b, word(F.CFG_POSITION_OFFSET), 1)), /CONFIG\.position_offset = 1 is out of range 0\.\.0/);
+  expectReject(fixCrcs(patch(b, word(F.CFG_EMBEDDING_SIZE), 8)), /CONFIG\.embedding_size = 8 is out of range 0\.\.0/);
+  expectReject(fixCrcs(patch(b, word(F.CFG_HEAD_ACT), 1)), /CONFIG\.head_act = 1 is out of range 0\.\.0/);
+  const rb = writeModel(randomModel({ arch: "roberta", seed: 5 })); // max_position 32, position_offset 1, max_len 31
+  const rw = (i: number) => section(rb, F.SECTION_CONFIG).offset + 4 * i;
+  expectReject(fixCrcs(patch(rb, rw(F.CFG_POSITION_OFFSET), 0)), /CONFIG\.position_offset = 0 is out of range 1\.\.30/);
+  expectReject(fixCrcs(patch(rb, rw(F.CFG_POSITION_OFFSET), 2)), /CONFIG\.max_len = 31 is out of range 2\.\.30/);
+  const eb = writeModel(randomModel({ arch: "electra", seed: 5 })); // embedding_size 8, hidden 16
+  const ew = (i: number) => section(eb, F.SECTION_CONFIG).offset + 4 * i;
+  expectReject(fixCrcs(patch(eb, ew(F.CFG_HEAD_ACT), 4)), /CONFIG\.head_act = 4 is out of range 0\.\.3/);
+  expectReject(fixCrcs(patch(eb, ew(F.CFG_EMBEDDING_SIZE), 12)), /'embeddings\.word_embeddings\.weight' has shape \[\d+, 8\], expected \[\d+, 12\]/);
+  expectReject(fixCrcs(patch(eb, ew(F.CFG_EMBEDDING_SIZE), 0)), /'embeddings\.word_embeddings\.weight' has shape \[\d+, 8\], expected \[\d+, 16\]/);
+  expectReject(fixCrcs(patch(eb, ew(F.CFG_HAS_PRE_CLASSIFIER), 0)), /CONFIG\.head_act = 1 is out of range 0\.\.0/);
   for (const t of [-1, NaN, Infinity, -0]) expectReject(fixCrcs(patch(b, word(F.CFG_TEMPERATURE), f32Bits(t))), /CONFIG\.temperature = .* is not a positive finite number/);
   expectReject(fixCrcs(patch(b, word(F.CFG_NUM_LAYERS), 3)), /LAYERS: 32 bytes for 3 layers/);
 

@@ -1,8 +1,10 @@
 // End-to-end parity with Hugging Face transformers: each folder in test/fixtures/parity
 // is converted, written as .axf, loaded into the wasm runtime and run on the golden
 // inputs; the logits must match the float64 references that transformers'
-// Bert/DistilBertForSequenceClassification computed from the stored weights
-// (scripts/parity/make_fixtures.py, which says how to rerun it).
+// Bert/DistilBert/Roberta/XLMRoberta/Camembert/ElectraForSequenceClassification
+// computed from the stored weights (scripts/parity/make_fixtures.py, which says how
+// to rerun it). RoBERTa-family cases include padding tokens among the ids and
+// goldens taken from padded batches with an attention mask ("hf_padded").
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readdirSync, readFileSync } from "node:fs";
@@ -31,6 +33,8 @@ interface GoldenCase {
   input_ids: number[];
   token_type_ids: number[];
   logits: number[];
+  text?: string;       // the ids are the fixture's own Hugging Face tokenizer's for this text (and pair)
+  text_pair?: string;
 }
 
 const dirs = readdirSync(FIXTURES, { withFileTypes: true })
@@ -39,7 +43,8 @@ const dirs = readdirSync(FIXTURES, { withFileTypes: true })
   .sort();
 
 test("the fixture set is present", () => {
-  for (const name of ["bert-f32", "bert-f16", "bert-bf16", "bert-sharded", "distilbert-f32", "distilbert-f16"]) {
+  for (const name of ["bert-f32", "bert-f16", "bert-bf16", "bert-sharded", "distilbert-f32", "distilbert-f16",
+    "roberta-f32", "roberta-types-f16", "xlm-roberta-f32", "camembert-f32", "electra-f32", "electra-same-f16"]) {
     assert.ok(dirs.includes(name), `missing fixture ${name}: see scripts/parity/make_fixtures.py`);
   }
 });
@@ -77,7 +82,14 @@ for (const name of dirs) {
     const engine = await loadEngine();
 
     const bytes32 = await writeModel(await convertHfDir(dir));
-    const worst32 = maxDiff(engine.loadModel(bytes32), cases, F32_BOUND, `${name} (f32)`);
+    const model32 = engine.loadModel(bytes32);
+    const worst32 = maxDiff(model32, cases, F32_BOUND, `${name} (f32)`);
+    // Text cases, end to end: the runtime's tokenizer gives Hugging Face's ids, and classify() its logits.
+    for (const c of cases.filter((c) => c.text !== undefined)) {
+      const what = `${name} text ${JSON.stringify(c.text)}${c.text_pair === undefined ? "" : ` / ${JSON.stringify(c.text_pair)}`}`;
+      assert.equal(model32.tokenize(c.text!, c.text_pair).inputIds, c.input_ids, `${what}: input_ids`);
+      maxDiff({ logits: () => model32.classify(c.text!, c.text_pair).logits }, [c], F32_BOUND, what);
+    }
 
     const bytes16 = await writeModel(await convertHfDir(dir, { storage: "f16" }));
     const worst16 = maxDiff(engine.loadModel(bytes16), cases, F16_BOUND, `${name} (f16 storage)`);

@@ -1,13 +1,20 @@
-// The forward pass of BERT / DistilBERT, on b sequences of n tokens each (b = 1
-// for a single input), no padding:
-//   embeddings -> LayerNorm -> L post-LN layers -> the task's head (runHead):
+// The forward pass of BERT / DistilBERT / RoBERTa / ELECTRA, on b sequences of n
+// tokens each (b = 1 for a single input):
+//   embeddings -> LayerNorm (-> embeddings_project) -> L post-LN layers -> the task's head (runHead):
 //   sequence classification: [CLS] -> pooler or pre_classifier -> classifier -> logits;
 //   embedding: pooling over the tokens -> L2 normalisation (encoder/pooling.ts);
 //   token classification: classifier on every token; question answering:
 //   qa_outputs on every token -> start and end logits.
-// DistilBERT checkpoints are renamed to BERT's tensor names by the converter, so
-// one code path runs both; they differ only in the token-type embedding and the
-// head, which Config and Weights describe.
+// Every family's checkpoint is renamed to BERT's tensor names by the converter
+// (model/checkpoint-names.ts), so one code path runs all four; they differ only where
+// Config and Weights say: token types (not DistilBERT), RoBERTa's position ids
+// (position_offset), ELECTRA's narrower embeddings (embedding_size +
+// embeddings_project), and the sequence-classification head: dense + tanh (BERT's
+// pooler, RoBERTa's classifier.dense) or dense + ReLU / GELU (DistilBERT's
+// pre_classifier, ELECTRA's classifier.dense, head_act). Their encoder layers are
+// BERT's, module for module. A different attention (DeBERTa's disentangled relative
+// attention) would be a second attentionBlock chosen on CFG_ARCH in runLayers
+// (docs/architecture.md).
 //
 // A batch lies in the buffers as b * n token rows, sequence after sequence: the
 // matrix multiplies, LayerNorms and activations run over all the rows at once
@@ -33,7 +40,10 @@ import { widenF16 } from "../format/reader";
 //               (main during 4.47 development: setup.py there says 4.47.0.dev0)
 //   DistilBERT: modeling_distilbert.py at commit e368c1a8819d54720956961ea7cd47d99239bd39
 //               (an older 4.x main; its version was not available to check)
-// The goldens come from transformers 4.57.6, whose files are laid out differently
+//   RoBERTa, ELECTRA: modeling_roberta.py / modeling_electra.py at tag v5.18.0 (the
+//               version the goldens of these two families come from; line numbers
+//               read from its released files)
+// The BERT goldens come from transformers 4.57.6, whose files are laid out differently
 // (line numbers differ) but compute the same thing in eval mode.
 
 export function forward(cfg: Config, w: Weights, s: RunState, n: u32, b: u32 = 1): void {
@@ -42,27 +52,48 @@ export function forward(cfg: Config, w: Weights, s: RunState, n: u32, b: u32 = 1
   runHead(cfg, w, s, n, b);
 }
 
-// BertEmbeddings.forward (DistilBERT: Embeddings.forward, without token types):
+// BertEmbeddings.forward (DistilBERT: Embeddings.forward, without token types;
+// RobertaEmbeddings.forward and ElectraEmbeddings.forward + ElectraModel's
+// embeddings_project):
 //   https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L181-L220
 //   https://github.com/huggingface/transformers/blob/e368c1a8819d54720956961ea7cd47d99239bd39/src/transformers/models/distilbert/modeling_distilbert.py#L114-L139
+//   https://github.com/huggingface/transformers/blob/v5.18.0/src/transformers/models/roberta/modeling_roberta.py#L75-L121
+//     (create_position_ids_from_input_ids: https://github.com/huggingface/transformers/blob/v5.18.0/src/transformers/models/roberta/modeling_roberta.py#L142-L155)
+//   https://github.com/huggingface/transformers/blob/v5.18.0/src/transformers/models/electra/modeling_electra.py#L73-L108
+//     (embeddings_project: https://github.com/huggingface/transformers/blob/v5.18.0/src/transformers/models/electra/modeling_electra.py#L605-L606)
 // s.hidden[b * n, H] = LayerNorm(word[ids] + token_type[type_ids] + position),
-// positions 0..n) in each sequence. ids and type ids are validated by the caller.
+// then for ELECTRA with E != H embeddings_project of that ([b * n, E] in s.emb).
+// Positions: 0..n) in each sequence; RoBERTa's (position_offset = padding_idx + 1)
+// as create_position_ids_from_input_ids makes them: padding_idx for a padding
+// token, padding_idx + the count of non-padding tokens up to and including this one
+// otherwise, so at most padding_idx + max_len < max_position (the reader checks).
+// ids and type ids are validated by the caller.
 export function embed(cfg: Config, w: Weights, s: RunState, n: u32, b: u32 = 1): void {
-  const H = cfg.hidden_size;
-  const rowBytes = <usize>H << 2;
+  const E = cfg.embedding_size ? cfg.embedding_size : cfg.hidden_size;
+  const x = cfg.embedding_size ? s.emb : s.hidden; // [b * n, E]
+  const rowBytes = <usize>E << 2;
   const e = w.embeddings;
+  const padding = cfg.position_offset - 1; // RoBERTa's padding_idx (a token id and a position)
+  let counted: u32 = 0;                     // RoBERTa: non-padding tokens so far in this sequence
   for (let t: u32 = 0; t < n * b; t++) {
     const id = load<u32>(s.input_ids + (<usize>t << 2));
-    const out = s.hidden + <usize>t * rowBytes;
-    wordRow(out, e.word_embeddings, id, H);
+    const out = x + <usize>t * rowBytes;
+    wordRow(out, e.word_embeddings, id, E);
     // Hugging Face's order: (word + token_type) + position.
     if (e.token_type_embeddings) {
       const tt = load<u32>(s.token_type_ids + (<usize>t << 2));
-      addRow(out, e.token_type_embeddings + <usize>tt * rowBytes, H);
+      addRow(out, e.token_type_embeddings + <usize>tt * rowBytes, E);
     }
-    addRow(out, e.position_embeddings + <usize>(t % n) * rowBytes, H);
+    let pos = t % n;
+    if (cfg.position_offset) {
+      if (pos == 0) counted = 0;
+      if (id == padding) pos = padding;
+      else pos = padding + ++counted;
+    }
+    addRow(out, e.position_embeddings + <usize>pos * rowBytes, E);
   }
-  addLayerNorm(s.hidden, 0, n * b, H, e.LayerNorm.weight, e.LayerNorm.bias, cfg.layer_norm_eps);
+  addLayerNorm(x, 0, n * b, E, e.LayerNorm.weight, e.LayerNorm.bias, cfg.layer_norm_eps);
+  if (cfg.embedding_size) linear(s, s.hidden, s.emb, w.embeddings_project, n * b);
 }
 
 // out[H] = row id of the word embedding, widened from f16 or dequantised from
@@ -217,12 +248,17 @@ function embeddingHead(cfg: Config, out: usize, hidden: usize, n: u32): void {
 
 // BertForSequenceClassification: BertPooler (dense + tanh on [CLS]), then the
 // classifier. DistilBertForSequenceClassification: pre_classifier + ReLU on
-// [CLS], then the classifier.
+// [CLS], then the classifier. RoBERTa's head has BERT's math, ELECTRA's
+// DistilBERT's with GELU (CONFIG.head_act).
 //   BertForSequenceClassification.forward: https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L1647-L1716
 //     (pooler output -> classifier: https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L1680-L1683)
 //   BertPooler.forward:                    https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L743-L749
 //   DistilBertForSequenceClassification.forward: https://github.com/huggingface/transformers/blob/e368c1a8819d54720956961ea7cd47d99239bd39/src/transformers/models/distilbert/modeling_distilbert.py#L732-L799
 //     ([CLS] -> pre_classifier -> ReLU -> classifier: https://github.com/huggingface/transformers/blob/e368c1a8819d54720956961ea7cd47d99239bd39/src/transformers/models/distilbert/modeling_distilbert.py#L760-L765)
+//   RobertaClassificationHead.forward (<s> -> dense -> tanh -> out_proj, in the pooler and classifier rows):
+//     https://github.com/huggingface/transformers/blob/v5.18.0/src/transformers/models/roberta/modeling_roberta.py#L1155-L1162
+//   ElectraClassificationHead.forward ([CLS] -> dense -> GELU -> out_proj, in the pre_classifier and classifier rows):
+//     https://github.com/huggingface/transformers/blob/v5.18.0/src/transformers/models/electra/modeling_electra.py#L679-L686
 function classificationHead(cfg: Config, w: Weights, s: RunState, cls: usize, logits: usize): void {
   const H = cfg.hidden_size;
   let x = cls;
@@ -233,7 +269,8 @@ function classificationHead(cfg: Config, w: Weights, s: RunState, cls: usize, lo
   }
   if (cfg.has_pre_classifier) {
     linear(s, s.pooled2, x, w.pre_classifier, 1);
-    relu(s.pooled2, H);
+    if (cfg.head_act) activation(cfg.head_act, s.pooled2, H); // ELECTRA: GELU
+    else relu(s.pooled2, H);
     x = s.pooled2;
   }
   linear(s, logits, x, w.classifier, 1);

@@ -74,8 +74,8 @@ export const TENSOR_COUNT_SIZE = 4; // the u32 before the entries
 
 export const ARCH_BERT = 1;
 export const ARCH_DISTILBERT = 2;
-export const ARCH_ROBERTA = 3;     // issue 16: RoBERTa, XLM-RoBERTa (and CamemBERT: the same graph)
-export const ARCH_ELECTRA = 4;     // issue 16
+export const ARCH_ROBERTA = 3;     // RoBERTa, DistilRoBERTa, XLM-RoBERTa, CamemBERT: one graph (issue 16)
+export const ARCH_ELECTRA = 4;     // ELECTRA (issue 16)
 
 export const PROBLEM_SINGLE_LABEL = 0;
 export const PROBLEM_REGRESSION = 1;
@@ -140,7 +140,7 @@ export const CFG_POSITION_OFFSET = 31;  // first position id: 0 for BERT, paddin
 export const CFG_EMBEDDING_SIZE = 32;   // ELECTRA's embedding_size when it differs from hidden_size, else 0 (issue 16)
 export const CFG_TOKENIZER = 33;        // TOKENIZER_* (issue 16)
 export const CFG_TEMPLATE = 34;         // TEMPLATE_*: how special tokens wrap one text or a pair (issue 16)
-export const CFG_HEAD_ACT = 35;         // classification head activation, 0 = the family's own (issue 16)
+export const CFG_HEAD_ACT = 35;         // the pre_classifier's activation: 0 = ReLU (DistilBERT's), else an ACT_* code (ELECTRA: ACT_GELU); 0 without a pre_classifier (issue 16)
 export const CFG_TOKENIZER_FLAGS = 36;  // TOKFLAG_* bits of the BPE / Unigram tokenizers (issue 16)
 export const CFG_RESERVED_FROM = 37;    // 37..63 reserved, 0
 

@@ -13,7 +13,7 @@ import { runStateBytes } from "../model/state";
 import {
   MAGIC, VERSION, MIN_VERSION, LAYOUT_ROWS, LAYOUT_PANELS, HEADER_SIZE, SECTION_ENTRY_SIZE, MAX_SECTIONS, ALIGN,
   SECTION_CONFIG, SECTION_LAYERS, SECTION_VOCAB, SECTION_LABELS, SECTION_TENSORS, SECTION_DATA, SECTION_META,
-  CONFIG_WORDS, LAYER_RECORD_SIZE, TENSOR_ENTRY_SIZE, ARCH_BERT, ARCH_DISTILBERT, PROBLEM_REGRESSION,
+  CONFIG_WORDS, LAYER_RECORD_SIZE, TENSOR_ENTRY_SIZE, ARCH_BERT, ARCH_DISTILBERT, ARCH_ROBERTA, ARCH_ELECTRA, PROBLEM_REGRESSION,
   DTYPE_F32, DTYPE_F16, DTYPE_INT8, NO_TOKEN, STRIP_ACCENTS_FOLLOW_LOWERCASE, STRIP_ACCENTS_ALWAYS,
   CFG_ARCH, CFG_VOCAB_SIZE, CFG_HIDDEN_SIZE, CFG_NUM_LAYERS, CFG_NUM_HEADS, CFG_HEAD_DIM, CFG_INTERMEDIATE_SIZE,
   CFG_MAX_POSITION, CFG_TYPE_VOCAB_SIZE, CFG_NUM_LABELS, CFG_PROBLEM_TYPE, CFG_HIDDEN_ACT, CFG_LAYER_NORM_EPS,
@@ -31,8 +31,9 @@ import {
 import {
   TENSOR_NAMES, TENSOR_ROWS, TENSOR_COLS, TENSOR_FLAGS, TENSOR_KINDS, LAYER_INDEX,
   DIM_NONE, DIM_VOCAB, DIM_HIDDEN, DIM_MAX_POSITION, DIM_TYPE_VOCAB, DIM_LAYER_HEADS, DIM_LAYER_FFN, DIM_LABELS,
-  T_QUANTIZABLE, T_LINEAR, T_PER_LAYER, T_NEEDS_ATTENTION, T_NEEDS_FFN, T_NEEDS_TOKEN_TYPES, T_NEEDS_POOLER,
-  T_NEEDS_PRE_CLASSIFIER, T_NEEDS_CLASSIFIER, T_NEEDS_QA, MAX_ABS_WEIGHT,
+  DIM_EMBEDDING, T_QUANTIZABLE, T_LINEAR, T_PER_LAYER, T_NEEDS_ATTENTION, T_NEEDS_FFN, T_NEEDS_TOKEN_TYPES, T_NEEDS_POOLER,
+  T_NEEDS_PRE_CLASSIFIER, T_NEEDS_CLASSIFIER, T_NEEDS_QA, T_NEEDS_EMBEDDINGS_PROJECT, MAX_ABS_WEIGHT,
+  W_EMBEDDINGS_PROJECT_WEIGHT, W_EMBEDDINGS_PROJECT_BIAS,
   W_WORD_EMBEDDINGS, W_POSITION_EMBEDDINGS, W_TOKEN_TYPE_EMBEDDINGS, W_EMBEDDINGS_LN_WEIGHT, W_EMBEDDINGS_LN_BIAS,
   W_QUERY_WEIGHT, W_QUERY_BIAS, W_KEY_WEIGHT, W_KEY_BIAS, W_VALUE_WEIGHT, W_VALUE_BIAS,
   W_ATTENTION_OUTPUT_WEIGHT, W_ATTENTION_OUTPUT_BIAS, W_ATTENTION_LN_WEIGHT, W_ATTENTION_LN_BIAS,
@@ -237,14 +238,19 @@ function readConfig(): i32 {
   if (sectionSize[SECTION_CONFIG] != words * 4) return fail("CONFIG: " + sectionSize[SECTION_CONFIG].toString() + " bytes, expected " + (words * 4).toString());
   configWords = sectionAt[SECTION_CONFIG];
   configCount = words;
-  let bert = word(CFG_ARCH) == ARCH_BERT;
+  // Per family: BERT and RoBERTa have token types and a pooler-shaped head (dense +
+  // tanh), DistilBERT and ELECTRA a pre_classifier (dense + ReLU / head_act);
+  // RoBERTa's positions start at position_offset, ELECTRA's embeddings may be narrower.
+  let arch = word(CFG_ARCH);
+  let types = arch != ARCH_DISTILBERT, pooled = arch == ARCH_BERT || arch == ARCH_ROBERTA;
+  let roberta = arch == ARCH_ROBERTA, electra = arch == ARCH_ELECTRA;
   // The task decides the head: labels (none for embeddings, start and end for
   // question answering), and the pooler / pre_classifier only for sequence classification.
   let task = word(CFG_TASK);
   let seq = task == TASK_SEQUENCE_CLASSIFICATION, emb = task == TASK_EMBEDDING, qa = task == TASK_QUESTION_ANSWERING;
   let labelsLo: u32 = emb ? 0 : qa ? 2 : 1;
   let labelsHi: u32 = emb ? 0 : qa ? 2 : word(CFG_PROBLEM_TYPE) == PROBLEM_REGRESSION ? 1 : 1 << 16;
-  if (outOfRange(CFG_ARCH, ARCH_BERT, ARCH_DISTILBERT) ||
+  if (outOfRange(CFG_ARCH, ARCH_BERT, ARCH_ELECTRA) ||
       outOfRange(CFG_VOCAB_SIZE, 1, 1 << 24) ||
       outOfRange(CFG_HIDDEN_SIZE, 1, 1 << 16) ||
       outOfRange(CFG_NUM_LAYERS, 1, 1024) ||
@@ -252,13 +258,13 @@ function readConfig(): i32 {
       outOfRange(CFG_HEAD_DIM, 1, word(CFG_HIDDEN_SIZE)) ||
       outOfRange(CFG_INTERMEDIATE_SIZE, 1, 1 << 20) ||
       outOfRange(CFG_MAX_POSITION, 1, 1 << 20) ||
-      outOfRange(CFG_TYPE_VOCAB_SIZE, bert ? 1 : 0, bert ? 1 << 16 : 0) ||
+      outOfRange(CFG_TYPE_VOCAB_SIZE, types ? 1 : 0, types ? 1 << 16 : 0) ||
       outOfRange(CFG_TASK, TASK_SEQUENCE_CLASSIFICATION, TASK_QUESTION_ANSWERING) ||
       outOfRange(CFG_NUM_LABELS, labelsLo, labelsHi) ||
       outOfRange(CFG_PROBLEM_TYPE, 0, seq ? 2 : 0) ||
       outOfRange(CFG_HIDDEN_ACT, 1, 3) ||
-      outOfRange(CFG_HAS_POOLER, 0, bert && seq ? 1 : 0) ||
-      outOfRange(CFG_HAS_PRE_CLASSIFIER, 0, !bert && seq ? 1 : 0) ||
+      outOfRange(CFG_HAS_POOLER, 0, pooled && seq ? 1 : 0) ||
+      outOfRange(CFG_HAS_PRE_CLASSIFIER, 0, !pooled && seq ? 1 : 0) ||
       outOfRange(CFG_DO_LOWER_CASE, 0, 1) ||
       outOfRange(CFG_STRIP_ACCENTS, 0, 2) ||
       outOfRange(CFG_TOKENIZE_CHINESE_CHARS, 0, 1) ||
@@ -268,16 +274,17 @@ function readConfig(): i32 {
       outOfRange(CFG_PAD_ID, 0, word(CFG_VOCAB_SIZE) - 1) ||
       outOfRange(CFG_UNK_ID, 0, word(CFG_VOCAB_SIZE) - 1) ||
       (word(CFG_MASK_ID) != NO_TOKEN && outOfRange(CFG_MASK_ID, 0, word(CFG_VOCAB_SIZE) - 1)) ||
-      outOfRange(CFG_MAX_LEN, 2, min(word(CFG_MAX_POSITION), 1 << 16)) ||
+      // RoBERTa: padding_idx = position_offset - 1 < max_position, and positions up to padding_idx + max_len.
+      outOfRange(CFG_POSITION_OFFSET, roberta ? 1 : 0, roberta ? word(CFG_MAX_POSITION) - min(word(CFG_MAX_POSITION), 2) : 0) ||
+      outOfRange(CFG_MAX_LEN, 2, min(word(CFG_MAX_POSITION) - word(CFG_POSITION_OFFSET), 1 << 16)) ||
       outOfRange(CFG_MAX_INPUT_CHARS_PER_WORD, 1, 1000) ||
       outOfRange(CFG_FLAGS, 0, 1) ||
       outOfRange(CFG_POOLING, emb ? 1 : 0, emb ? 63 : 0) ||
       outOfRange(CFG_NORMALIZE, 0, emb ? 1 : 0) ||
-      outOfRange(CFG_POSITION_OFFSET, 0, 0) ||
-      outOfRange(CFG_EMBEDDING_SIZE, 0, 0) ||
+      outOfRange(CFG_EMBEDDING_SIZE, 0, electra ? 1 << 16 : 0) ||
       outOfRange(CFG_TOKENIZER, 0, 0) ||
       outOfRange(CFG_TEMPLATE, 0, 0) ||
-      outOfRange(CFG_HEAD_ACT, 0, 0) ||
+      outOfRange(CFG_HEAD_ACT, 0, word(CFG_HAS_PRE_CLASSIFIER) ? 3 : 0) ||
       outOfRange(CFG_TOKENIZER_FLAGS, 0, 0)) return -1;
   for (let i = CFG_RESERVED_FROM; i < CONFIG_WORDS; i++) if (outOfRange(i, 0, 0)) return -1;
   // 0 = no temperature (files written before it existed); else a positive finite f32
@@ -313,6 +320,9 @@ function readConfig(): i32 {
   c.max_input_chars_per_word = word(CFG_MAX_INPUT_CHARS_PER_WORD);
   c.flags = word(CFG_FLAGS);
   c.temperature = word(CFG_TEMPERATURE) == 0 ? 1 : t;
+  c.position_offset = word(CFG_POSITION_OFFSET);
+  c.embedding_size = word(CFG_EMBEDDING_SIZE);
+  c.head_act = word(CFG_HEAD_ACT);
   c.task = task;
   c.pooling = word(CFG_POOLING);
   c.normalize = word(CFG_NORMALIZE) != 0;
@@ -320,7 +330,7 @@ function readConfig(): i32 {
   if (<u64>c.head_dim * c.num_heads != c.hidden_size) return fail("CONFIG: head_dim * num_heads = " + (<u64>c.head_dim * c.num_heads).toString() + ", not hidden_size " + c.hidden_size.toString());
   let eps = c.layer_norm_eps;
   if (!isFinite(eps) || eps <= 0) return fail("CONFIG.layer_norm_eps is not a positive finite number");
-  if (<u64>c.max_len * max(c.hidden_size, c.intermediate_size) > MAX_ACTIVATION) return fail("CONFIG: max_len x max(hidden_size, intermediate_size) activations would not fit in memory");
+  if (<u64>c.max_len * max(max(c.hidden_size, c.intermediate_size), c.embedding_size) > MAX_ACTIVATION) return fail("CONFIG: max_len x max(hidden_size, intermediate_size, embedding_size) activations would not fit in memory");
   return 0;
 }
 
@@ -673,6 +683,7 @@ function dim(code: i32, l: LayerWeights | null): u32 {
   if (code == DIM_LAYER_HEADS) return l!.num_heads * c.head_dim;
   if (code == DIM_LAYER_FFN) return l!.ffn_width;
   if (code == DIM_LABELS) return c.num_labels;
+  if (code == DIM_EMBEDDING) return c.embedding_size ? c.embedding_size : c.hidden_size;
   assert(code == DIM_NONE);
   return 0;
 }
@@ -686,6 +697,7 @@ function present(flags: i32, l: LayerWeights | null): bool {
   if ((flags & T_NEEDS_PRE_CLASSIFIER) && !config.has_pre_classifier) return false;
   if ((flags & T_NEEDS_CLASSIFIER) && config.task != TASK_SEQUENCE_CLASSIFICATION && config.task != TASK_TOKEN_CLASSIFICATION) return false;
   if ((flags & T_NEEDS_QA) && config.task != TASK_QUESTION_ANSWERING) return false;
+  if ((flags & T_NEEDS_EMBEDDINGS_PROJECT) && config.embedding_size == 0) return false;
   return true;
 }
 
@@ -854,6 +866,7 @@ function readWeights(): i32 {
   e.position_embeddings = at(W_POSITION_EMBEDDINGS);
   e.token_type_embeddings = at(W_TOKEN_TYPE_EMBEDDINGS);
   layerNorm(e.LayerNorm, W_EMBEDDINGS_LN_WEIGHT, W_EMBEDDINGS_LN_BIAS);
+  linear(w.embeddings_project, W_EMBEDDINGS_PROJECT_WEIGHT, W_EMBEDDINGS_PROJECT_BIAS);
   for (let i = 0; i < L; i++) {
     let l = w.layers[i];
     let self = l.attention.self;

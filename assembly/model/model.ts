@@ -8,7 +8,7 @@
 // T = type_vocab_size, C = num_labels, N = tokens in the current input (N <= max_len).
 
 export class Config {
-  arch: u32 = 0;                 // ARCH_BERT or ARCH_DISTILBERT
+  arch: u32 = 0;                 // ARCH_BERT, ARCH_DISTILBERT, ARCH_ROBERTA or ARCH_ELECTRA
   vocab_size: u32 = 0;           // V
   hidden_size: u32 = 0;          // H
   num_layers: u32 = 0;           // L
@@ -17,6 +17,8 @@ export class Config {
   intermediate_size: u32 = 0;    // FFN width of the original checkpoint
   max_position: u32 = 0;         // P
   type_vocab_size: u32 = 0;      // T (0 for DistilBERT)
+  embedding_size: u32 = 0;       // E, ELECTRA's embedding width when it differs from H (embeddings_project); 0 = H
+  position_offset: u32 = 0;      // RoBERTa: padding_idx + 1, the first position id; 0 = positions 0..n)
   num_labels: u32 = 0;           // C
   problem_type: u32 = 0;         // PROBLEM_*
   hidden_act: u32 = 0;           // ACT_*
@@ -36,10 +38,11 @@ export class Config {
   max_input_chars_per_word: u32 = 100;
   flags: u32 = 0;                // CONFIG.flags; bit 0: every token has type 0
   temperature: f32 = 1;          // scores use logits / temperature (calibration)
+  head_act: u32 = 0;             // the pre_classifier's activation: 0 = ReLU, else ACT_* (ELECTRA: GELU)
   task: u32 = 0;                 // TASK_*: what the head computes
   pooling: u32 = 0;              // embeddings: POOL_* bits, concatenated in bit order
   normalize: bool = false;       // embeddings: L2-normalise the pooled vector
-  pooled_size: u32 = 0;       // E = H x (pooling bits set): the embedding's length, 0 for other tasks
+  pooled_size: u32 = 0;       // H x (pooling bits set): the embedding's length, 0 for other tasks
 }
 
 // A weight matrix of PyTorch's logical shape [rows = out, cols = in]. Exactly one
@@ -76,11 +79,12 @@ export class LayerNormWeights {
 
 // BertEmbeddings: embeddings.*
 // https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L159-L220
+// (ELECTRA's ElectraEmbeddings: the same with width E = embedding_size.)
 export class Embeddings {
-  word_embeddings: Matrix = new Matrix(); // [V, H], f32, f16 (kept in place) or int8
-  position_embeddings: usize = 0;         // f32[P, H]
-  token_type_embeddings: usize = 0;       // f32[T, H]; 0 for DistilBERT (T = 0)
-  LayerNorm: LayerNormWeights = new LayerNormWeights(); // [H]
+  word_embeddings: Matrix = new Matrix(); // [V, E], f32, f16 (kept in place) or int8; E = H but for ELECTRA
+  position_embeddings: usize = 0;         // f32[P, E]
+  token_type_embeddings: usize = 0;       // f32[T, E]; 0 for DistilBERT (T = 0)
+  LayerNorm: LayerNormWeights = new LayerNormWeights(); // [E]
 }
 
 // BertSelfAttention: encoder.layer.{i}.attention.self.*
@@ -134,10 +138,11 @@ export class LayerWeights {
 
 export class Weights {
   embeddings: Embeddings = new Embeddings();
+  embeddings_project: Linear = new Linear(); // ELECTRA's embeddings_project: [H, E]; absent (weight.data 0) when E = H
   layers: LayerWeights[] = [];               // L entries
-  pooler: Linear = new Linear();             // BertPooler pooler.dense: [H, H] (BERT)
-  pre_classifier: Linear = new Linear();     // [H, H] (DistilBERT)
-  classifier: Linear = new Linear();         // [C, H], on [CLS] or (token classification) on every token
+  pooler: Linear = new Linear();             // BertPooler pooler.dense: [H, H] (BERT; RoBERTa: classifier.dense)
+  pre_classifier: Linear = new Linear();     // [H, H] (DistilBERT; ELECTRA: classifier.dense)
+  classifier: Linear = new Linear();         // [C, H], on [CLS] or (token classification) on every token (RoBERTa, ELECTRA: classifier.out_proj)
   qa_outputs: Linear = new Linear();         // [2, H] (question answering): start and end logits of every token
 }
 
@@ -157,6 +162,7 @@ export class RunState {
   max_batch: u32 = 0;        // sequences per batch: logits holds this many rows
   input_ids: usize = 0;      // i32[max_len]
   token_type_ids: usize = 0; // i32[max_len]
+  emb: usize = 0;       // f32[max_len, E], ELECTRA's embeddings before embeddings_project (0 when E = H)
   hidden: usize = 0;    // f32[max_len, H], the residual stream; input and output of every layer
   tmp: usize = 0;       // f32[max_len, H], sub-layer output before the residual sum
   q: usize = 0;         // f32[max_len, h_max * D]

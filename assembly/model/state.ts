@@ -71,10 +71,11 @@ function layOut(s: RunState, cfg: Config, w: Weights, int8: bool, base: usize): 
     if (l.has_ffn) fMax = max(fMax, <usize>l.ffn_width);
   }
   const hd = hMax * D;
-  const inMax = max(H, max(hd, fMax));
+  const inMax = max(max(H, <usize>cfg.embedding_size), max(hd, fMax)); // E: embeddings_project's input
   cursor = base;
   s.input_ids = next(n << 2);              // i32[max_len]
   s.token_type_ids = next(n << 2);         // i32[max_len]
+  s.emb = next(n * <usize>cfg.embedding_size << 2); // f32[max_len, E], only with embeddings_project
   s.hidden = next(n * H << 2);             // f32[max_len, H]
   s.tmp = next(n * H << 2);                // f32[max_len, H]
   // q, k, v and context are dead once the attention sub-layer has added its
@@ -125,5 +126,5 @@ function hasInt8(w: Weights): bool {
         l.intermediate.dense.weight.dtype == DTYPE_INT8 || l.output.dense.weight.dtype == DTYPE_INT8) return true;
   }
   return w.pooler.weight.dtype == DTYPE_INT8 || w.pre_classifier.weight.dtype == DTYPE_INT8 || w.classifier.weight.dtype == DTYPE_INT8 ||
-    w.qa_outputs.weight.dtype == DTYPE_INT8;
+    w.qa_outputs.weight.dtype == DTYPE_INT8 || w.embeddings_project.weight.dtype == DTYPE_INT8;
 }

@@ -14,11 +14,14 @@
 //   TENSOR_ROWS[i]    its first dimension, a DIM_* code
 //   TENSOR_COLS[i]    its second dimension, a DIM_* code; DIM_NONE for a vector
 //   TENSOR_FLAGS[i]   T_* bits: how it may be stored and when it is present
-// and, per family, <FAMILY>_CHECKPOINT_NAMES[i] is the name in that family's
-// checkpoint ("" when the family has no such tensor).
+// and, per family, <FAMILY>_CHECKPOINT_NAMES[i] in model/checkpoint-names.ts is
+// the name in that family's checkpoint ("" when the family has no such tensor):
+// a separate file because only the converter reads them, and AssemblyScript would
+// put every string of this file into the runtime's wasm.
 //
-// Adding a family: one more *_CHECKPOINT_NAMES array (and its FAMILY_* code in
-// format/constants.ts), one config parser entry, one forward function. Adding a
+// Adding a family: one more *_CHECKPOINT_NAMES array in checkpoint-names.ts (and
+// its ARCH_* code in format/constants.ts), one config parser entry, and, if its
+// graph differs, its forward function. Adding a
 // head or a tensor: one more row in every array, with a T_NEEDS_* bit saying when
 // it is present.
 
@@ -31,6 +34,7 @@ export const DIM_TYPE_VOCAB = 4;   // T = type_vocab_size
 export const DIM_LAYER_HEADS = 5;  // h_i * D: the heads kept in layer i times head_dim
 export const DIM_LAYER_FFN = 6;    // F_i: the FFN neurons kept in layer i
 export const DIM_LABELS = 7;       // C = num_labels
+export const DIM_EMBEDDING = 8;    // E = embedding_size (ELECTRA), H when the config has none
 
 // ---- flags
 export const T_QUANTIZABLE = 1;        // may be stored f16 or int8; otherwise always f32
@@ -40,9 +44,10 @@ export const T_NEEDS_ATTENTION = 8;    // present only when layer i keeps its at
 export const T_NEEDS_FFN = 16;         // present only when layer i keeps its FFN block
 export const T_NEEDS_TOKEN_TYPES = 32; // present only when type_vocab_size > 0
 export const T_NEEDS_POOLER = 64;      // present only when has_pooler (BERT: dense + tanh on [CLS])
-export const T_NEEDS_PRE_CLASSIFIER = 128; // present only when has_pre_classifier (DistilBERT: dense + ReLU)
+export const T_NEEDS_PRE_CLASSIFIER = 128; // present only when has_pre_classifier (DistilBERT: dense + ReLU; ELECTRA: dense + GELU)
 export const T_NEEDS_CLASSIFIER = 256; // present only for sequence and token classification (CONFIG.task)
 export const T_NEEDS_QA = 512;         // present only for question answering (CONFIG.task)
+export const T_NEEDS_EMBEDDINGS_PROJECT = 1024; // present only when embedding_size != 0 (ELECTRA: E -> H)
 
 // The largest magnitude of any value of any tensor, every kind alike: the largest
 // finite f16, so every f16 checkpoint fits, and far above what trained encoders
@@ -84,7 +89,9 @@ export const W_CLASSIFIER_WEIGHT = 25;
 export const W_CLASSIFIER_BIAS = 26;
 export const W_QA_OUTPUTS_WEIGHT = 27;
 export const W_QA_OUTPUTS_BIAS = 28;
-export const TENSOR_KINDS = 29;
+export const W_EMBEDDINGS_PROJECT_WEIGHT = 29;
+export const W_EMBEDDINGS_PROJECT_BIAS = 30;
+export const TENSOR_KINDS = 31;
 
 // ---- the table, in file order
 export const TENSOR_NAMES = [
@@ -117,26 +124,30 @@ export const TENSOR_NAMES = [
   "classifier.bias",
   "qa_outputs.weight",
   "qa_outputs.bias",
+  "embeddings_project.weight",
+  "embeddings_project.bias",
 ];
 
 export const TENSOR_ROWS = [
-  DIM_VOCAB, DIM_MAX_POSITION, DIM_TYPE_VOCAB, DIM_HIDDEN, DIM_HIDDEN,
+  DIM_VOCAB, DIM_MAX_POSITION, DIM_TYPE_VOCAB, DIM_EMBEDDING, DIM_EMBEDDING,
   DIM_LAYER_HEADS, DIM_LAYER_HEADS, DIM_LAYER_HEADS, DIM_LAYER_HEADS, DIM_LAYER_HEADS, DIM_LAYER_HEADS,
   DIM_HIDDEN, DIM_HIDDEN, DIM_HIDDEN, DIM_HIDDEN,
   DIM_LAYER_FFN, DIM_LAYER_FFN, DIM_HIDDEN, DIM_HIDDEN, DIM_HIDDEN, DIM_HIDDEN,
   DIM_HIDDEN, DIM_HIDDEN, DIM_HIDDEN, DIM_HIDDEN,
   DIM_LABELS, DIM_LABELS,
   DIM_LABELS, DIM_LABELS,
+  DIM_HIDDEN, DIM_HIDDEN,
 ];
 
 export const TENSOR_COLS = [
-  DIM_HIDDEN, DIM_HIDDEN, DIM_HIDDEN, DIM_NONE, DIM_NONE,
+  DIM_EMBEDDING, DIM_EMBEDDING, DIM_EMBEDDING, DIM_NONE, DIM_NONE,
   DIM_HIDDEN, DIM_NONE, DIM_HIDDEN, DIM_NONE, DIM_HIDDEN, DIM_NONE,
   DIM_LAYER_HEADS, DIM_NONE, DIM_NONE, DIM_NONE,
   DIM_HIDDEN, DIM_NONE, DIM_LAYER_FFN, DIM_NONE, DIM_NONE, DIM_NONE,
   DIM_HIDDEN, DIM_NONE, DIM_HIDDEN, DIM_NONE,
   DIM_HIDDEN, DIM_NONE,
   DIM_HIDDEN, DIM_NONE,
+  DIM_EMBEDDING, DIM_NONE,
 ];
 
 // Shorthands, private to this table (const arithmetic is fine in both languages).
@@ -152,74 +163,5 @@ export const TENSOR_FLAGS = [
   MATRIX | T_NEEDS_POOLER, T_NEEDS_POOLER, MATRIX | T_NEEDS_PRE_CLASSIFIER, T_NEEDS_PRE_CLASSIFIER,
   MATRIX | T_NEEDS_CLASSIFIER, T_NEEDS_CLASSIFIER,
   MATRIX | T_NEEDS_QA, T_NEEDS_QA,
-];
-
-// BertForSequenceClassification (transformers/models/bert/modeling_bert.py); the
-// same names serve BertModel (embeddings: no head), BertForTokenClassification
-// (classifier [C, H] on every token) and BertForQuestionAnswering (qa_outputs [2, H]).
-export const BERT_CHECKPOINT_NAMES = [
-  "bert.embeddings.word_embeddings.weight",
-  "bert.embeddings.position_embeddings.weight",
-  "bert.embeddings.token_type_embeddings.weight",
-  "bert.embeddings.LayerNorm.weight",
-  "bert.embeddings.LayerNorm.bias",
-  "bert.encoder.layer.{i}.attention.self.query.weight",
-  "bert.encoder.layer.{i}.attention.self.query.bias",
-  "bert.encoder.layer.{i}.attention.self.key.weight",
-  "bert.encoder.layer.{i}.attention.self.key.bias",
-  "bert.encoder.layer.{i}.attention.self.value.weight",
-  "bert.encoder.layer.{i}.attention.self.value.bias",
-  "bert.encoder.layer.{i}.attention.output.dense.weight",
-  "bert.encoder.layer.{i}.attention.output.dense.bias",
-  "bert.encoder.layer.{i}.attention.output.LayerNorm.weight",
-  "bert.encoder.layer.{i}.attention.output.LayerNorm.bias",
-  "bert.encoder.layer.{i}.intermediate.dense.weight",
-  "bert.encoder.layer.{i}.intermediate.dense.bias",
-  "bert.encoder.layer.{i}.output.dense.weight",
-  "bert.encoder.layer.{i}.output.dense.bias",
-  "bert.encoder.layer.{i}.output.LayerNorm.weight",
-  "bert.encoder.layer.{i}.output.LayerNorm.bias",
-  "bert.pooler.dense.weight",
-  "bert.pooler.dense.bias",
-  "",
-  "",
-  "classifier.weight",
-  "classifier.bias",
-  "qa_outputs.weight",
-  "qa_outputs.bias",
-];
-
-// DistilBertForSequenceClassification (transformers/models/distilbert/modeling_distilbert.py):
-// no token types, no pooler; pre_classifier + ReLU instead. DistilBertModel,
-// DistilBertForTokenClassification and DistilBertForQuestionAnswering as for BERT.
-export const DISTILBERT_CHECKPOINT_NAMES = [
-  "distilbert.embeddings.word_embeddings.weight",
-  "distilbert.embeddings.position_embeddings.weight",
-  "",
-  "distilbert.embeddings.LayerNorm.weight",
-  "distilbert.embeddings.LayerNorm.bias",
-  "distilbert.transformer.layer.{i}.attention.q_lin.weight",
-  "distilbert.transformer.layer.{i}.attention.q_lin.bias",
-  "distilbert.transformer.layer.{i}.attention.k_lin.weight",
-  "distilbert.transformer.layer.{i}.attention.k_lin.bias",
-  "distilbert.transformer.layer.{i}.attention.v_lin.weight",
-  "distilbert.transformer.layer.{i}.attention.v_lin.bias",
-  "distilbert.transformer.layer.{i}.attention.out_lin.weight",
-  "distilbert.transformer.layer.{i}.attention.out_lin.bias",
-  "distilbert.transformer.layer.{i}.sa_layer_norm.weight",
-  "distilbert.transformer.layer.{i}.sa_layer_norm.bias",
-  "distilbert.transformer.layer.{i}.ffn.lin1.weight",
-  "distilbert.transformer.layer.{i}.ffn.lin1.bias",
-  "distilbert.transformer.layer.{i}.ffn.lin2.weight",
-  "distilbert.transformer.layer.{i}.ffn.lin2.bias",
-  "distilbert.transformer.layer.{i}.output_layer_norm.weight",
-  "distilbert.transformer.layer.{i}.output_layer_norm.bias",
-  "",
-  "",
-  "pre_classifier.weight",
-  "pre_classifier.bias",
-  "classifier.weight",
-  "classifier.bias",
-  "qa_outputs.weight",
-  "qa_outputs.bias",
+  MATRIX | T_NEEDS_EMBEDDINGS_PROJECT, T_NEEDS_EMBEDDINGS_PROJECT,
 ];

@@ -41,7 +41,7 @@ const program = new Command("axformer")
 program
   .command("convert")
   .description("convert a Hugging Face model folder (config.json, model.safetensors, vocab.txt or tokenizer.json) to an .axf file")
-  .argument("<hf-model-dir>", "folder of a BERT / DistilBERT checkpoint: sequence or token classification, question answering, or a sentence-transformers / bare encoder (embeddings)")
+  .argument("<hf-model-dir>", "folder of a BERT / DistilBERT checkpoint: sequence or token classification, question answering, or a sentence-transformers / bare encoder (embeddings); RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA: sequence classification")
   .requiredOption("-o, --out <file>", "the .axf file to write")
   .option("--f16", "store weight matrices as float16 (half the size, f32 compute)")
   .option("--int8", "store weight matrices as int8 with per-row scales")

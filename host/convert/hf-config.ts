@@ -1,7 +1,8 @@
 // config.json -> ModelConfig (all but the tokenizer) and the labels.
 //
-// Missing fields take the defaults of transformers' BertConfig / DistilBertConfig,
-// as from_pretrained would; present fields must have the right type. A field
+// Missing fields take the defaults of transformers' BertConfig / DistilBertConfig /
+// RobertaConfig (XLMRobertaConfig, CamembertConfig) / ElectraConfig, as
+// from_pretrained would; present fields must have the right type. A field
 // present as null is not missing: transformers sets the attribute to None (and then
 // fails, or for position_embedding_type adds no position embeddings), so null never
 // falls back to a default here. The tensor
@@ -21,7 +22,7 @@ export type PositionSource = "stored" | "none" | "sinusoidal";
 
 export interface HfConfigInfo {
   architecture: string;   // e.g. "BertForSequenceClassification"
-  modelType: string;      // "bert" | "distilbert"
+  modelType: string;      // "bert" | "distilbert" | "roberta" | "xlm-roberta" | "camembert" | "electra"
   config: HfModelConfig;
   labels: string[];       // id2label in id order
   positions: PositionSource;
@@ -73,11 +74,15 @@ interface EncoderDims {
   layerNormEps: number;
   actField: string;    // the field naming the activation
   positions: PositionSource;
+  vocabSize: number;
+  embeddingSize?: number;  // ELECTRA, when it differs from hiddenSize
+  positionOffset?: number; // RoBERTa: padding_idx + 1
 }
 
 // BertConfig's fields and defaults.
 function bertDims(f: Fields): EncoderDims {
   const d: EncoderDims = {
+    vocabSize: f.int("vocab_size", 30522),
     hiddenSize: f.int("hidden_size", 768),
     numLayers: f.int("num_hidden_layers", 12),
     numHeads: f.int("num_attention_heads", 12),
@@ -113,10 +118,53 @@ function distilbertDims(f: Fields): EncoderDims {
     headsField: "n_heads",
     intermediateSize: f.int("hidden_dim", 4 * 768),
     typeVocabSize: 0,
+    vocabSize: f.int("vocab_size", 30522),
     layerNormEps: DISTILBERT_LAYER_NORM_EPS,
     actField: "activation",
     positions: f.c.sinusoidal_pos_embds ? "sinusoidal" : "stored", // Python truthiness, as `if config.sinusoidal_pos_embds`
   };
+}
+
+// RoBERTa and ELECTRA take BERT's fields (and its refusals), but only absolute
+// position embeddings: transformers 4.x gave both families BERT's relative
+// attention for "relative_key(_query)" (5.x ignores the field), so anything else
+// is refused rather than run as a different model.
+function absolutePositions(f: Fields, d: EncoderDims): EncoderDims {
+  const pos = f.get("position_embedding_type", "absolute");
+  if (pos !== "absolute")
+    f.bad("position_embedding_type", `is ${JSON.stringify(pos)}; only "absolute" position embeddings are supported for this family`);
+  return d;
+}
+
+// RobertaConfig (XLMRobertaConfig, CamembertConfig: the same fields; only RoBERTa's
+// vocab_size default differs). RobertaEmbeddings numbers positions from
+// padding_idx + 1 = pad_token_id + 1 (create_position_ids_from_input_ids), so a
+// sequence of n tokens reads rows up to pad_token_id + n of the position table.
+function robertaDims(vocabDefault: number) {
+  return (f: Fields): EncoderDims => {
+    const d = absolutePositions(f, { ...bertDims(f), vocabSize: f.int("vocab_size", vocabDefault) });
+    const pad = f.get("pad_token_id", 1);
+    if (!Number.isSafeInteger(pad) || (pad as number) < 0)
+      f.bad("pad_token_id", `must be a token id (RoBERTa's positions start after it), got ${JSON.stringify(pad)}`);
+    const maxPosition = f.int("max_position_embeddings", 512);
+    if ((pad as number) + 3 > maxPosition)
+      f.bad("max_position_embeddings", `is ${maxPosition}: with pad_token_id ${pad}, positions start at ${(pad as number) + 1}, leaving no room for 2 tokens`);
+    return { ...d, positionOffset: (pad as number) + 1 };
+  };
+}
+
+// ElectraConfig: BERT's fields with ELECTRA's defaults, and embedding_size (the
+// width of the embeddings, projected to hidden_size when it differs).
+function electraDims(f: Fields): EncoderDims {
+  const d = absolutePositions(f, {
+    ...bertDims(f),
+    vocabSize: f.int("vocab_size", 30522),
+    hiddenSize: f.int("hidden_size", 256),
+    numHeads: f.int("num_attention_heads", 4),
+    intermediateSize: f.int("intermediate_size", 1024),
+  });
+  const e = f.int("embedding_size", 128);
+  return e === d.hiddenSize ? d : { ...d, embeddingSize: e };
 }
 
 // The supported model classes: one entry per family and head. The bare encoder
@@ -131,7 +179,38 @@ const ARCHITECTURES: Record<string, { arch: Arch; modelType: string; dims: (f: F
   DistilBertForTokenClassification: { arch: "distilbert", modelType: "distilbert", dims: distilbertDims, task: "token-classification" },
   BertForQuestionAnswering: { arch: "bert", modelType: "bert", dims: bertDims, task: "question-answering" },
   DistilBertForQuestionAnswering: { arch: "distilbert", modelType: "distilbert", dims: distilbertDims, task: "question-answering" },
+  // Issue 16: sequence classification (their token-classification / QA / bare classes are not wired yet).
+  RobertaForSequenceClassification: { arch: "roberta", modelType: "roberta", dims: robertaDims(50265), task: "sequence-classification" },
+  XLMRobertaForSequenceClassification: { arch: "roberta", modelType: "xlm-roberta", dims: robertaDims(30522), task: "sequence-classification" },
+  CamembertForSequenceClassification: { arch: "roberta", modelType: "camembert", dims: robertaDims(30522), task: "sequence-classification" },
+  ElectraForSequenceClassification: { arch: "electra", modelType: "electra", dims: electraDims, task: "sequence-classification" },
 };
+
+
+// Model classes that are not this graph, each with the field that says so and why.
+// DeBERTa (v1, v2 / v3) is the next family: it needs its own attention block
+// (docs/architecture.md, "A different attention").
+const UNSUPPORTED: Record<string, string> = {
+  deberta: "DeBERTa's disentangled attention (relative position terms in every layer) is not supported yet",
+  "deberta-v2": "DeBERTa-v2/v3's disentangled attention (relative position terms in every layer) is not supported yet",
+  albert: "ALBERT shares one layer's weights across all layers and factorises its embeddings; not supported",
+  "roberta-prelayernorm": "RoBERTa-PreLayerNorm puts LayerNorm before each sub-layer; only post-LayerNorm encoders are supported",
+  "xlm-roberta-xl": "XLM-RoBERTa-XL puts LayerNorm before each sub-layer; only post-LayerNorm encoders are supported",
+};
+const UNSUPPORTED_CLASSES: Record<string, string> = {
+  Deberta: "deberta", DebertaV2: "deberta-v2", Albert: "albert", RobertaPreLayerNorm: "roberta-prelayernorm", XLMRobertaXL: "xlm-roberta-xl",
+};
+
+function refuseUnsupported(f: Fields): void {
+  const archs = f.c.architectures;
+  const cls = Array.isArray(archs) && typeof archs[0] === "string" ? archs[0] : undefined;
+  // The longest class prefix first (DebertaV2 before Deberta), followed by the head's name (For...).
+  const byClass = cls === undefined ? undefined : Object.keys(UNSUPPORTED_CLASSES).sort((a, b) => b.length - a.length)
+    .find((p) => cls.startsWith(p) && /^[A-Z]/.test(cls.slice(p.length)));
+  if (byClass) f.bad("architectures", `is ${JSON.stringify(cls)}: ${UNSUPPORTED[UNSUPPORTED_CLASSES[byClass]]}`);
+  const t = f.c.model_type;
+  if (typeof t === "string" && Object.hasOwn(UNSUPPORTED, t)) f.bad("model_type", `is ${JSON.stringify(t)}: ${UNSUPPORTED[t]}`);
+}
 
 export interface ParseOptions {
   // A sentence-transformers folder: its Transformer module loads the encoder with
@@ -142,6 +221,7 @@ export interface ParseOptions {
 export function parseHfConfig(raw: unknown, file = "config.json", opts: ParseOptions = {}): HfConfigInfo {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new ConvertError(`${file}: not a JSON object`);
   const f = new Fields(raw as Record<string, unknown>, file);
+  refuseUnsupported(f);
   const { architecture, known } = modelClass(f, opts.embedding === true);
   const arch = known.arch;
   const task: Task = opts.embedding ? "embedding" : known.task;
@@ -169,7 +249,7 @@ export function parseHfConfig(raw: unknown, file = "config.json", opts: ParseOpt
     heads: keptHeads(f, d.numLayers, d.numHeads),
     config: {
       arch,
-      vocabSize: f.int("vocab_size", 30522),
+      vocabSize: d.vocabSize,
       hiddenSize: d.hiddenSize,
       numLayers: d.numLayers,
       numHeads: d.numHeads,
@@ -181,9 +261,13 @@ export function parseHfConfig(raw: unknown, file = "config.json", opts: ParseOpt
       problemType,
       hiddenAct: hiddenAct!,
       layerNormEps: d.layerNormEps,
-      hasPooler: arch === "bert" && task === "sequence-classification",
-      hasPreClassifier: arch === "distilbert" && task === "sequence-classification",
+      hasPooler: (arch === "bert" || arch === "roberta") && task === "sequence-classification",
+      hasPreClassifier: (arch === "distilbert" || arch === "electra") && task === "sequence-classification",
       ...(task === "sequence-classification" ? {} : { task }),
+      // ElectraClassificationHead hard-codes get_activation("gelu"), whatever hidden_act says.
+      ...(arch === "electra" && task === "sequence-classification" ? { headAct: "gelu" as HiddenAct } : {}),
+      ...(d.embeddingSize !== undefined ? { embeddingSize: d.embeddingSize } : {}),
+      ...(d.positionOffset !== undefined ? { positionOffset: d.positionOffset } : {}),
     },
   };
 }

@@ -37,7 +37,9 @@ type Role = (typeof ROLES)[number];
 const DEFAULT_TOKENS: Record<Role, string> = {
   cls_token: "[CLS]", sep_token: "[SEP]", pad_token: "[PAD]", unk_token: "[UNK]", mask_token: "[MASK]",
 };
-const TOKENIZER_CLASSES = ["BertTokenizer", "BertTokenizerFast", "DistilBertTokenizer", "DistilBertTokenizerFast"];
+// ELECTRA's tokenizers are BERT's WordPiece, option for option.
+const TOKENIZER_CLASSES = ["BertTokenizer", "BertTokenizerFast", "DistilBertTokenizer", "DistilBertTokenizerFast",
+  "ElectraTokenizer", "ElectraTokenizerFast"];
 
 // transformers' "no limit" model_max_length is int(1e30); anything this large means none.
 const NO_MAX_LENGTH = 1e15;

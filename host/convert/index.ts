@@ -37,7 +37,8 @@ export async function convertHfDir(dir: string, opts: ConvertOptions = {}): Prom
     throw new ConvertError(`${at}config.json: not valid JSON (${(e as Error).message})`);
   }
   const hf = parseHfConfig(rawConfig, `${at}config.json`, { embedding: st !== null });
-  const tok = readHfTokenizer(encoderDir, hf.config.vocabSize, hf.config.maxPosition);
+  // RoBERTa's positions start at positionOffset: maxLen tokens need positions up to offset - 1 + maxLen.
+  const tok = readHfTokenizer(encoderDir, hf.config.vocabSize, hf.config.maxPosition - (hf.config.positionOffset ?? 0));
   const ckpt = await openCheckpoint(encoderDir);
   const storage: Storage = opts.storage ?? "f32";
   const warnings: string[] = [];

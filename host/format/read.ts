@@ -104,6 +104,9 @@ function readConfig(w: (i: number) => number): ModelConfig {
       pooling: POOLING_MODES.filter((m) => w(F.CFG_POOLING) & POOLING_CODES[m]),
       normalize: w(F.CFG_NORMALIZE) === 1,
     } : {}),
+    ...(w(F.CFG_EMBEDDING_SIZE) !== 0 ? { embeddingSize: w(F.CFG_EMBEDDING_SIZE) } : {}),
+    ...(w(F.CFG_POSITION_OFFSET) !== 0 ? { positionOffset: w(F.CFG_POSITION_OFFSET) } : {}),
+    ...(w(F.CFG_HEAD_ACT) !== 0 ? { headAct: nameOfCode(HIDDEN_ACT_CODES, w(F.CFG_HEAD_ACT)) as HiddenAct } : {}),
     tokenizer: {
       doLowerCase: w(F.CFG_DO_LOWER_CASE) === 1,
       stripAccents: sa === F.STRIP_ACCENTS_FOLLOW_LOWERCASE ? null : sa === F.STRIP_ACCENTS_ALWAYS,

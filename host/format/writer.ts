@@ -79,24 +79,34 @@ export function validateModel(model: Model): TensorSpec[] {
   validateTask(c, need);
   need(Object.hasOwn(ARCH_CODES, c.arch), `config.arch = ${c.arch}`);
   need(c.headDim * c.numHeads === c.hiddenSize, `config.headDim * config.numHeads = ${c.headDim * c.numHeads}, not hiddenSize ${c.hiddenSize}`);
-  need(c.arch === "bert" ? isCount(c.typeVocabSize) : c.typeVocabSize === 0,
-    `config.typeVocabSize = ${c.typeVocabSize} (BERT needs at least 1, DistilBERT 0)`);
+  need(c.arch !== "distilbert" ? isCount(c.typeVocabSize) : c.typeVocabSize === 0,
+    `config.typeVocabSize = ${c.typeVocabSize} (BERT, RoBERTa and ELECTRA need at least 1, DistilBERT 0)`);
   need(Object.hasOwn(PROBLEM_TYPE_CODES, c.problemType), `config.problemType = ${c.problemType}`);
   need(c.problemType !== "regression" || c.numLabels === 1, `config.numLabels = ${c.numLabels} (regression has one output)`);
   need(Object.hasOwn(HIDDEN_ACT_CODES, c.hiddenAct), `config.hiddenAct = ${c.hiddenAct}`);
   need(Number.isFinite(Math.fround(c.layerNormEps)) && Math.fround(c.layerNormEps) > 0, `config.layerNormEps = ${c.layerNormEps}`);
   need(c.temperature === undefined || (Number.isFinite(Math.fround(c.temperature)) && Math.fround(c.temperature) > 0),
     `config.temperature = ${c.temperature} (a positive finite number, or absent)`);
-  need(!c.hasPooler || c.arch === "bert", "config.hasPooler is set on a DistilBERT model");
-  need(!c.hasPreClassifier || c.arch === "distilbert", "config.hasPreClassifier is set on a BERT model");
+  const pooled = c.arch === "bert" || c.arch === "roberta";
+  need(!c.hasPooler || pooled, `config.hasPooler is set on a ${c.arch} model (BERT and RoBERTa only)`);
+  need(!c.hasPreClassifier || !pooled, `config.hasPreClassifier is set on a ${c.arch} model (DistilBERT and ELECTRA only)`);
   need(!(c.hasPooler || c.hasPreClassifier) || task(c) === "sequence-classification",
     `config.hasPooler / hasPreClassifier are set on a ${task(c)} model (only sequence classification has them)`);
+  need(c.headAct === undefined || (c.hasPreClassifier && Object.hasOwn(HIDDEN_ACT_CODES, c.headAct)),
+    `config.headAct = ${c.headAct} (an activation of the pre-classifier, which this model ${c.hasPreClassifier ? "has" : "lacks"})`);
+  const E = c.embeddingSize ?? 0;
+  need(E === 0 || (c.arch === "electra" && isCount(E) && E !== c.hiddenSize),
+    `config.embeddingSize = ${E} (ELECTRA only, and only when it differs from hiddenSize)`);
+  const offset = c.positionOffset ?? 0;
+  need(c.arch === "roberta" ? isCount(offset) && offset <= c.maxPosition - 2 : offset === 0,
+    `config.positionOffset = ${offset} (RoBERTa: padding_idx + 1, 1..maxPosition - 2; other families 0)`);
   const t = c.tokenizer;
   for (const k of ["clsId", "sepId", "padId", "unkId"] as const) {
     need(isCount(t[k], 0) && t[k] < c.vocabSize, `config.tokenizer.${k} = ${t[k]} (not an id of the vocabulary)`);
   }
   need(t.maskId === null || (isCount(t.maskId, 0) && t.maskId < c.vocabSize), `config.tokenizer.maskId = ${t.maskId}`);
-  need(isCount(t.maxLen, 2) && t.maxLen <= c.maxPosition, `config.tokenizer.maxLen = ${t.maxLen} (2..maxPosition ${c.maxPosition})`);
+  need(isCount(t.maxLen, 2) && t.maxLen <= c.maxPosition - offset,
+    `config.tokenizer.maxLen = ${t.maxLen} (2..maxPosition ${c.maxPosition}${offset ? ` - positionOffset ${offset}` : ""})`);
   need(isCount(t.maxInputCharsPerWord), `config.tokenizer.maxInputCharsPerWord = ${t.maxInputCharsPerWord}`);
 
   need(Array.isArray(model.layers) && model.layers.length === c.numLayers, `${model.layers?.length} layer states for config.numLayers = ${c.numLayers}`);
@@ -197,12 +207,17 @@ function configWords(c: ModelConfig): Uint32Array {
   w[F.CFG_MASK_ID] = t.maskId === null ? F.NO_TOKEN : t.maskId;
   w[F.CFG_MAX_LEN] = t.maxLen;
   w[F.CFG_MAX_INPUT_CHARS_PER_WORD] = t.maxInputCharsPerWord;
-  w[F.CFG_FLAGS] = c.typeVocabSize === 0 ? 1 : 0;
+  // Every token type 0: DistilBERT has none, and RoBERTa's tokenizers return none
+  // (RobertaEmbeddings then takes type 0 everywhere), whatever type_vocab_size says.
+  w[F.CFG_FLAGS] = c.typeVocabSize === 0 || c.arch === "roberta" ? 1 : 0;
   f32[0] = c.temperature ?? 0; // 0 = none
   w[F.CFG_TEMPERATURE] = f32bits[0];
   w[F.CFG_TASK] = TASK_CODES[task(c)];
   w[F.CFG_POOLING] = (c.pooling ?? []).reduce((bits, m) => bits | POOLING_CODES[m], 0);
   w[F.CFG_NORMALIZE] = +(c.normalize ?? false);
+  w[F.CFG_POSITION_OFFSET] = c.positionOffset ?? 0;
+  w[F.CFG_EMBEDDING_SIZE] = c.embeddingSize ?? 0;
+  w[F.CFG_HEAD_ACT] = c.headAct === undefined ? 0 : HIDDEN_ACT_CODES[c.headAct];
   return w;
 }
 

@@ -11,7 +11,8 @@
 
 import * as F from "../../assembly/format/constants.ts";
 
-export type Arch = "bert" | "distilbert";
+// "roberta" is one graph for RoBERTa, DistilRoBERTa, XLM-RoBERTa and CamemBERT.
+export type Arch = "bert" | "distilbert" | "roberta" | "electra";
 export type ProblemType = "single_label_classification" | "regression" | "multi_label_classification";
 export type HiddenAct = "gelu" | "relu" | "gelu_tanh";
 export type Storage = "f32" | "f16" | "int8";
@@ -19,7 +20,9 @@ export type Task = "sequence-classification" | "embedding" | "token-classificati
 // sentence-transformers' Pooling modes, by their names there.
 export type PoolingMode = "cls" | "max" | "mean" | "mean_sqrt_len_tokens" | "weightedmean" | "lasttoken";
 
-export const ARCH_CODES: Record<Arch, number> = { bert: F.ARCH_BERT, distilbert: F.ARCH_DISTILBERT };
+export const ARCH_CODES: Record<Arch, number> = {
+  bert: F.ARCH_BERT, distilbert: F.ARCH_DISTILBERT, roberta: F.ARCH_ROBERTA, electra: F.ARCH_ELECTRA,
+};
 export const PROBLEM_TYPE_CODES: Record<ProblemType, number> = {
   single_label_classification: F.PROBLEM_SINGLE_LABEL,
   regression: F.PROBLEM_REGRESSION,
@@ -77,12 +80,15 @@ export interface ModelConfig {
   intermediateSize: number; // FFN width in the original checkpoint
   maxPosition: number;
   typeVocabSize: number;    // 0 for DistilBERT
+  embeddingSize?: number;   // ELECTRA: embedding_size when it differs from hiddenSize (embeddings_project); absent / 0 = hiddenSize
+  positionOffset?: number;  // RoBERTa: padding_idx + 1, where position ids start (create_position_ids_from_input_ids); absent / 0 = BERT's 0..n)
   numLabels: number;
   problemType: ProblemType;
   hiddenAct: HiddenAct;
   layerNormEps: number;
-  hasPooler: boolean;        // BERT: dense + tanh on [CLS]
-  hasPreClassifier: boolean; // DistilBERT: dense + ReLU on [CLS]
+  hasPooler: boolean;        // BERT: dense + tanh on [CLS]; RoBERTa: classifier.dense + tanh on <s>
+  hasPreClassifier: boolean; // DistilBERT: dense + ReLU on [CLS]; ELECTRA: dense + headAct
+  headAct?: HiddenAct;       // the pre-classifier's activation when not ReLU (ELECTRA: "gelu"); absent = ReLU
   temperature?: number;      // calibration: scores use logits / temperature; absent = 1 (CONFIG word 27)
   // What the head computes; absent = "sequence-classification" (CONFIG.task). Embedding
   // models have no labels (numLabels 0), question answering two (start, end: qa_outputs).

@@ -3,6 +3,7 @@
 // checkpoint names of the same rows. Nothing else on the host lists tensor names.
 
 import * as T from "../../assembly/model/tensors.ts";
+import * as N from "../../assembly/model/checkpoint-names.ts";
 import type { Arch, LayerState, ModelConfig } from "./model.ts";
 
 // One tensor a model calls for. `quantizable`: it may be stored f16 or int8, else
@@ -18,13 +19,15 @@ export interface TensorSpec {
 
 // What a family's checkpoint calls each row ("" when the family has no such tensor).
 export const CHECKPOINT_NAMES: Record<Arch, string[]> = {
-  bert: T.BERT_CHECKPOINT_NAMES,
-  distilbert: T.DISTILBERT_CHECKPOINT_NAMES,
+  bert: N.BERT_CHECKPOINT_NAMES,
+  distilbert: N.DISTILBERT_CHECKPOINT_NAMES,
+  roberta: N.ROBERTA_CHECKPOINT_NAMES,   // XLM-RoBERTa and CamemBERT too: the same modules and names
+  electra: N.ELECTRA_CHECKPOINT_NAMES,
 };
 
 // The config fields the table's shapes and presence depend on.
 export type TableConfig = Pick<ModelConfig,
-  "vocabSize" | "hiddenSize" | "headDim" | "maxPosition" | "typeVocabSize" | "numLabels" | "hasPooler" | "hasPreClassifier" | "task">;
+  "vocabSize" | "hiddenSize" | "headDim" | "maxPosition" | "typeVocabSize" | "numLabels" | "hasPooler" | "hasPreClassifier" | "task" | "embeddingSize">;
 
 export const layerName = (name: string, layer: number) => name.replace(T.LAYER_INDEX, String(layer));
 
@@ -68,7 +71,8 @@ function addSpec(specs: TensorSpec[], c: TableConfig, row: number, layer: number
     (!(flags & T.T_NEEDS_POOLER) || c.hasPooler) &&
     (!(flags & T.T_NEEDS_PRE_CLASSIFIER) || c.hasPreClassifier) &&
     (!(flags & T.T_NEEDS_CLASSIFIER) || (c.task ?? "sequence-classification") === "sequence-classification" || c.task === "token-classification") &&
-    (!(flags & T.T_NEEDS_QA) || c.task === "question-answering");
+    (!(flags & T.T_NEEDS_QA) || c.task === "question-answering") &&
+    (!(flags & T.T_NEEDS_EMBEDDINGS_PROJECT) || (c.embeddingSize ?? 0) > 0);
   if (!present) return;
   const dim = (code: number): number => {
     switch (code) {
@@ -79,6 +83,7 @@ function addSpec(specs: TensorSpec[], c: TableConfig, row: number, layer: number
       case T.DIM_LAYER_HEADS: return l!.heads.length * c.headDim;
       case T.DIM_LAYER_FFN: return l!.ffnNeurons.length;
       case T.DIM_LABELS: return c.numLabels;
+      case T.DIM_EMBEDDING: return c.embeddingSize || c.hiddenSize;
     }
     throw new Error(`tensor table: unknown dimension code ${code} in row ${row}`);
   };

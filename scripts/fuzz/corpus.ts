@@ -1,5 +1,5 @@
 // The valid model files the fuzzer starts from: small random models covering
-// both architectures, the three storage types, pruned layers (removed heads,
+// the four architectures, the three storage types, pruned layers (removed heads,
 // removed blocks, narrowed FFN, hard attention), the three heads, both weight
 // layouts, and shapes that are not multiples of the kernels' panel sizes.
 
@@ -18,6 +18,9 @@ export function seedCorpus(): Seed[] {
     // The reference model (its logits are checked after every failed case).
     { name: "bert-f32", bytes: writeModel(randomModel({ seed: 11 })) },
     { name: "distilbert-f16", bytes: writeModel(randomModel({ arch: "distilbert", seed: 12, storage: f16 })) },
+    // Issue 16: RoBERTa's position offset; ELECTRA's narrower embeddings, int8 projection, GELU head.
+    { name: "roberta-f16", bytes: writeModel(randomModel({ arch: "roberta", seed: 16, storage: f16 })) },
+    { name: "electra-int8", bytes: writeModel(randomModel({ arch: "electra", seed: 17, storage: int8, embeddingSize: 12, layers: [{ heads: [1] }, { hardK: 2 }] })) },
     {
       name: "bert-int8-pruned",
       bytes: writeModel(randomModel({

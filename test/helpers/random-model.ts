@@ -3,6 +3,8 @@
 //
 //   randomModel()                                         2-layer BERT, H 16, 2 heads, FFN 32, f32
 //   randomModel({ arch: "distilbert", seed: 7 })
+//   randomModel({ arch: "roberta" })                      positions from padding_idx + 1 = 1 ([PAD] is id 0), one token type
+//   randomModel({ arch: "electra", embeddingSize: 8 })    embeddings of width 8 projected to H
 //   randomModel({ layers: [{ heads: [1] }, { hasFfn: false, hardK: 2 }] })
 //   randomModel({ storage: "int8" })                      every weight matrix int8
 //   randomModel({ storage: (name) => name.startsWith("embeddings.word") ? "f16" : "f32" })
@@ -21,7 +23,8 @@ export interface RandomModelOptions {
   numHeads?: number;            // 2 (hiddenSize must be a multiple)
   numLayers?: number;           // 2, or layers.length when `layers` is given
   intermediateSize?: number;    // 32
-  maxPosition?: number;         // 32 (also the tokenizer's maxLen)
+  maxPosition?: number;         // 32 (also the tokenizer's maxLen; RoBERTa: maxPosition - 1)
+  embeddingSize?: number;       // ELECTRA: hiddenSize / 2 (hiddenSize: no projection)
   numLabels?: number;           // 2 (1 for regression)
   problemType?: ProblemType;    // "single_label_classification"
   hiddenAct?: HiddenAct;        // "gelu"
@@ -86,13 +89,16 @@ export function randomModel(opts: RandomModelOptions = {}): Model {
     headDim: H / numHeads,
     intermediateSize: F,
     maxPosition,
-    typeVocabSize: arch === "bert" ? 2 : 0,
+    typeVocabSize: arch === "distilbert" ? 0 : arch === "roberta" ? 1 : 2,
     numLabels,
     problemType,
     hiddenAct: opts.hiddenAct ?? "gelu",
     layerNormEps: 1e-12,
-    hasPooler: arch === "bert",
-    hasPreClassifier: arch === "distilbert",
+    hasPooler: arch === "bert" || arch === "roberta",
+    hasPreClassifier: arch === "distilbert" || arch === "electra",
+    ...(arch === "roberta" ? { positionOffset: 1 } : {}),
+    ...(arch === "electra" ? { headAct: "gelu" as HiddenAct } : {}),
+    ...(arch === "electra" && (opts.embeddingSize ?? H / 2) !== H ? { embeddingSize: opts.embeddingSize ?? H / 2 } : {}),
     tokenizer: {
       doLowerCase: opts.doLowerCase ?? true,
       stripAccents: null,
@@ -103,7 +109,7 @@ export function randomModel(opts: RandomModelOptions = {}): Model {
       padId: 0,
       unkId: 1,
       maskId: 4,
-      maxLen: maxPosition,
+      maxLen: arch === "roberta" ? maxPosition - 1 : maxPosition,
       maxInputCharsPerWord: 100,
     },
   };

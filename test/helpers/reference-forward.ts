@@ -78,22 +78,36 @@ function tensor(model: Model, name: string): Tensor {
   return t;
 }
 
-// The hidden state entering layer 0: LayerNorm(word + token_type + position).
+// Position ids: 0..n), or RoBERTa's create_position_ids_from_input_ids (positionOffset =
+// padding_idx + 1): padding_idx for a padding token, else padding_idx + the number of
+// non-padding tokens up to and including it (fairseq's make_positions, as cumsum).
+export function positionIds(model: Model, ids: ArrayLike<number>): number[] {
+  const offset = model.config.positionOffset ?? 0;
+  const pad = offset - 1;
+  const mask = Array.from(ids, (id) => (offset && id === pad ? 0 : 1));
+  const cumsum = mask.map(((s) => (m: number) => (s += m))(0));
+  return offset ? cumsum.map((c, t) => c * mask[t] + pad) : mask.map((_, t) => t);
+}
+
+// The hidden state entering layer 0: LayerNorm(word + token_type + position), of
+// width E (ELECTRA's embedding_size, else H), then ELECTRA's embeddings_project.
 export function referenceEmbed(model: Model, ids: ArrayLike<number>, typeIds?: ArrayLike<number>): Float64Array {
   const c = model.config;
-  const H = c.hiddenSize, n = ids.length;
+  const E = c.embeddingSize || c.hiddenSize, n = ids.length;
   const word = tensor(model, "embeddings.word_embeddings.weight");
   const pos = tensor(model, "embeddings.position_embeddings.weight");
-  const type = c.arch === "bert" ? tensor(model, "embeddings.token_type_embeddings.weight") : null;
-  const x = new Float64Array(n * H);
+  const type = c.typeVocabSize > 0 ? tensor(model, "embeddings.token_type_embeddings.weight") : null;
+  const positions = positionIds(model, ids);
+  const x = new Float64Array(n * E);
   for (let t = 0; t < n; t++) {
-    for (let k = 0; k < H; k++) {
-      let v = word.data[ids[t] * H + k] + pos.data[t * H + k];
-      if (type) v += type.data[(typeIds ? typeIds[t] : 0) * H + k];
-      x[t * H + k] = v;
+    for (let k = 0; k < E; k++) {
+      let v = word.data[ids[t] * E + k] + pos.data[positions[t] * E + k];
+      if (type) v += type.data[(typeIds ? typeIds[t] : 0) * E + k];
+      x[t * E + k] = v;
     }
   }
-  return layerNorm(x, n, H, tensor(model, "embeddings.LayerNorm.weight"), tensor(model, "embeddings.LayerNorm.bias"), c.layerNormEps);
+  const y = layerNorm(x, n, E, tensor(model, "embeddings.LayerNorm.weight"), tensor(model, "embeddings.LayerNorm.bias"), c.layerNormEps);
+  return c.embeddingSize ? linear(y, n, tensor(model, "embeddings_project.weight"), tensor(model, "embeddings_project.bias")) : y;
 }
 
 // Layers [from, to) on hidden[n, H].
@@ -147,7 +161,8 @@ export function referenceHead(model: Model, hidden: ArrayLike<number>): Float64A
   const c = model.config;
   let x: Float64Array = Float64Array.from(Array.prototype.slice.call(hidden, 0, c.hiddenSize) as number[]);
   if (c.hasPooler) x = linear(x, 1, tensor(model, "pooler.dense.weight"), tensor(model, "pooler.dense.bias")).map(Math.tanh);
-  if (c.hasPreClassifier) x = linear(x, 1, tensor(model, "pre_classifier.weight"), tensor(model, "pre_classifier.bias")).map(relu);
+  const headAct = c.headAct === undefined ? relu : c.headAct === "gelu" ? gelu : c.headAct === "relu" ? relu : geluTanh;
+  if (c.hasPreClassifier) x = linear(x, 1, tensor(model, "pre_classifier.weight"), tensor(model, "pre_classifier.bias")).map(headAct);
   return linear(x, 1, tensor(model, "classifier.weight"), tensor(model, "classifier.bias"));
 }
 
