@@ -9,8 +9,9 @@ run our runtime, compare).
 Two environments, one per task (run from the project root):
 
   ner  transformers 5.18 (the token-classification pipeline as it is today), e.g. the
-       machine's /tmp/s2-venv (torch 2.13.0+cpu, transformers 5.18.0, tokenizers 0.23.2):
-           /tmp/s2-venv/bin/python scripts/parity/make_pipeline_fixtures.py ner
+       venv $BASE with torch 2.13.0+cpu, transformers 5.18.0, tokenizers 0.23.2 (made as
+       scripts/parity/make_fixtures.py says):
+           $BASE/bin/python scripts/parity/make_pipeline_fixtures.py ner
   qa   transformers 4.57.6, the last release with the question-answering pipeline, with
        tokenizers 0.22.2 (0.23.1 and later stop at the first window when asked for
        overflowing tokens, huggingface/tokenizers#2091, so windows after the first would
@@ -19,13 +20,13 @@ Two environments, one per task (run from the project root):
            V/bin/pip install --no-deps --index-url file:///opt/pypi/simple \\
                --extra-index-url file:///opt/pypi-more/simple \\
                "transformers==4.57.6" "tokenizers==0.22.2" requests urllib3
-           echo /tmp/s2-venv/lib/python3.11/site-packages > V/lib/python3.11/site-packages/zz-s2.pth
+           echo $BASE/lib/python3.11/site-packages > V/lib/python3.11/site-packages/zz-s2.pth
            # 4.57.6 pins huggingface-hub<1.0, which the local mirror lacks (it has 1.33):
            # relax that one import-time check; nothing here touches the hub.
            sed -i 's/"huggingface-hub>=0.34.0,<1.0"/"huggingface-hub>=0.34.0"/' \\
                V/lib/python3.11/site-packages/transformers/dependency_versions_table.py
            V/bin/python scripts/parity/make_pipeline_fixtures.py qa
-       (torch, numpy, safetensors and huggingface_hub come from /tmp/s2-venv via the
+       (torch, numpy, safetensors and huggingface_hub come from $BASE via the
        .pth file; transformers and tokenizers from V, which comes first on sys.path.)
 
 Output: test/fixtures/pipelines/<name>/ with the model folder (config.json,
