@@ -65,11 +65,13 @@ import { fail, errorPtr, errorLen } from "./errors";
 import { loadModel as parseModel, unloadModel as dropModel, config, weights, labels, vocab, setMemoryLimit } from "./format/reader";
 import { addedTokens, addedCount } from "./format/reader";
 import { Tokenizer } from "./tokenizer/wordpiece";
+import { BpeTokenizer } from "./tokenizer/bpe";
+import { merges, mergeCount, classRanges, classRangeCount } from "./format/reader";
 import { RunState } from "./model/model";
 import { allocRunState } from "./model/state";
 import { embed as embedTokens, runLayers, runHead, forward as runForward } from "./encoder/forward";
 import { labelScores } from "./encoder/scores";
-import { ARCH_DISTILBERT } from "./format/constants";
+import { ARCH_DISTILBERT, TOKENIZER_BPE } from "./format/constants";
 
 export * from "./format/exports";
 
@@ -80,6 +82,8 @@ let modelCap: u32 = 0;        // its capacity in bytes
 let loaded = false;
 let state: RunState | null = null;
 let tokenizer: Tokenizer | null = null;
+let bpe: BpeTokenizer | null = null;  // instead of `tokenizer` when CONFIG.tokenizer is TOKENIZER_BPE
+let offsetsBuf: usize = 0;            // u32[2 * max_len]: token_offsets_ptr()
 let textBuf: usize = 0;
 let textCap: u32 = 0;
 
@@ -91,6 +95,10 @@ function unload(): void {
   loaded = false;
   if (tokenizer) tokenizer!.dispose();
   tokenizer = null;
+  if (bpe) bpe!.dispose();
+  bpe = null;
+  if (offsetsBuf) heap.free(offsetsBuf);
+  offsetsBuf = 0;
   state = null; // its memory region stays for the next model (model/state.ts)
 }
 
@@ -137,6 +145,13 @@ export function load_model(ptr: usize, size: u32): i32 {
   }
   loaded = true;
   state = s;
+  offsetsBuf = heap.alloc(<usize>config.max_len << 3);
+  memory.fill(offsetsBuf, 0, <usize>config.max_len << 3);
+  if (config.tokenizer == TOKENIZER_BPE) {
+    bpe = new BpeTokenizer(config, vocab, merges, mergeCount, classRanges, classRangeCount, addedTokens, addedCount);
+    if (!bpe!.checkBytes()) { unload(); return -1; }
+    return 0;
+  }
   tokenizer = Tokenizer.create(config, vocab, addedTokens, addedCount);
   if (!tokenizer) { unload(); return -1; } // fail() has named the repeated token
   return 0;
@@ -188,9 +203,13 @@ export function tokenize(lenA: u32, lenB: i32, maxLen: u32): i32 {
   if (total > <u64>textCap) return fail(`tokenize: text of ${total} bytes is larger than text_buffer (${textCap} bytes)`);
   const limit = maxLen == 0 || maxLen > config.max_len ? config.max_len : maxLen;
   const s = state!;
+  if (bpe) return bpe!.encode(textBuf, lenA, textBuf + <usize>lenA, lenB, limit, s.input_ids, s.token_type_ids, offsetsBuf);
   return tokenizer!.encode(textBuf, lenA, textBuf + <usize>lenA, lenB, limit, s.input_ids, s.token_type_ids);
 }
 
+// u32[2 * n]: [start, end) UTF-8 byte offsets of each token of the last tokenize
+// call into its own text (special tokens 0, 0); byte-level BPE fills it.
+export function token_offsets_ptr(): usize { return offsetsBuf; }
 export function ids_ptr(): usize { return state ? state!.input_ids : 0; }
 export function type_ids_ptr(): usize { return state ? state!.token_type_ids : 0; }
 export function logits_ptr(): usize { return state ? state!.logits : 0; }
