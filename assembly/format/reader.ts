@@ -394,6 +394,7 @@ function readMerges(): i32 {
       return fail("MERGES.ranges[" + i.toString() + "]: starts must rise from 0 to at most 0x10FFFF, classes be 0..2");
     prev = start;
   }
+  prev = -1;
   for (let i: u32 = 0; i < m; i++) {
     let at = e + <usize>i * MERGE_ENTRY_SIZE;
     let left = load<u32>(at), right = load<u32>(at, 4);
