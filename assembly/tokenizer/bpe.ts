@@ -8,7 +8,8 @@
 //   added tokens   the ADDED_TOKENS entries are matched first, leftmost-longest: the
 //                  normalized: false ones on the text, then the normalized ones on
 //                  what lies between (there is no normalizer, so the same bytes);
-//                  lstrip / rstrip widen a match over the whitespace next to it
+//                  lstrip / rstrip drop the whitespace next to a match (it goes
+//                  to no token; the token's offsets are its own)
 //   prefix space   with add_prefix_space, each piece between matches that does not
 //                  start with ' ' gets one in front (aligned with its first char)
 //   pre-tokenize   GPT-2's regex, by hand (matchEnd):
@@ -85,6 +86,7 @@ export class BpeTokenizer {
   outOffsets: usize = 0;
   outCapacity: u32 = 0;
   outCount: u32 = 0;
+  stopAt: u32 = 0;      // no word starts once outCount has reached it
   pairIds: usize = 0;   // i32[pairCapacity], the second text before assembly
   pairOffsets: usize = 0; // u32[2 * pairCapacity]
   pairCapacity: u32 = 0;
@@ -196,11 +198,14 @@ export class BpeTokenizer {
       return fail(`tokenizer: max_len ${maxLen} leaves no room for the ${numSpecial} special tokens of ${isPair ? "a pair" : "a single text"}`);
     }
     const budget = maxLen - numSpecial;
-    let nA = this.tokenize(a, aLen, ids + 4, offsets + 8, budget, !isPair);
+    // A single text stops once it has its budget; each text of a pair once it has
+    // max_len tokens, at the end of a word, as tokenizers does (its truncation then
+    // shares the budget out by these counts).
+    let nA = this.tokenize(a, aLen, ids + 4, offsets + 8, budget, isPair ? maxLen : budget);
     let nB: u32 = 0;
     if (isPair) {
       this.reservePair(cfg.max_len);
-      nB = this.tokenize(b, <u32>bLen, this.pairIds, this.pairOffsets, budget, false);
+      nB = this.tokenize(b, <u32>bLen, this.pairIds, this.pairOffsets, budget, maxLen);
       const kept = truncatePair(nA, nB, budget);
       nA = <u32>(kept >> 32);
       nB = <u32>kept;
@@ -246,50 +251,53 @@ export class BpeTokenizer {
     this.pairCapacity = capacity;
   }
 
-  // One text: up to `capacity` ids and offsets stored; returns how many tokens the
-  // whole text has (or, with stopWhenFull, at least capacity once it is full).
-  tokenize(ptr: usize, len: u32, ids: usize, offsets: usize, capacity: u32, stopWhenFull: bool): u32 {
+  // One text: up to `capacity` ids and offsets stored; returns how many tokens it
+  // has, counting up to the end of the word that reaches `stopAt`.
+  tokenize(ptr: usize, len: u32, ids: usize, offsets: usize, capacity: u32, stopAt: u32): u32 {
     this.text = ptr;
     this.outIds = ids;
     this.outOffsets = offsets;
     this.outCapacity = capacity;
     this.outCount = 0;
-    this.split(ptr, ptr + <usize>len, false, stopWhenFull);
+    this.stopAt = stopAt;
+    this.split(ptr, ptr + <usize>len, false);
     return this.outCount;
   }
 
   // The added tokens of one trie in [p, end) (raw first, then normalized within
   // the gaps); the gaps go on to the pre-tokenizer.
-  private split(p: usize, end: usize, norm: bool, stopWhenFull: bool): void {
+  private split(p: usize, end: usize, norm: bool): void {
     const trie = norm ? this.normTrie : this.rawTrie;
     const firsts = norm ? this.normFirst : this.rawFirst;
     let from = p;
     let q = p;
     while (q < end) {
-      if (stopWhenFull && this.outCount >= this.outCapacity) return;
+      if (this.outCount >= this.stopAt) return;
       if (!load<u8>(firsts + <usize>load<u8>(q))) { q++; continue; }
       const found = trie.longestBytes(q, end);
       if (found < 0) { q++; continue; }
       let start = q, stop = q + <usize>trie.matchLen;
       if (found & <i32>ADDED_LSTRIP) start = skipWhitespaceBack(from, start);
       if (found & <i32>ADDED_RSTRIP) stop = skipWhitespace(stop, end);
-      if (start > from) this.gap(from, start, norm, stopWhenFull);
-      this.emit(found & ~STRIP_BITS, <u32>(start - this.text), <u32>(stop - this.text));
+      if (start > from) this.gap(from, start, norm);
+      // The whitespace taken by lstrip / rstrip belongs to no token.
+      this.emit(found & ~STRIP_BITS, <u32>(q - this.text), <u32>(q + <usize>trie.matchLen - this.text));
       from = q = stop;
     }
-    if (end > from) this.gap(from, end, norm, stopWhenFull);
+    if (end > from) this.gap(from, end, norm);
   }
 
-  private gap(p: usize, end: usize, norm: bool, stopWhenFull: bool): void {
-    if (!norm) this.split(p, end, true, stopWhenFull);
-    else this.preTokenize(p, end, stopWhenFull);
+  private gap(p: usize, end: usize, norm: bool): void {
+    if (this.outCount >= this.stopAt) return;
+    if (!norm) this.split(p, end, true);
+    else this.preTokenize(p, end);
   }
 
   // ByteLevel's pre-tokenizer on one piece: GPT-2's regex, each match a word.
-  private preTokenize(p: usize, end: usize, stopWhenFull: bool): void {
+  private preTokenize(p: usize, end: usize): void {
     let prefix = this.addPrefix && load<u8>(p) != SPACE;
     while (p < end) {
-      if (stopWhenFull && this.outCount >= this.outCapacity) return;
+      if (this.outCount >= this.stopAt) return;
       const stop = prefix ? this.prefixedEnd(p, end) : this.matchEnd(p, end);
       this.word(p, stop, prefix, end);
       prefix = false;
@@ -409,19 +417,21 @@ export class BpeTokenizer {
       const j = <u32>load<i32>(next + (<usize>k << 2));
       let lo = k < v ? p : charStart(text, p + <usize>(k - v));
       let hi = charEnd(p + <usize>(j - 1 - (j - 1 < v ? 0 : v)), limit);
-      let start = <u32>(lo - text), stop = <u32>(hi - text);
       if (this.trim) {
-        // ByteLevel's process_offsets: leading / trailing 'Ġ' (spaces) leave the offsets.
+        // ByteLevel's process_offsets: leading / trailing 'Ġ' (spaces) leave the
+        // offsets, counted in characters (tokenizers trims char offsets; the added
+        // space stands for the character it is aligned with).
         let lead: u32 = 0, trail: u32 = 0;
         while (k + lead < j && (k + lead < v || load<u8>(p + <usize>(k + lead - v)) == SPACE)) lead++;
         while (j - trail > k && (j - trail - 1 < v || load<u8>(p + <usize>(j - trail - 1 - v)) == SPACE)) trail++;
         bpeSteps += lead + trail;
-        if (lead > 0) {
-          const isFirst = this.outCount == 0 || start == 0;
-          if (!(isFirst && this.trimPrefix && lead == 1)) start = min(start + lead, stop);
+        if (lead > 0 && !((this.outCount == 0 || lo == text) && this.trimPrefix && lead == 1)) {
+          for (let c: u32 = 0; c < lead && lo < hi; c++) lo = charEnd(lo, limit);
         }
-        if (trail > 0 && stop >= trail) stop = max(stop - trail, start);
+        for (let c: u32 = 0; c < trail && hi > lo; c++) hi = charStart(text, hi - 1);
+        if (hi < lo) hi = lo;
       }
+      const start = <u32>(lo - text), stop = <u32>(hi - text);
       this.emit(load<i32>(ids + (<usize>k << 2)), start, stop);
       k = j;
     }
