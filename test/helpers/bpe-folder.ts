@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { readHfTokenizer } from "../../host/convert/hf-tokenizer.ts";
+import { bytesToUnicode } from "../../host/convert/hf-bpe.ts";
 import type { Model } from "../../host/model/model.ts";
 import { randomModel } from "./random-model.ts";
 
@@ -108,4 +109,43 @@ function gpt2Size(dir: string): number {
   } catch {
     return Object.keys(JSON.parse(readFileSync(join(dir, "vocab.json"), "utf8"))).length;
   }
+}
+
+// A small byte-level BPE tokenizer.json: the 256 byte-level characters (ids 0..255),
+// then `tokens`, then the five special tokens; `merges` as pairs of token strings.
+export function tinyTokenizerJson(tokens: string[], merges: [string, string][], edit?: (t: Record<string, any>) => void): string {
+  const { vocab: _v, ...rest } = JSON.parse(tokenizerJsonSkeleton()) as Record<string, any>;
+  const chars = bytesToUnicode();
+  const vocab: Record<string, number> = {};
+  for (const t of [...chars, ...tokens]) if (!(t in vocab)) vocab[t] = Object.keys(vocab).length;
+  const base = Object.keys(vocab).length;
+  const t = {
+    ...rest,
+    added_tokens: SPECIALS.map((content, i) => ({ id: base + i, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    post_processor: { type: "RobertaProcessing", sep: ["</s>", base + 1], cls: ["<s>", base], trim_offsets: true, add_prefix_space: false },
+    model: { ...rest.model, vocab, merges },
+  };
+  edit?.(t);
+  return JSON.stringify(t);
+}
+
+function tokenizerJsonSkeleton(): string {
+  return JSON.stringify({
+    version: "1.0", truncation: null, padding: null, added_tokens: [], normalizer: null,
+    pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
+    post_processor: null,
+    decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: {
+      type: "BPE", dropout: null, unk_token: null, continuing_subword_prefix: "", end_of_word_suffix: "",
+      fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab: {}, merges: [],
+    },
+  });
+}
+
+// A folder holding one tokenizer.json (and a tokenizer_config.json naming RoBERTa).
+export function folderWith(tokenizerJsonText: string, tcfg: Record<string, unknown> = { tokenizer_class: "RobertaTokenizer", model_max_length: 512 }): string {
+  const dir = mkdtempSync(join(tmpdir(), "axf-bpe-"));
+  writeFileSync(join(dir, "tokenizer.json"), tokenizerJsonText);
+  writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify(tcfg));
+  return dir;
 }
