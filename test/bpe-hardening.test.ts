@@ -18,7 +18,7 @@ import { loadEngine } from "../host/runtime/node.ts";
 import { parseLayout, writeU32, fixCrcs } from "../scripts/fuzz/axf-layout.ts";
 import * as F from "../assembly/format/constants.ts";
 
-async function rejects(load: () => Promise<unknown>, re: RegExp, what: string): Promise<void> {
+async function rejects(load: () => unknown, re: RegExp, what: string): Promise<void> {
   try {
     await load();
   } catch (e) {

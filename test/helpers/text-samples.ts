@@ -36,7 +36,7 @@ export function glueDev(): Example[] {
   return out;
 }
 
-const LONG =
+export const LONG =
   "The quick brown fox jumps over the lazy dog, while the tokenizer counts every word-piece " +
   "it meets; naïve café owners in São Paulo serve crème brûlée to 42 jurors at 3:15pm. ";
 
