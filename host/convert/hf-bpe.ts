@@ -26,7 +26,7 @@ import type { AddedToken, TokenizerConfig } from "../model/model.ts";
 import { mergesSection, type Merge } from "../format/merges.ts";
 import { ConvertError } from "./errors.ts";
 import {
-  TokenizerFiles, addTokens, addedTokensOf, finishVocab, maxLength, tokenString, type HfTokenizer,
+  TokenizerFiles, addTokens, addedTokenFlags, addedTokensOf, finishVocab, maxLength, tokenString, type AddedTokenFlags, type HfTokenizer,
 } from "./hf-tokenizer.ts";
 
 type Json = Record<string, unknown>;
@@ -306,24 +306,13 @@ function robertaTemplate(p: Json, field: string): { cls: string; sep: string } {
   return { cls, sep };
 }
 
-interface AddedFlags { id: number; content: string; normalized: boolean; lstrip: boolean; rstrip: boolean; where: string }
+type AddedFlags = Pick<AddedTokenFlags, "id" | "content" | "normalized" | "lstrip" | "rstrip" | "where">;
 
+// tokenizers' AddedToken flags; single_word is refused.
 function addedFlags(v: unknown, file: string, field: string): AddedFlags[] {
-  if (v === undefined || v === null) return [];
-  const raw: [unknown, unknown][] = Array.isArray(v)
-    ? v.map((a) => [(a as Json)?.id, a])
-    : Object.entries(v as Json).map(([k, a]) => [/^\d+$/.test(k) ? Number(k) : k, a]);
-  return raw.map(([id, a]) => {
-    const t = (a ?? {}) as Json;
-    const where = `${file}: ${field} entry ${JSON.stringify(t.content)} (id ${id})`;
-    const f = (key: string, dflt: boolean): boolean => {
-      const x = t[key] ?? dflt;
-      if (typeof x !== "boolean") throw new ConvertError(`${where}: ${key} must be true or false, got ${JSON.stringify(x)}`);
-      return x;
-    };
-    if (f("single_word", false)) throw new ConvertError(`${where}: single_word is true; not supported`);
-    const special = f("special", false);
-    return { id: id as number, content: t.content as string, normalized: f("normalized", !special), lstrip: f("lstrip", false), rstrip: f("rstrip", false), where };
+  return addedTokenFlags(v, file, field).map((a) => {
+    if (a.singleWord) throw new ConvertError(`${a.where}: single_word is true; not supported`);
+    return a;
   });
 }
 

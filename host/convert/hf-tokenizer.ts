@@ -381,16 +381,18 @@ function addedTokensJson(v: Json): [number, string][] {
 }
 
 // An added token with its AddedToken flags, as tokenizers serialises it.
-interface AddedTokenFlags {
+export interface AddedTokenFlags {
   id: number;
   content: string;
   special: boolean;
   normalized: boolean;  // default !special, as AddedToken::from(content, special)
   singleWord: boolean;
+  lstrip: boolean;
+  rstrip: boolean;
   where: string;
 }
 
-function addedTokenFlags(v: unknown, file: string, field: string): AddedTokenFlags[] {
+export function addedTokenFlags(v: unknown, file: string, field: string): AddedTokenFlags[] {
   if (v === undefined || v === null) return [];
   const raw: [unknown, unknown][] = Array.isArray(v)
     ? v.map((a) => [(a as Json)?.id, a])
@@ -406,9 +408,8 @@ function addedTokenFlags(v: unknown, file: string, field: string): AddedTokenFla
     const special = flag("special", false);
     // lstrip / rstrip only widen the match over whitespace next to the token, which
     // BERT's pre-tokenizer drops anyway: the ids are the same either way.
-    flag("lstrip", false);
-    flag("rstrip", false);
-    return { id: id as number, content: t.content as string, special, normalized: flag("normalized", !special), singleWord: flag("single_word", false), where };
+    const lstrip = flag("lstrip", false), rstrip = flag("rstrip", false);
+    return { id: id as number, content: t.content as string, special, normalized: flag("normalized", !special), singleWord: flag("single_word", false), lstrip, rstrip, where };
   });
 }
 
