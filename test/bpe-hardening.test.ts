@@ -146,7 +146,7 @@ test("the reader refuses a damaged MERGES section, and MERGES without BPE, namin
     ["rank", damaged((b) => writeU32(b, entry + 8, 2)), /MERGES\[0\]: .*the rank below the merge count/],
     ["range", damaged((b) => writeU32(b, merges.offset + 8, 5)), /MERGES\.ranges\[0\]/],
     ["count", damaged((b) => writeU32(b, merges.offset, 3)), /MERGES: \d+ bytes for 3 merges/],
-    ["tokenizer", damaged((b) => writeU32(b, config.offset + 4 * F.CFG_TOKENIZER, 0)), /MERGES: present but CONFIG\.tokenizer is not byte-level BPE/],
+    ["tokenizer", damaged((b) => { writeU32(b, config.offset + 4 * F.CFG_TOKENIZER, 0); writeU32(b, config.offset + 4 * F.CFG_TOKENIZER_FLAGS, 0); }), /MERGES: present but CONFIG\.tokenizer is not byte-level BPE/],
     ["flags", damaged((b) => writeU32(b, config.offset + 4 * F.CFG_TOKENIZER_FLAGS, 8)), /CONFIG\.tokenizer_flags = 8 is out of range 0\.\.7/],
     ["byte", damaged((b) => writeU32(b, entry + 12, 0)), /./], // a wrong result id is allowed (never relied on); loads
   ];
