@@ -403,7 +403,7 @@ function readMerges(): i32 {
   for (let i: u32 = 0; i < r; i++) {
     let w = load<u32>(ranges + (<usize>i << 2)), start = w & 0xffffff;
     if ((i == 0) != (start == 0) || <i64>start <= prev || start > 0x10ffff || (w >> 24) > <u32>CHAR_NUMBER)
-      return fail("MERGES.ranges[" + i.toString() + "]: starts must rise from 0 to at most 0x10FFFF, classes be 0..2");
+      return fail("MERGES.ranges[" + i.toString() + "]: bad start or class");
     prev = start;
   }
   prev = -1;
@@ -412,7 +412,7 @@ function readMerges(): i32 {
     let left = load<u32>(at), right = load<u32>(at, 4);
     let key = <i64>((<u64>left << 32) | right);
     if (left >= V || right >= V || load<u32>(at, 12) >= V || load<u32>(at, 8) >= m || key <= prev)
-      return fail("MERGES[" + i.toString() + "]: ids must be below vocab_size, the rank below the merge count, entries sorted by (left, right) without repeats");
+      return fail("MERGES[" + i.toString() + "]: an id is not below vocab_size, the rank not below the count, or (left, right) not above the previous entry's");
     prev = key;
   }
   merges = e;

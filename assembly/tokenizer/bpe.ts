@@ -87,6 +87,7 @@ export class BpeTokenizer {
   outCapacity: u32 = 0;
   outCount: u32 = 0;
   stopAt: u32 = 0;      // no word starts once outCount has reached it
+  trimStart: usize = 0; // trimmed()'s second result
   pairIds: usize = 0;   // i32[pairCapacity], the second text before assembly
   pairOffsets: usize = 0; // u32[2 * pairCapacity]
   pairCapacity: u32 = 0;
@@ -160,7 +161,7 @@ export class BpeTokenizer {
   checkBytes(): bool {
     for (let b = 0; b < 256; b++) {
       if (load<i32>(this.byteId + (<usize>b << 2)) < 0) {
-        fail(`VOCAB: no token for byte ${b} (byte-level character ${String.fromCharCode(byteChar(b))}); a byte-level BPE vocabulary holds all 256`);
+        fail(`VOCAB: no token for byte ${b} (its GPT-2 byte-level character); byte-level BPE needs all 256`);
         return false;
       }
     }
@@ -280,8 +281,18 @@ export class BpeTokenizer {
       if (found & <i32>ADDED_LSTRIP) start = skipWhitespaceBack(from, start);
       if (found & <i32>ADDED_RSTRIP) stop = skipWhitespace(stop, end);
       if (start > from) this.gap(from, start, norm);
-      // The whitespace taken by lstrip / rstrip belongs to no token.
-      this.emit(found & ~STRIP_BITS, <u32>(q - this.text), <u32>(q + <usize>trie.matchLen - this.text));
+      // The whitespace taken by lstrip / rstrip belongs to no token; offsets are
+      // trimmed of the token's own leading / trailing whitespace, as for words.
+      const te = q + <usize>trie.matchLen;
+      let lo = q, hi = te;
+      if (this.trim) {
+        let lead: u32 = 0, trail: u32 = 0;
+        for (let c = q; c < te; lead++) { const w = spaceLen(c, te); if (!w) break; c += w; }
+        for (let c = te; c > q; trail++) { const s = charStart(q, c - 1); if (spaceLen(s, c) != <u32>(c - s)) break; c = s; }
+        hi = this.trimmed(q, te, lead, trail, end);
+        lo = this.trimStart;
+      }
+      this.emit(found & ~STRIP_BITS, <u32>(lo - this.text), <u32>(hi - this.text));
       from = q = stop;
     }
     if (end > from) this.gap(from, end, norm);
@@ -424,12 +435,8 @@ export class BpeTokenizer {
         let lead: u32 = 0, trail: u32 = 0;
         while (k + lead < j && (k + lead < v || load<u8>(p + <usize>(k + lead - v)) == SPACE)) lead++;
         while (j - trail > k && (j - trail - 1 < v || load<u8>(p + <usize>(j - trail - 1 - v)) == SPACE)) trail++;
-        bpeSteps += lead + trail;
-        if (lead > 0 && !((this.outCount == 0 || lo == text) && this.trimPrefix && lead == 1)) {
-          for (let c: u32 = 0; c < lead && lo < hi; c++) lo = charEnd(lo, limit);
-        }
-        for (let c: u32 = 0; c < trail && hi > lo; c++) hi = charStart(text, hi - 1);
-        if (hi < lo) hi = lo;
+        hi = this.trimmed(lo, hi, lead, trail, limit);
+        lo = this.trimStart;
       }
       const start = <u32>(lo - text), stop = <u32>(hi - text);
       this.emit(load<i32>(ids + (<usize>k << 2)), start, stop);
@@ -442,6 +449,20 @@ export class BpeTokenizer {
     const ids = this.symId;
     const m = this.findMerge(load<i32>(ids + (<usize>k << 2)), load<i32>(ids + (<usize>j << 2)));
     return m ? heapPush(this.heap, size, (<u64>load<u32>(m, 8) << 32) | k) : size;
+  }
+
+  // ByteLevel's process_offsets on a token spanning [lo, hi) that starts with `lead`
+  // and ends with `trail` spaces, in characters (tokenizers trims char offsets; the
+  // added space stands for the character it is aligned with): returns the new end,
+  // the new start in trimStart.
+  private trimmed(lo: usize, hi: usize, lead: u32, trail: u32, limit: usize): usize {
+    bpeSteps += lead + trail;
+    if (lead > 0 && !((this.outCount == 0 || lo == this.text) && this.trimPrefix && lead == 1)) {
+      for (let c: u32 = 0; c < lead && lo < hi; c++) lo = charEnd(lo, limit);
+    }
+    for (let c: u32 = 0; c < trail && hi > lo; c++) hi = charStart(this.text, hi - 1);
+    this.trimStart = lo;
+    return hi < lo ? lo : hi;
   }
 
   // The MERGES entry of the pair (a, b), or 0.
@@ -492,28 +513,18 @@ function tokenLen(vocab: StringList, id: u32): u32 {
   return load<u32>(at, 4) - load<u32>(at);
 }
 
-// GPT-2's bytes_to_unicode(): printable Latin-1 bytes stand for themselves, the
-// others for 256, 257, ... in byte order.
-function byteChar(b: i32): i32 {
-  if ((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174) return b;
-  let n = 256;
-  for (let x = 0; x < b; x++) if (!((x >= 33 && x <= 126) || (x >= 161 && x <= 172) || x >= 174)) n++;
-  return n;
-}
-
 // \s+(?!\S) then \s+ for a whitespace run of which `count` code points are
 // read, the last starting at `last` (an added space counts, starting where the
 // piece does), the rest to read from p: the whole run at the end of the text,
 // else all but its last code point, else that one alone.
 function whitespaceEnd(last: usize, p: usize, end: usize, count: u32): usize {
   while (p < end) {
-    const d = decodeUtf8(p, end);
-    const cp = <u32>d;
+    const n = isWhitespaceAt(p, end);
     bpeSteps++;
-    if (!(cp == SPACE || cp - 9 < 5 || (cp >= 0x80 && (charClass(cp) & CLASS_WHITESPACE)))) break;
+    if (n == 0) break;
     last = p;
     count++;
-    p += <usize>(d >> 32);
+    p += <usize>n;
   }
   if (p == end) return end;
   return count >= 2 ? last : p;
@@ -524,6 +535,14 @@ function isWhitespaceAt(p: usize, end: usize): i32 {
   const cp = <u32>d;
   if (cp == SPACE || cp - 9 < 5 || (cp >= 0x80 && (charClass(cp) & CLASS_WHITESPACE))) return <i32>(d >> 32);
   return 0;
+}
+
+// Bytes of the code point at p if it is whitespace or U+0120 ('Ġ', the byte-level
+// space), else 0: what ByteLevel's offset trimming strips from a token's ends.
+function spaceLen(p: usize, end: usize): u32 {
+  const d = decodeUtf8(p, end);
+  if (<u32>d == 0x120) return 2;
+  return <u32>isWhitespaceAt(p, end);
 }
 
 // rstrip: past the whitespace from p.

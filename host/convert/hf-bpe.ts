@@ -36,14 +36,12 @@ type Role = keyof typeof ROLES;
 const CLASSES = ["RobertaTokenizer", "RobertaTokenizerFast", "BartTokenizer", "BartTokenizerFast", "LongformerTokenizer", "LongformerTokenizerFast"];
 
 // A folder is byte-level BPE when its tokenizer.json says BPE, or, without one,
-// when it has merges.txt.
-export function isBpeFolder(dir: string): boolean {
-  const tj = join(dir, "tokenizer.json");
-  if (existsSync(tj)) {
-    const files = new TokenizerFiles(dir);
-    const t = files.json("tokenizer.json");
-    return (t?.model as Json | undefined)?.type === "BPE";
-  }
+// when it has merges.txt; unless tokenizer_config.json names a WordPiece class
+// (`wordPiece`), which the WordPiece reader then checks against tokenizer.json.
+export function isBpeFolder(dir: string, wordPiece: string[]): boolean {
+  const files = new TokenizerFiles(dir);
+  if (wordPiece.includes(files.json("tokenizer_config.json")?.tokenizer_class as string)) return false;
+  if (existsSync(join(dir, "tokenizer.json"))) return (files.json("tokenizer.json")?.model as Json | undefined)?.type === "BPE";
   return existsSync(join(dir, "merges.txt"));
 }
 

@@ -47,7 +47,7 @@ const NO_MAX_LENGTH = 1e15;
 // BertTokenizer and DistilBertTokenizer share every default, so the architecture
 // does not matter here.
 export function readHfTokenizer(dir: string, vocabSize: number, maxPosition: number): HfTokenizer {
-  if (isBpeFolder(dir)) return readHfBpe(dir, vocabSize, maxPosition);
+  if (isBpeFolder(dir, TOKENIZER_CLASSES)) return readHfBpe(dir, vocabSize, maxPosition);
   const files = new TokenizerFiles(dir);
   const tcfg = files.json("tokenizer_config.json") ?? {};
   const smap = files.json("special_tokens_map.json") ?? {};
