@@ -51,6 +51,8 @@ export const WASM_EXPORTS = {
   vocab_len: ["i"],
   added_token_count: [],
   added_token_entry: ["i"],
+  merges_ptr: [],
+  merges_size: [],
   tensor_count: [],
   tensor_name_ptr: ["i"],
   tensor_name_len: ["i"],
