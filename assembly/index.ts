@@ -65,6 +65,9 @@ import { fail, errorPtr, errorLen } from "./errors";
 import { loadModel as parseModel, unloadModel as dropModel, config, weights, labels, vocab, setMemoryLimit } from "./format/reader";
 import { addedTokens, addedCount } from "./format/reader";
 import { Tokenizer } from "./tokenizer/wordpiece";
+import { Unigram } from "./tokenizer/unigram";
+import { unigramScores, charsmapAt, charsmapSize } from "./format/reader";
+import { TOKENIZER_UNIGRAM } from "./format/constants";
 import { RunState } from "./model/model";
 import { allocRunState } from "./model/state";
 import { embed as embedTokens, runLayers, runHead, forward as runForward } from "./encoder/forward";
@@ -80,6 +83,8 @@ let modelCap: u32 = 0;        // its capacity in bytes
 let loaded = false;
 let state: RunState | null = null;
 let tokenizer: Tokenizer | null = null;
+let unigram: Unigram | null = null;   // CONFIG.tokenizer Unigram: used instead of `tokenizer`
+let offsetsBuf: usize = 0;            // u32[2 * max_len]: token_offsets_ptr()
 let textBuf: usize = 0;
 let textCap: u32 = 0;
 
@@ -91,6 +96,10 @@ function unload(): void {
   loaded = false;
   if (tokenizer) tokenizer!.dispose();
   tokenizer = null;
+  if (unigram) unigram!.dispose();
+  unigram = null;
+  if (offsetsBuf) heap.free(offsetsBuf);
+  offsetsBuf = 0;
   state = null; // its memory region stays for the next model (model/state.ts)
 }
 
@@ -137,6 +146,13 @@ export function load_model(ptr: usize, size: u32): i32 {
   }
   loaded = true;
   state = s;
+  offsetsBuf = heap.alloc(<usize>config.max_len << 3);
+  memory.fill(offsetsBuf, 0, <usize>config.max_len << 3);
+  if (config.tokenizer == TOKENIZER_UNIGRAM) {
+    unigram = Unigram.create(config, vocab, unigramScores, charsmapAt, charsmapSize, addedTokens, addedCount);
+    if (!unigram) { unload(); return -1; } // fail() has named the problem
+    return 0;
+  }
   tokenizer = Tokenizer.create(config, vocab, addedTokens, addedCount);
   if (!tokenizer) { unload(); return -1; } // fail() has named the repeated token
   return 0;
@@ -188,9 +204,13 @@ export function tokenize(lenA: u32, lenB: i32, maxLen: u32): i32 {
   if (total > <u64>textCap) return fail(`tokenize: text of ${total} bytes is larger than text_buffer (${textCap} bytes)`);
   const limit = maxLen == 0 || maxLen > config.max_len ? config.max_len : maxLen;
   const s = state!;
+  if (unigram) return unigram!.encode(textBuf, lenA, textBuf + <usize>lenA, lenB, limit, s.input_ids, s.token_type_ids, offsetsBuf);
   return tokenizer!.encode(textBuf, lenA, textBuf + <usize>lenA, lenB, limit, s.input_ids, s.token_type_ids);
 }
 
+// u32[2 * n]: [start, end) UTF-8 byte offsets of each token of the last tokenize()
+// into its own text (template tokens 0 0); filled by the Unigram tokenizer.
+export function token_offsets_ptr(): usize { return offsetsBuf; }
 export function ids_ptr(): usize { return state ? state!.input_ids : 0; }
 export function type_ids_ptr(): usize { return state ? state!.token_type_ids : 0; }
 export function logits_ptr(): usize { return state ? state!.logits : 0; }

@@ -8,6 +8,8 @@
 import { fail } from "../errors";
 import { crc32 } from "./crc32";
 import { SECTION_ADDED_TOKENS, MAX_ADDED_TOKENS, MAX_ADDED_TOKEN_BYTES, ADDED_NORMALIZED, ADDED_ID_MASK } from "./constants";
+import { ADDED_LSTRIP, ADDED_RSTRIP } from "./constants";
+import { SECTION_UNIGRAM, SECTION_CHARSMAP, TOKENIZER_UNIGRAM, TEMPLATE_ROBERTA, TOKFLAGS_UNIGRAM } from "./constants";
 import { Config, Matrix, LayerWeights, Weights, StringList, Linear, LayerNormWeights } from "../model/model";
 import { runStateBytes } from "../model/state";
 import {
@@ -57,6 +59,9 @@ export let metaStart: usize = 0;
 export let metaSize: u32 = 0;
 export let addedTokens: usize = 0;   // u32[addedCount] entries of ADDED_TOKENS (id | ADDED_NORMALIZED)
 export let addedCount: u32 = 0;
+export let unigramScores: usize = 0; // f64[vocab_size] of UNIGRAM (Unigram tokenizer only)
+export let charsmapAt: usize = 0;    // CHARSMAP, 0 = absent
+export let charsmapSize: u32 = 0;
 
 let widened: usize[] = [];           // f32 copies of f16 matrices, freed by unloadModel
 let sectionAt = new StaticArray<usize>(SECTION_KINDS); // by kind: absolute address, 0 = absent
@@ -99,6 +104,8 @@ export function unloadModel(): void {
   tensorCount = metaSize = dataSize = 0;
   addedTokens = 0;
   addedCount = 0;
+  unigramScores = charsmapAt = 0;
+  charsmapSize = 0;
   for (let k = 0; k < SECTION_KINDS; k++) { sectionAt[k] = 0; sectionSize[k] = 0; }
 }
 
@@ -180,6 +187,8 @@ function parse(p: usize, size: u32): i32 {
   r = readList(labels, SECTION_LABELS, config.num_labels);
   if (r < 0) return r;
   r = readAddedTokens();
+  if (r < 0) return r;
+  r = readUnigram();
   if (r < 0) return r;
   r = readTensorTable();
   if (r < 0) return r;
@@ -267,10 +276,11 @@ function readConfig(): i32 {
       outOfRange(CFG_NORMALIZE, 0, 0) ||
       outOfRange(CFG_POSITION_OFFSET, 0, 0) ||
       outOfRange(CFG_EMBEDDING_SIZE, 0, 0) ||
-      outOfRange(CFG_TOKENIZER, 0, 0) ||
-      outOfRange(CFG_TEMPLATE, 0, 0) ||
+      (word(CFG_TOKENIZER) != TOKENIZER_UNIGRAM && outOfRange(CFG_TOKENIZER, 0, 0)) ||
+      outOfRange(CFG_TEMPLATE, 0, TEMPLATE_ROBERTA) ||
       outOfRange(CFG_HEAD_ACT, 0, 0) ||
-      outOfRange(CFG_TOKENIZER_FLAGS, 0, 0)) return -1;
+      outOfRange(CFG_TOKENIZER_FLAGS, 0, word(CFG_TOKENIZER) == TOKENIZER_UNIGRAM ? TOKFLAGS_UNIGRAM : 0)) return -1;
+  if (word(CFG_TOKENIZER_FLAGS) & ~TOKFLAGS_UNIGRAM) return fail("CONFIG.tokenizer_flags = " + word(CFG_TOKENIZER_FLAGS).toString() + " sets bits the Unigram tokenizer does not define");
   for (let i = CFG_RESERVED_FROM; i < CONFIG_WORDS; i++) if (outOfRange(i, 0, 0)) return -1;
   // 0 = no temperature (files written before it existed); else a positive finite f32
   let t = reinterpret<f32>(word(CFG_TEMPERATURE));
@@ -305,6 +315,9 @@ function readConfig(): i32 {
   c.max_input_chars_per_word = word(CFG_MAX_INPUT_CHARS_PER_WORD);
   c.flags = word(CFG_FLAGS);
   c.temperature = word(CFG_TEMPERATURE) == 0 ? 1 : t;
+  c.tokenizer = word(CFG_TOKENIZER);
+  c.template = word(CFG_TEMPLATE);
+  c.tokenizer_flags = word(CFG_TOKENIZER_FLAGS);
   if (<u64>c.head_dim * c.num_heads != c.hidden_size) return fail("CONFIG: head_dim * num_heads = " + (<u64>c.head_dim * c.num_heads).toString() + ", not hidden_size " + c.hidden_size.toString());
   let eps = c.layer_norm_eps;
   if (!isFinite(eps) || eps <= 0) return fail("CONFIG.layer_norm_eps is not a positive finite number");
@@ -333,6 +346,27 @@ function readLayers(): i32 {
   return 0;
 }
 
+// ---- UNIGRAM: f64[vocab_size] piece scores (NaN: not a piece, +-Inf refused);
+// CHARSMAP: the Precompiled normalizer, checked by the tokenizer (tokenizer/precompiled.ts).
+
+function readUnigram(): i32 {
+  let p = sectionAt[SECTION_UNIGRAM], size = <u64>sectionSize[SECTION_UNIGRAM];
+  if (config.tokenizer != TOKENIZER_UNIGRAM) {
+    if (p || sectionAt[SECTION_CHARSMAP]) return fail("UNIGRAM / CHARSMAP sections in a model whose CONFIG.tokenizer is not Unigram");
+    return 0;
+  }
+  if (!p) return fail("model file: CONFIG.tokenizer is Unigram but the UNIGRAM section is missing");
+  if (size != 8 * <u64>config.vocab_size) return fail("UNIGRAM: " + size.toString() + " bytes, expected 8 x vocab_size = " + (8 * <u64>config.vocab_size).toString());
+  for (let i: u32 = 0; i < config.vocab_size; i++) {
+    let s = load<f64>(p + (<usize>i << 3));
+    if (s == Infinity || s == -Infinity) return fail("UNIGRAM[" + i.toString() + "] is infinite");
+  }
+  unigramScores = p;
+  charsmapAt = sectionAt[SECTION_CHARSMAP];
+  charsmapSize = sectionSize[SECTION_CHARSMAP];
+  return 0;
+}
+
 // ---- ADDED_TOKENS: count, then count entries: a vocab id in the low 24 bits, bit
 // 31 = normalized, bits 24..30 zero; ids distinct, tokens 1..MAX_ADDED_TOKEN_BYTES bytes.
 
@@ -345,7 +379,7 @@ function readAddedTokens(): i32 {
   if (size != 4 + 4 * <u64>count) return fail("ADDED_TOKENS: " + size.toString() + " bytes, but count " + count.toString() + " needs " + (4 + 4 * <u64>count).toString());
   for (let i: u32 = 0; i < count; i++) {
     let e = load<u32>(p + 4 + (<usize>i << 2)), id = e & ADDED_ID_MASK;
-    if (e & ~(ADDED_ID_MASK | ADDED_NORMALIZED)) return fail("ADDED_TOKENS[" + i.toString() + "]: reserved bits 24..30 are not 0");
+    if (e & ~(ADDED_ID_MASK | ADDED_NORMALIZED | ADDED_LSTRIP | ADDED_RSTRIP)) return fail("ADDED_TOKENS[" + i.toString() + "]: reserved bits 24..28 are not 0");
     if (id >= vocab.count) return fail("ADDED_TOKENS[" + i.toString() + "] = " + id.toString() + " is not a vocab id");
     let len = stringLen(vocab, id);
     if (len == 0 || len > <u32>MAX_ADDED_TOKEN_BYTES) return fail("ADDED_TOKENS[" + i.toString() + "]: token " + id.toString() + " is " + len.toString() + " bytes, not 1.." + MAX_ADDED_TOKEN_BYTES.toString());

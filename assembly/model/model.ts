@@ -36,6 +36,9 @@ export class Config {
   max_input_chars_per_word: u32 = 100;
   flags: u32 = 0;                // CONFIG.flags; bit 0: every token has type 0
   temperature: f32 = 1;          // scores use logits / temperature (calibration)
+  tokenizer: u32 = 0;            // TOKENIZER_*
+  template: u32 = 0;             // TEMPLATE_*
+  tokenizer_flags: u32 = 0;      // TOKFLAG_* bits
 }
 
 // A weight matrix of PyTorch's logical shape [rows = out, cols = in]. Exactly one

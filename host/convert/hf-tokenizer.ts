@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { MAX_ADDED_TOKENS, MAX_ADDED_TOKEN_BYTES } from "../../assembly/format/constants.ts";
 import type { AddedToken, TokenizerConfig } from "../model/model.ts";
 import { ConvertError } from "./errors.ts";
+import { isUnigramFolder, readUnigramTokenizer } from "./hf-unigram.ts";
 
 export interface HfTokenizer {
   vocab: string[];          // exactly vocabSize tokens
@@ -49,6 +50,7 @@ export function readHfTokenizer(dir: string, vocabSize: number, maxPosition: num
   const tcfg = files.json("tokenizer_config.json") ?? {};
   const smap = files.json("special_tokens_map.json") ?? {};
   const tjson = files.json("tokenizer.json");
+  if (isUnigramFolder(dir, tjson)) return readUnigramTokenizer(dir, tjson, { ...tcfg, ...smap }, vocabSize, maxPosition, files.read);
   const options = basicTokenizerOptions(tcfg, tjson !== null);
   const special = specialTokens(tcfg, smap);
   const v = readVocab(files, tjson, options, special.unk_token);
@@ -216,7 +218,7 @@ function tokenString(v: unknown, from: string): string | null {
   throw new ConvertError(`${from}: must be a token string or {"content": ...}, got ${JSON.stringify(v)}`);
 }
 
-function maxLength(tcfg: Json, maxPosition: number): number {
+export function maxLength(tcfg: Json, maxPosition: number): number {
   const field = tcfg.model_max_length !== undefined ? "model_max_length" : "max_len"; // max_len: transformers < 4
   const v = tcfg[field];
   if (v === undefined || v === null || (typeof v === "number" && v >= NO_MAX_LENGTH)) return maxPosition;
@@ -453,7 +455,7 @@ function addTokens(vocab: (string | null)[], added: [number, string][], file: st
 
 // Distinct tokens, exactly vocabSize of them: an earlier duplicate (never produced,
 // the later id wins the lookup), a hole, and every row past the vocab get placeholders.
-function finishVocab(vocab: (string | null)[], vocabSize: number): string[] {
+export function finishVocab(vocab: (string | null)[], vocabSize: number): string[] {
   const last = new Map<string, number>();
   vocab.forEach((tok, i) => tok !== null && last.set(tok, i));
   let n = 0;

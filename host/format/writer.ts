@@ -74,6 +74,9 @@ export function validateModel(model: Model): TensorSpec[] {
   need(t.maskId === null || (isCount(t.maskId, 0) && t.maskId < c.vocabSize), `config.tokenizer.maskId = ${t.maskId}`);
   need(isCount(t.maxLen, 2) && t.maxLen <= c.maxPosition, `config.tokenizer.maxLen = ${t.maxLen} (2..maxPosition ${c.maxPosition})`);
   need(isCount(t.maxInputCharsPerWord), `config.tokenizer.maxInputCharsPerWord = ${t.maxInputCharsPerWord}`);
+  need(!t.unigram || (t.unigram.scores.length === c.vocabSize && t.unigram.scores.every((x) => Number.isNaN(x) || Number.isFinite(x))),
+    `config.tokenizer.unigram.scores: ${t.unigram?.scores.length} scores for vocabSize ${c.vocabSize} (finite or NaN)`);
+  need(!t.unigram || (t.unigram.flags & ~F.TOKFLAGS_UNIGRAM) === 0, `config.tokenizer.unigram.flags = ${t.unigram?.flags}`);
 
   need(Array.isArray(model.layers) && model.layers.length === c.numLayers, `${model.layers?.length} layer states for config.numLayers = ${c.numLayers}`);
   model.layers.forEach((l, i) => {
@@ -176,6 +179,11 @@ function configWords(c: ModelConfig): Uint32Array {
   w[F.CFG_FLAGS] = c.typeVocabSize === 0 ? 1 : 0;
   f32[0] = c.temperature ?? 0; // 0 = none
   w[F.CFG_TEMPERATURE] = f32bits[0];
+  if (t.unigram) {
+    w[F.CFG_TOKENIZER] = F.TOKENIZER_UNIGRAM;
+    w[F.CFG_TEMPLATE] = F.TEMPLATE_ROBERTA;
+    w[F.CFG_TOKENIZER_FLAGS] = t.unigram.flags;
+  }
   return w;
 }
 
@@ -286,8 +294,13 @@ function serialize(model: Model, tensors: { name: string; t: Tensor; storage: St
     { kind: F.SECTION_META, bytes: metaJson(model), size: 0, offset: 0 },
   ];
   if (model.addedTokens?.length) {
-    const entries = model.addedTokens.map((a) => (a.id | (a.normalized ? F.ADDED_NORMALIZED : 0)) >>> 0);
+    const entries = model.addedTokens.map((a) => (a.id | (a.normalized ? F.ADDED_NORMALIZED : 0) | (a.lstrip ? F.ADDED_LSTRIP : 0) | (a.rstrip ? F.ADDED_RSTRIP : 0)) >>> 0);
     sections.push({ kind: F.SECTION_ADDED_TOKENS, bytes: new Uint8Array(Uint32Array.from([entries.length, ...entries]).buffer), size: 0, offset: 0 });
+  }
+  const unigram = model.config.tokenizer.unigram;
+  if (unigram) {
+    sections.push({ kind: F.SECTION_UNIGRAM, bytes: new Uint8Array(Float64Array.from(unigram.scores).buffer), size: 0, offset: 0 });
+    if (unigram.charsmap) sections.push({ kind: F.SECTION_CHARSMAP, bytes: unigram.charsmap, size: 0, offset: 0 });
   }
   const tableEnd = F.HEADER_SIZE + sections.length * F.SECTION_ENTRY_SIZE;
   let end = tableEnd;

@@ -46,6 +46,14 @@ export interface TokenizerConfig {
   maskId: number | null;
   maxLen: number;               // <= maxPosition
   maxInputCharsPerWord: number; // 100 in Hugging Face
+  unigram?: UnigramTokenizer;   // present: a SentencePiece Unigram tokenizer (CONFIG.tokenizer Unigram)
+}
+
+// The data of a SentencePiece Unigram tokenizer (docs/format.md UNIGRAM, CHARSMAP).
+export interface UnigramTokenizer {
+  scores: Float64Array;         // [vocabSize] log probabilities; NaN: not a piece of the model
+  charsmap: Uint8Array | null;  // the CHARSMAP section (Precompiled charsmap + grapheme break ranges), or none
+  flags: number;                // TOKFLAG_* bits
 }
 
 export interface ModelConfig {
@@ -90,6 +98,8 @@ export interface Tensor {
 export interface AddedToken {
   id: number;
   normalized: boolean;
+  lstrip?: boolean; // the match takes the whitespace around it (Unigram tokenizer only)
+  rstrip?: boolean;
 }
 
 export interface Model {

@@ -1,0 +1,179 @@
+// SentencePiece's Precompiled normalizer, as Hugging Face tokenizers runs it
+// (tokenizers/src/normalizers/precompiled.rs over the spm_precompiled crate):
+// https://github.com/huggingface/tokenizers/blob/main/tokenizers/src/normalizers/precompiled.rs
+//
+// The charsmap (the model's CHARSMAP section, docs/format.md) is sentencepiece's
+// precompiled_charsmap: u32 trie size in bytes, a darts-clone double-array trie of
+// u32 units over UTF-8 keys, then NUL-terminated replacement strings the trie's
+// values point into. Hugging Face walks the text one extended grapheme cluster at
+// a time: a cluster of fewer than 6 bytes is looked up whole, and the FIRST match
+// of the trie's common-prefix search (the shortest key that is a prefix of the
+// cluster) replaces the whole cluster; otherwise, or with no match, each code
+// point is looked up alone. ("Yes, this is weird", says the original.)
+//
+// Grapheme clusters follow UAX #29 (extended) with the Grapheme_Cluster_Break
+// classes the converter writes after the charsmap (derived from the host's
+// Unicode tables: data, not code). Rule GB9c (Indic conjuncts) is left out: it
+// only joins 3-byte consonants, so every cluster it changes is 6 bytes or more,
+// where Hugging Face goes code point by code point anyway.
+//
+// Offsets: each output code point says how it consumes the input as tokenizers'
+// `replace` helper does (0: replaces the next input code point, 1: inserted, -n:
+// replaces the next and removes n more); Unigram.align() turns that into spans.
+
+import { countSteps } from "./vocab";
+import { lastAtOrBefore } from "./unicode";
+import { decodeUtf8 } from "./utf8";
+import { fail } from "../errors";
+
+// Grapheme_Cluster_Break classes of the range table (docs/format.md "CHARSMAP").
+export const GCB_OTHER: u32 = 0;
+const GCB_CR: u32 = 1;
+const GCB_LF: u32 = 2;
+const GCB_CONTROL: u32 = 3;
+const GCB_EXTEND: u32 = 4;
+const GCB_ZWJ: u32 = 5;
+const GCB_RI: u32 = 6;
+const GCB_PREPEND: u32 = 7;
+const GCB_SPACING: u32 = 8;
+const GCB_L: u32 = 9;
+const GCB_V: u32 = 10;
+const GCB_T: u32 = 11;
+const GCB_LV: u32 = 12;
+const GCB_LVT: u32 = 13;
+const GCB_PICT: u32 = 14;
+export const GCB_CLASSES: u32 = 15;
+
+@unmanaged
+export class Precompiled {
+  units: usize = 0;     // u32[unitCount], the double array
+  unitCount: u32 = 0;
+  strings: usize = 0;   // replacement strings, NUL-terminated
+  stringsLen: u32 = 0;
+  ranges: usize = 0;    // u32[rangeCount]: start | class << 24, sorted by start
+  rangeCount: i32 = 0;
+  ok: bool = false;
+
+  // Grapheme state across calls to breakBefore().
+  prev: u32 = GCB_CONTROL;
+  riRun: u32 = 0;     // regional indicators just before
+  pictState: u32 = 0; // 1: Extended_Pictographic Extend* seen; 2: ... ZWJ
+
+  constructor(section: usize, size: u32) {
+    this.ok = this.init(section, size);
+  }
+
+  // section: u32 charsmap size, the charsmap, padding to 4, u32 range count, ranges.
+  private init(section: usize, size: u32): bool {
+    if (size < 8) { fail(`CHARSMAP: ${size} bytes, too short`); return false; }
+    const mapSize = load<u32>(section);
+    if (<u64>mapSize + 8 > <u64>size || mapSize < 4) { fail(`CHARSMAP: charsmap of ${mapSize} bytes does not fit the ${size}-byte section`); return false; }
+    const map = section + 4;
+    const trieBytes = load<u32>(map);
+    if (trieBytes < 4 || (trieBytes & 3) != 0 || <u64>trieBytes + 4 > <u64>mapSize) { fail(`CHARSMAP: trie of ${trieBytes} bytes in a ${mapSize}-byte charsmap`); return false; }
+    this.units = map + 4;
+    this.unitCount = trieBytes >> 2;
+    this.strings = map + 4 + <usize>trieBytes;
+    this.stringsLen = mapSize - 4 - trieBytes;
+    const at = (<u32>4 + mapSize + 3) & ~3;
+    if (<u64>at + 4 > <u64>size) { fail("CHARSMAP: no grapheme break table after the charsmap"); return false; }
+    const n = load<u32>(section + <usize>at);
+    if (<u64>at + 4 + 4 * <u64>n != <u64>size) { fail(`CHARSMAP: ${n} grapheme break ranges do not fill the section`); return false; }
+    this.ranges = section + <usize>at + 4;
+    this.rangeCount = <i32>n;
+    let last: i64 = -1;
+    for (let i: u32 = 0; i < n; i++) {
+      const w = load<u32>(this.ranges + (<usize>i << 2));
+      if (<i64>(w & 0xffffff) <= last || (w >> 24) >= GCB_CLASSES) { fail(`CHARSMAP: grapheme break range ${i} is out of order or of an unknown class`); return false; }
+      last = <i64>(w & 0xffffff);
+    }
+    return true;
+  }
+
+  dispose(): void {
+    heap.free(changetype<usize>(this));
+  }
+
+  // The replacement for the key bytes [p, p + len): the byte offset of its string
+  // in `strings`, or -1. The first match of the common-prefix search, as spm_precompiled's
+  // transform(); a unit index outside the array ends the walk (crafted tries).
+  lookup(p: usize, len: u32): i32 {
+    const units = this.units, count = this.unitCount;
+    let pos: u32 = offsetOf(load<u32>(units));
+    for (let i: u32 = 0; i < len; i++) {
+      countSteps(1);
+      const c = <u32>load<u8>(p + <usize>i);
+      if (c == 0) return -1;
+      pos ^= c;
+      if (pos >= count) return -1;
+      const unit = load<u32>(units + (<usize>pos << 2));
+      if ((unit & 0x800000ff) != c) return -1;
+      pos ^= offsetOf(unit);
+      if ((unit >> 8) & 1) {
+        if (pos >= count) return -1;
+        const value = load<u32>(units + (<usize>pos << 2)) & 0x7fffffff;
+        return value < this.stringsLen ? <i32>value : -1;
+      }
+    }
+    return -1;
+  }
+
+  // Bytes of the replacement string at offset `at` (up to its NUL or the end).
+  stringLen(at: i32): u32 {
+    let i = <u32>at;
+    while (i < this.stringsLen && load<u8>(this.strings + <usize>i) != 0) i++;
+    return i - <u32>at;
+  }
+
+  resetGraphemes(): void {
+    this.prev = GCB_CONTROL; // so the first code point starts a cluster
+    this.riRun = 0;
+    this.pictState = 0;
+  }
+
+  // Whether an extended grapheme cluster boundary lies before cp (UAX #29, GB3-GB999).
+  breakBefore(cp: u32): bool {
+    const cls = this.classOf(cp);
+    const prev = this.prev;
+    let join = false;
+    if (prev == GCB_CR && cls == GCB_LF) join = true;                                      // GB3
+    else if (prev == GCB_CR || prev == GCB_LF || prev == GCB_CONTROL) join = false;        // GB4
+    else if (cls == GCB_CR || cls == GCB_LF || cls == GCB_CONTROL) join = false;           // GB5
+    else if (prev == GCB_L && (cls == GCB_L || cls == GCB_V || cls == GCB_LV || cls == GCB_LVT)) join = true; // GB6
+    else if ((prev == GCB_LV || prev == GCB_V) && (cls == GCB_V || cls == GCB_T)) join = true;             // GB7
+    else if ((prev == GCB_LVT || prev == GCB_T) && cls == GCB_T) join = true;                              // GB8
+    else if (cls == GCB_EXTEND || cls == GCB_ZWJ || cls == GCB_SPACING) join = true;       // GB9, GB9a
+    else if (prev == GCB_PREPEND) join = true;                                             // GB9b
+    else if (prev == GCB_ZWJ && cls == GCB_PICT && this.pictState == 2) join = true;       // GB11
+    else if (prev == GCB_RI && cls == GCB_RI && (this.riRun & 1) == 1) join = true;        // GB12, GB13
+    // State for GB11 and GB12/13.
+    if (cls == GCB_PICT) this.pictState = 1;
+    else if (cls == GCB_EXTEND && this.pictState == 1) this.pictState = 1;
+    else if (cls == GCB_ZWJ && this.pictState == 1) this.pictState = 2;
+    else this.pictState = 0;
+    this.riRun = cls == GCB_RI ? (join ? this.riRun + 1 : 1) : 0;
+    this.prev = cls;
+    return !join;
+  }
+
+  private classOf(cp: u32): u32 {
+    if (cp >= 0xac00 && cp <= 0xd7a3) return (cp - 0xac00) % 28 == 0 ? GCB_LV : GCB_LVT;
+    const i = lastAtOrBefore(this.ranges, this.rangeCount, 4, cp);
+    return i < 0 ? GCB_OTHER : load<u32>(this.ranges + (<usize>i << 2)) >> 24;
+  }
+}
+
+@inline
+function offsetOf(unit: u32): u32 {
+  return (unit >> 10) << ((unit & (1 << 9)) >> 6);
+}
+
+// Code points of UTF-8 bytes [p, end), for replacement strings.
+export function countChars(p: usize, end: usize): u32 {
+  let n: u32 = 0;
+  while (p < end) {
+    p += <usize>(decodeUtf8(p, end) >> 32);
+    n++;
+  }
+  return n;
+}
