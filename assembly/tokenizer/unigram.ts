@@ -533,7 +533,7 @@ export class Unigram {
   }
 
   // A token covering the normalized code points [c0, c1).
-  @inline private emitSpan(id: i32, c0: u32, c1: u32): void {
+  private emitSpan(id: i32, c0: u32, c1: u32): void {
     this.emit(id, load<u32>(this.chars + <usize>c0 * CHAR, 4), load<u32>(this.chars + <usize>(c1 - 1) * CHAR, 8));
   }
 
@@ -548,7 +548,7 @@ export class Unigram {
     this.outCount = n + 1;
   }
 
-  @inline private pushInput(s: u32, e: u32): void {
+  private pushInput(s: u32, e: u32): void {
     const n = this.inputCount;
     if (n >= this.inputCap) {
       const cap = max<u32>(n * 2, 64);
@@ -562,7 +562,7 @@ export class Unigram {
     this.inputCount = n + 1;
   }
 
-  @inline private pushChar(cp: u32, change: i32): void {
+  private pushChar(cp: u32, change: i32): void {
     const n = this.charCount;
     if (n >= this.charCap) this.reserveChars(n + 1);
     const c = this.chars + <usize>n * CHAR;
