@@ -19,6 +19,11 @@ import { writeModel } from "../host/format/writer.ts";
 import { loadEngine } from "../host/runtime/node.ts";
 import type { LoadedModel } from "../host/runtime/index.ts";
 import { randomModel } from "./helpers/random-model.ts";
+import { writeHfCheckpoint } from "./helpers/hf-checkpoint.ts";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
 import { SHARED_DATA, absent, skipUnless } from "./helpers/needs.ts";
 
 const FIX = new URL("./fixtures/unigram/", import.meta.url).pathname;
@@ -179,6 +184,27 @@ withData("GLUE dev sentences: ids and offsets identical to Hugging Face's tokeni
     }
   }
   console.log(`  unigram GLUE dev: ${JSON.stringify(counts)} encodings identical`);
+});
+
+test("CLI: a model folder with an XLM-R tokenizer converts, and tokenize --json prints Hugging Face's input_ids", async () => {
+  // A BERT-shaped random checkpoint carrying the sentencepiece tokenizer (the XLM-R
+  // model path is the families work; the tokenizer does not depend on it).
+  const dir = mkdtempSync(join(tmpdir(), "axf-xlmr-tok-"));
+  try {
+    const vocab = JSON.parse(readFileSync(join(FIX, "spm", "tokenizer.json"), "utf8")).model.vocab.map((v: [string]) => v[0]);
+    writeHfCheckpoint(dir, { vocab, maxPosition: 40, tokenizerConfig: null });
+    rmSync(join(dir, "vocab.txt"));
+    for (const f of ["sentencepiece.bpe.model", "tokenizer_config.json"]) cpSync(join(FIX, "spm", f), join(dir, f));
+    const out = join(dir, "m.axf");
+    await run(process.execPath, ["bin/axformer.js", "convert", dir, "-o", out]);
+    const text = "Hello  world, ＡＢＣ café! ﬁ e\u0301 中文 😀 <mask> end " + "a ".repeat(40);
+    const got = JSON.parse((await run(process.execPath, ["bin/axformer.js", "tokenize", out, "--json", text])).stdout);
+    assert.equal(got.input_ids, (await theirs("spm", text, undefined, 40)).ids);
+    const pair = JSON.parse((await run(process.execPath, ["bin/axformer.js", "tokenize", out, "--json", "second text", text])).stdout);
+    assert.equal(pair.input_ids, (await theirs("spm", "second text", text, 40)).ids);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

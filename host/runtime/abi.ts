@@ -24,6 +24,7 @@ export const WASM_EXPORTS = {
   label_len: ["i"],
   text_buffer: ["size"],
   tokenize: ["lenA", "lenB", "maxLen"],
+  token_offsets_ptr: [],
   ids_ptr: [],
   type_ids_ptr: [],
   logits_ptr: [],
