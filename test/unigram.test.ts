@@ -9,7 +9,7 @@
 // absent) and hostile strings, single and paired, with truncation.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { Tokenizer } from "tokenizers";
@@ -66,6 +66,32 @@ test.before(async () => {
   await load("spm-model", dir);
   rmSync(dir, { recursive: true });
   oracles.set("spm-model", oracles.get("spm")!);
+  // Variants of trained/ for the other normalizer and Metaspace settings.
+  const base = JSON.parse(readFileSync(join(FIX, "trained", "tokenizer.json"), "utf8"));
+  const [precompiled] = base.normalizer.normalizers;
+  const collapse = (content: string) => ({ type: "Replace", pattern: { Regex: " {2,}" }, content });
+  const variants: Record<string, (t: any) => void> = {
+    // xlm-roberta-base's own tokenizer.json: Precompiled, then Replace(" {2,}", " ")
+    hub: (t) => (t.normalizer = { type: "Sequence", normalizers: [precompiled, collapse(" ")] }),
+    first: (t) => {
+      t.normalizer = { type: "Sequence", normalizers: [precompiled, collapse("\u2581"), { type: "Strip", strip_left: true, strip_right: true }] };
+      t.pre_tokenizer.prepend_scheme = "first";
+    },
+    never: (t) => {
+      t.normalizer = null;
+      t.pre_tokenizer = { type: "Metaspace", replacement: "\u2581", prepend_scheme: "never", split: false };
+    },
+  };
+  for (const [name, edit] of Object.entries(variants)) {
+    const d = mkdtempSync(join(tmpdir(), `axf-ug-${name}-`));
+    const t = structuredClone(base);
+    edit(t);
+    writeFileSync(join(d, "tokenizer.json"), JSON.stringify(t));
+    cpSync(join(FIX, "trained", "tokenizer_config.json"), join(d, "tokenizer_config.json"));
+    await load(name, d);
+    oracles.set(name, await Tokenizer.fromFile(join(d, "tokenizer.json")));
+    rmSync(d, { recursive: true });
+  }
 });
 
 // Code point offsets (Python's, as the oracle gives them) from UTF-8 byte offsets.
@@ -136,7 +162,7 @@ const HOSTILE: string[] = [
   "The quick brown fox jumps over the lazy dog; naïve café owners in São Paulo serve crème brûlée. ".repeat(12),
 ];
 
-const NAMES = ["spm", "spm-model", "trained", "trained-bytes"];
+const NAMES = ["spm", "spm-model", "trained", "trained-bytes", "hub", "first", "never"];
 
 test("hostile strings: ids and offsets as Hugging Face's tokenizers, single and paired", async () => {
   let n = 0;
@@ -164,6 +190,29 @@ test("byte fallback spells unknown characters as <0xNN> tokens", () => {
   const tj = JSON.parse(readFileSync(join(FIX, "trained-bytes", "tokenizer.json"), "utf8"));
   const pieces = ids.slice(1, -1).map((i) => tj.model.vocab[i][0]);
   assert.equal(pieces.slice(-3), ["<0xE4>", "<0xB8>", "<0xAD>"]);
+});
+
+test("transformers.js: the same ids wherever it agrees with the Rust tokenizers (it has no byte fallback)", async () => {
+  const { AutoTokenizer, env } = await import("@huggingface/transformers");
+  env.allowRemoteModels = false;
+  env.localModelPath = FIX;
+  let same = 0;
+  const apart: string[] = [];
+  for (const name of ["spm", "trained"]) {
+    const t = await AutoTokenizer.from_pretrained(name);
+    for (const s of HOSTILE) {
+      const js = Array.from(t.encode(s) as number[]);
+      if (js.length > MAX_LEN) continue; // (no truncation here)
+      const rust = (await theirs(name, s)).ids;
+      if (js.join() !== rust.join()) {
+        apart.push(`${name} ${JSON.stringify(s.slice(0, 24))}`);
+        continue;
+      }
+      assert.equal(ours(name, s, undefined, MAX_LEN, 0).ids, js, `${name}: ${JSON.stringify(s.slice(0, 60))}`);
+      same++;
+    }
+  }
+  console.log(`  transformers.js: ${same} hostile strings identical; ${apart.length} where transformers.js differs from tokenizers (ours follows tokenizers): ${apart.join(", ")}`);
 });
 
 const withData = skipUnless(test, absent(SHARED_DATA));

@@ -72,7 +72,6 @@ export class Unigram {
   input: usize = 0;     // u32[2 * inputCap]: the segment's input code points' spans
   inputCount: u32 = 0;
   inputCap: u32 = 0;
-  tmp: usize = 0;       // u8[8]: one code point's UTF-8
 
   // The piece being segmented, and its lattice (per code point boundary k).
   bytes: usize = 0;     // u8[4 * pieceCap] UTF-8 of the piece
@@ -108,14 +107,13 @@ export class Unigram {
     this.minScore = minScore == Infinity ? 0 : minScore;
     this.byteIds = heap.alloc(256 << 2);
     memory.fill(this.byteIds, 0xff, 256 << 2);
-    this.tmp = heap.alloc(8);
     if (this.flags & TOKFLAG_BYTE_FALLBACK) {
-      for (let b: u32 = 0; b < 256; b++) {
-        // "<0xNN>", N uppercase hex, as tokenizers' byte_fallback spells it.
-        const t = this.tmp;
-        store<u8>(t, 0x3c); store<u8>(t, 0x30, 1); store<u8>(t, 0x78, 2);
-        store<u8>(t, hexDigit(b >> 4), 3); store<u8>(t, hexDigit(b & 15), 4); store<u8>(t, 0x3e, 5);
-        store<i32>(this.byteIds + (<usize>b << 2), this.exactId(t, 6));
+      // "<0xNN>", N uppercase hex, as tokenizers' byte_fallback spells it; the first id wins.
+      for (let id: u32 = n; id-- > 0;) {
+        const t = this.vocab.tokenPtr(id);
+        if (this.vocab.tokenLen(id) != 6 || (load<u32>(t) & 0xffffff) != 0x78303c || load<u8>(t, 5) != 0x3e) continue;
+        const hi = hexValue(load<u8>(t, 3)), lo = hexValue(load<u8>(t, 4));
+        if (hi < 16 && lo < 16) store<i32>(this.byteIds + (<usize>(hi << 4 | lo) << 2), <i32>id);
       }
     }
     if (charsmap != 0) this.charsmap = new Precompiled(charsmap, charsmapSize);
@@ -158,7 +156,6 @@ export class Unigram {
     if (this.charsmap !== null) this.charsmap!.dispose();
     this.specials!.dispose();
     heap.free(this.byteIds);
-    heap.free(this.tmp);
     heap.free(this.firstBytes);
     heap.free(this.stripFlags);
     heap.free(this.pairIds);
@@ -170,19 +167,6 @@ export class Unigram {
       heap.free(this.from); heap.free(this.ids); heap.free(this.path);
     }
     heap.free(changetype<usize>(this));
-  }
-
-  // The id of the token with exactly these bytes, or -1.
-  private exactId(p: usize, len: u32): i32 {
-    const sorted = this.vocab.sorted;
-    let lo: u32 = 0, hi = this.vocab.count;
-    for (let d: u32 = 0; d < len && lo < hi; d++) {
-      const c = <u32>load<u8>(p + <usize>d);
-      lo = lowerBound(sorted, lo, hi, d, c);
-      hi = upperBound(sorted, lo, hi, d, c);
-    }
-    if (lo < hi && load<u32>(sorted + <usize>lo * ENTRY, 4) == len) return load<i32>(sorted + <usize>lo * ENTRY, 8);
-    return -1;
   }
 
   // Tokenizes a (and b when bLen >= 0) into ids / types (i32[limit]) and offsets
@@ -597,9 +581,11 @@ export class Unigram {
   }
 }
 
-@inline
-function hexDigit(v: u32): u8 {
-  return <u8>(v < 10 ? 0x30 + v : 0x41 + v - 10);
+// An uppercase hex digit's value, or 16.
+function hexValue(c: u8): u32 {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
+  return 16;
 }
 
 // A template token at position n (offsets 0 0); returns n + 1.
