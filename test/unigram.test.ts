@@ -16,6 +16,7 @@ import { Tokenizer } from "tokenizers";
 import { readHfTokenizer } from "../host/convert/hf-tokenizer.ts";
 import { fromSentencePiece } from "../host/convert/hf-unigram.ts";
 import { writeModel } from "../host/format/writer.ts";
+import { readModel } from "../host/format/read.ts";
 import { loadEngine } from "../host/runtime/node.ts";
 import type { LoadedModel } from "../host/runtime/index.ts";
 import { randomModel } from "./helpers/random-model.ts";
@@ -32,6 +33,7 @@ const MAX_LEN = 512;
 interface Enc { ids: number[]; offsets: [number, number][] }
 
 const models = new Map<string, LoadedModel>();
+const files = new Map<string, Uint8Array>();
 const oracles = new Map<string, Tokenizer>();
 
 // A random-weight model carrying the folder's converted tokenizer.
@@ -41,7 +43,9 @@ async function load(name: string, dir: string): Promise<LoadedModel> {
   m.vocab = tok.vocab;
   m.config.tokenizer = tok.tokenizer;
   m.addedTokens = tok.addedTokens;
-  const model = await (await loadEngine()).loadModel(writeModel(m)); // one model per engine
+  const bytes = writeModel(m);
+  files.set(name, bytes);
+  const model = await (await loadEngine()).loadModel(bytes); // one model per engine
   models.set(name, model);
   return model;
 }
@@ -181,6 +185,15 @@ test("truncation: single and pairs at small max lengths, as the fast tokenizer's
       await check(name, a, b, maxLen);
       await check(name, b, a, maxLen);
     }
+  }
+});
+
+test("the file round-trips through the host's reader (what optimize rewrites), Unigram sections and strip flags included", async () => {
+  const engine = await loadEngine();
+  for (const [name, bytes] of files) {
+    const back = readModel(bytes, engine.exports);
+    assert.ok(back.config.tokenizer.unigram, name);
+    assert.equal(writeModel(back), bytes, `${name}: rewritten file differs`);
   }
 });
 
