@@ -280,7 +280,7 @@ function readConfig(): i32 {
       outOfRange(CFG_TEMPLATE, 0, TEMPLATE_ROBERTA) ||
       outOfRange(CFG_HEAD_ACT, 0, 0) ||
       outOfRange(CFG_TOKENIZER_FLAGS, 0, word(CFG_TOKENIZER) == TOKENIZER_UNIGRAM ? TOKFLAGS_UNIGRAM : 0)) return -1;
-  if (word(CFG_TOKENIZER_FLAGS) & ~TOKFLAGS_UNIGRAM) return fail("CONFIG.tokenizer_flags = " + word(CFG_TOKENIZER_FLAGS).toString() + " sets bits the Unigram tokenizer does not define");
+  if (word(CFG_TOKENIZER_FLAGS) & ~TOKFLAGS_UNIGRAM) return fail("CONFIG.tokenizer_flags: bits outside 8..16");
   for (let i = CFG_RESERVED_FROM; i < CONFIG_WORDS; i++) if (outOfRange(i, 0, 0)) return -1;
   // 0 = no temperature (files written before it existed); else a positive finite f32
   let t = reinterpret<f32>(word(CFG_TEMPERATURE));
@@ -352,14 +352,14 @@ function readLayers(): i32 {
 function readUnigram(): i32 {
   let p = sectionAt[SECTION_UNIGRAM], size = <u64>sectionSize[SECTION_UNIGRAM];
   if (config.tokenizer != TOKENIZER_UNIGRAM) {
-    if (p || sectionAt[SECTION_CHARSMAP]) return fail("UNIGRAM / CHARSMAP sections in a model whose CONFIG.tokenizer is not Unigram");
+    if (p || sectionAt[SECTION_CHARSMAP]) return fail("UNIGRAM / CHARSMAP without CONFIG.tokenizer Unigram");
     return 0;
   }
-  if (!p) return fail("model file: CONFIG.tokenizer is Unigram but the UNIGRAM section is missing");
-  if (size != 8 * <u64>config.vocab_size) return fail("UNIGRAM: " + size.toString() + " bytes, expected 8 x vocab_size = " + (8 * <u64>config.vocab_size).toString());
+  if (!p) return fail("model file: no UNIGRAM section for CONFIG.tokenizer Unigram");
+  if (size != 8 * <u64>config.vocab_size) return fail("UNIGRAM: not 8 x vocab_size bytes");
   for (let i: u32 = 0; i < config.vocab_size; i++) {
     let s = load<f64>(p + (<usize>i << 3));
-    if (s == Infinity || s == -Infinity) return fail("UNIGRAM[" + i.toString() + "] is infinite");
+    if (s == Infinity || s == -Infinity) return fail("UNIGRAM: a score is infinite");
   }
   unigramScores = p;
   charsmapAt = sectionAt[SECTION_CHARSMAP];

@@ -65,26 +65,25 @@ export class Precompiled {
 
   // section: u32 charsmap size, the charsmap, padding to 4, u32 range count, ranges.
   private init(section: usize, size: u32): bool {
-    if (size < 8) { fail(`CHARSMAP: ${size} bytes, too short`); return false; }
-    const mapSize = load<u32>(section);
-    if (<u64>mapSize + 8 > <u64>size || mapSize < 4) { fail(`CHARSMAP: charsmap of ${mapSize} bytes does not fit the ${size}-byte section`); return false; }
+    // Each size must fit in what holds it (u64 sums: no wrap-around).
+    const mapSize = size < 8 ? 0 : load<u32>(section);
+    if (mapSize < 8 || <u64>mapSize + 8 > <u64>size) return bad("the charsmap does not fit the section");
     const map = section + 4;
     const trieBytes = load<u32>(map);
-    if (trieBytes < 4 || (trieBytes & 3) != 0 || <u64>trieBytes + 4 > <u64>mapSize) { fail(`CHARSMAP: trie of ${trieBytes} bytes in a ${mapSize}-byte charsmap`); return false; }
+    if (trieBytes < 4 || (trieBytes & 3) != 0 || <u64>trieBytes + 4 > <u64>mapSize) return bad("the trie does not fit the charsmap");
     this.units = map + 4;
     this.unitCount = trieBytes >> 2;
     this.strings = map + 4 + <usize>trieBytes;
     this.stringsLen = mapSize - 4 - trieBytes;
     const at = (<u32>4 + mapSize + 3) & ~3;
-    if (<u64>at + 4 > <u64>size) { fail("CHARSMAP: no grapheme break table after the charsmap"); return false; }
-    const n = load<u32>(section + <usize>at);
-    if (<u64>at + 4 + 4 * <u64>n != <u64>size) { fail(`CHARSMAP: ${n} grapheme break ranges do not fill the section`); return false; }
+    const n = <u64>at + 4 > <u64>size ? 0xffffffff : load<u32>(section + <usize>at);
+    if (<u64>at + 4 + 4 * <u64>n != <u64>size) return bad("the grapheme break ranges do not fill the section");
     this.ranges = section + <usize>at + 4;
     this.rangeCount = <i32>n;
     let last: i64 = -1;
-    for (let i: u32 = 0; i < n; i++) {
+    for (let i: u32 = 0; i < <u32>n; i++) {
       const w = load<u32>(this.ranges + (<usize>i << 2));
-      if (<i64>(w & 0xffffff) <= last || (w >> 24) >= GCB_CLASSES) { fail(`CHARSMAP: grapheme break range ${i} is out of order or of an unknown class`); return false; }
+      if (<i64>(w & 0xffffff) <= last || (w >> 24) >= GCB_CLASSES) return bad("a grapheme break range is out of order or of an unknown class");
       last = <i64>(w & 0xffffff);
     }
     return true;
@@ -161,6 +160,11 @@ export class Precompiled {
     const i = lastAtOrBefore(this.ranges, this.rangeCount, 4, cp);
     return i < 0 ? GCB_OTHER : load<u32>(this.ranges + (<usize>i << 2)) >> 24;
   }
+}
+
+function bad(why: string): bool {
+  fail("CHARSMAP: " + why);
+  return false;
 }
 
 @inline

@@ -23,7 +23,7 @@
 // (align()); a token's offsets run from its first code point's start to its last
 // one's end, as NormalizedString::convert_offsets gives them.
 //
-// Memory: per segment, 12 bytes per normalized code point plus 16 per code point
+// Memory: per segment, 12 bytes per normalized code point plus 28 per code point
 // of the longest piece (the lattice) and 4 per input code point; each buffer grows
 // to the largest segment seen and is kept until dispose(). A normalized code point
 // comes from at most one charsmap string, so the normalized text is at most the
@@ -162,10 +162,7 @@ export class Unigram {
     heap.free(this.pairOffsets);
     if (this.charCap) heap.free(this.chars);
     if (this.inputCap) heap.free(this.input);
-    if (this.pieceCap) {
-      heap.free(this.bytes); heap.free(this.offs); heap.free(this.best);
-      heap.free(this.from); heap.free(this.ids); heap.free(this.path);
-    }
+    if (this.pieceCap) heap.free(this.best);
     heap.free(changetype<usize>(this));
   }
 
@@ -175,7 +172,7 @@ export class Unigram {
   encode(a: usize, aLen: u32, b: usize, bLen: i32, limit: u32, ids: usize, types: usize, offsets: usize): i32 {
     const isPair = bLen >= 0;
     const numSpecial: u32 = isPair ? 4 : 2;
-    if (limit < numSpecial) return fail(`tokenizer: max_len ${limit} leaves no room for the ${numSpecial} special tokens of ${isPair ? "a pair" : "a single text"}`);
+    if (limit < numSpecial) return fail("tokenizer: max_len leaves no room for the special tokens");
     const budget = limit - numSpecial;
     let nA = this.tokenize(a, aLen, ids + 4, offsets + 8, budget, !isPair);
     let nB: u32 = 0;
@@ -564,21 +561,22 @@ export class Unigram {
     this.charCap = cap;
   }
 
+  // One block for the lattice: bytes u8[4c], offs u32[c+1], best f64[c+1], from, ids, path i32[c+1].
   private reservePiece(m: u32): void {
     if (m <= this.pieceCap) return;
-    if (this.pieceCap) {
-      heap.free(this.bytes); heap.free(this.offs); heap.free(this.best);
-      heap.free(this.from); heap.free(this.ids); heap.free(this.path);
-    }
+    if (this.pieceCap) heap.free(this.best);
     const cap = max<u32>(m, max<u32>(this.pieceCap * 2, 64));
-    this.bytes = heap.alloc(<usize>cap << 2);
-    this.offs = heap.alloc(<usize>(cap + 1) << 2);
-    this.best = heap.alloc(<usize>(cap + 1) << 3);
-    this.from = heap.alloc(<usize>(cap + 1) << 2);
-    this.ids = heap.alloc(<usize>(cap + 1) << 2);
-    this.path = heap.alloc(<usize>(cap + 1) << 2);
+    const k = <usize>(cap + 1);
+    const block = heap.alloc(k * 28); // 8 + 4 * 4 + 4 per boundary (the bytes take the last 4k)
+    this.best = block;
+    this.offs = block + (k << 3);
+    this.from = this.offs + (k << 2);
+    this.ids = this.from + (k << 2);
+    this.path = this.ids + (k << 2);
+    this.bytes = this.path + (k << 2);
     this.pieceCap = cap;
   }
+
 }
 
 // An uppercase hex digit's value, or 16.
