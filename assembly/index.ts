@@ -26,20 +26,27 @@
 //                                       max_len), longest-first for pairs;
 //                                       returns N; ids at ids_ptr(), type ids at type_ids_ptr()
 //   ids_ptr(): usize, type_ids_ptr(): usize   i32[max_len] each; the host may write ids here
+//   task(): i32                         TASK_*: what the head computes (format/constants.ts)
+//   pooled_size(): i32                  E, an embedding model's output length (0 for other tasks)
 //   forward(n: u32): i32                runs the whole model on ids_ptr()/type_ids_ptr()[0, n);
-//                                       logits at logits_ptr() (f32[num_labels]); checks
+//                                       the head's output at logits_ptr(), by task: f32[num_labels]
+//                                       (sequence classification), f32[E] (embedding, pooled and
+//                                       normalised as the file says), f32[n, num_labels] (token
+//                                       classification), f32[2, n] start then end logits
+//                                       (question answering); checks
 //                                       1 <= n <= max_len, ids < vocab_size, type ids <
 //                                       type_vocab_size (0 for DistilBERT)
 //   logits_ptr(): usize
 //   forward_batch(n: u32, b: u32): i32  b sequences of n tokens each, one after the other at
 //                                       ids_ptr()/type_ids_ptr()[0, b * n) (b * n <= max_len,
-//                                       b <= max_batch()); logits of sequence i at
-//                                       logits_ptr() + 4 * i * num_labels; each sequence's
+//                                       b <= max_batch()); the output of sequence i follows
+//                                       those of sequences 0..i-1 at logits_ptr(); each sequence's
 //                                       logits are bit-identical to forward() on it alone
 //   max_batch(): i32                    most sequences per forward_batch
 //   compute_scores(b: u32): i32         scores of the first b rows of logits_ptr() into
 //                                       scores_ptr() (f64[b * num_labels]): softmax or sigmoid
 //                                       of logits / temperature, or the regression value
+//                                       (token classification: a row per token)
 //   scores_ptr(): usize
 //
 //   The same forward pass in pieces, for the optimizer's reuse of hidden states
@@ -47,7 +54,7 @@
 //   embed(n: u32): i32                  ids -> hidden_ptr() (f32[n * hidden_size]),
 //                                       the hidden state entering layer 0
 //   run_layers(n: u32, from: u32, to: u32): i32   layers [from, to) on hidden_ptr() in place
-//   run_head(n: u32): i32               hidden_ptr() -> logits_ptr()
+//   run_head(n: u32): i32               hidden_ptr() -> logits_ptr() (as forward(n))
 //   hidden_ptr(): usize
 //
 //   memory_bytes(): u32                 current size of the wasm memory
@@ -72,7 +79,8 @@ import { RunState } from "./model/model";
 import { allocRunState } from "./model/state";
 import { embed as embedTokens, runLayers, runHead, forward as runForward } from "./encoder/forward";
 import { labelScores } from "./encoder/scores";
-import { ARCH_DISTILBERT } from "./format/constants";
+import { ARCH_DISTILBERT, TASK_SEQUENCE_CLASSIFICATION, TASK_TOKEN_CLASSIFICATION, TASK_QUESTION_ANSWERING } from "./format/constants";
+import { outputWidth } from "./model/state";
 
 export * from "./format/exports";
 
@@ -167,6 +175,8 @@ export function vocab_size(): i32 { return loaded ? <i32>config.vocab_size : 0; 
 export function type_vocab_size(): i32 { return loaded ? <i32>config.type_vocab_size : 0; }
 export function problem_type(): i32 { return loaded ? <i32>config.problem_type : 0; }
 export function temperature(): f32 { return loaded ? config.temperature : 1; }
+export function task(): i32 { return loaded ? <i32>config.task : 0; }
+export function pooled_size(): i32 { return loaded ? <i32>config.pooled_size : 0; }
 
 export function label_ptr(i: u32): usize {
   if (!loaded || i >= labels.count) return 0;
@@ -257,18 +267,24 @@ function checkFinite(what: string, p: usize, len: usize, place: string): i32 {
   return fail(`${what}: the model produced a non-finite value (NaN or Inf) in ${place} at index ${i}; no result is given`);
 }
 
+// The number of f32 the head wrote at logits_ptr() for b sequences of n tokens.
+function outputLen(n: u32, b: u32): usize {
+  const perToken = config.task == TASK_TOKEN_CLASSIFICATION || config.task == TASK_QUESTION_ANSWERING;
+  return <usize>b * <usize>(perToken ? n : <u32>1) * <usize>outputWidth(config);
+}
+
 export function forward(n: u32): i32 {
   const rc = checkIds("forward", n);
   if (rc < 0) return rc;
   runForward(config, weights, state!, n);
-  return checkFinite("forward", state!.logits, config.num_labels, "the logits");
+  return checkFinite("forward", state!.logits, outputLen(n, 1), "the logits");
 }
 
 export function forward_batch(n: u32, b: u32): i32 {
   const rc = checkIds("forward_batch", n, b);
   if (rc < 0) return rc;
   runForward(config, weights, state!, n, b);
-  return checkFinite("forward_batch", state!.logits, <usize>b * config.num_labels, "the logits");
+  return checkFinite("forward_batch", state!.logits, outputLen(n, b), "the logits");
 }
 
 export function set_memory_limit(mb: u32): void {
@@ -282,6 +298,7 @@ export function max_batch(): i32 { return state ? <i32>state!.max_batch : 0; }
 // (encoder/scores.ts), so that every host prints the same bits.
 export function compute_scores(b: u32): i32 {
   if (!loaded || !state) return fail("compute_scores: no model is loaded");
+  if (config.task != TASK_SEQUENCE_CLASSIFICATION && config.task != TASK_TOKEN_CLASSIFICATION) return fail("compute_scores: the model has no labels to score (task " + config.task.toString() + ")");
   if (b < 1 || b > state!.max_batch) return fail("compute_scores: " + b.toString() + " rows; the model has 1.." + state!.max_batch.toString());
   const C = config.num_labels;
   for (let i: u32 = 0; i < b; i++) {
@@ -309,8 +326,8 @@ export function run_layers(n: u32, from: u32, to: u32): i32 {
 export function run_head(n: u32): i32 {
   const rc = checkLength("run_head", n);
   if (rc < 0) return rc;
-  runHead(config, weights, state!);
-  return checkFinite("run_head", state!.logits, config.num_labels, "the logits");
+  runHead(config, weights, state!, n);
+  return checkFinite("run_head", state!.logits, outputLen(n, 1), "the logits");
 }
 
 export function memory_bytes(): u32 {

@@ -11,6 +11,8 @@ function recorder() {
   const backend: Backend = {
     async health() { return { status: "ok", model: "m" }; },
     async labels() { return ["neg", "pos"]; },
+    async task() { return "sequence-classification" as const; },
+    async embed() { return []; },
     async classify(inputs) {
       calls.push(inputs);
       // A score that depends on the input, so the reply order can be checked.
@@ -47,7 +49,7 @@ test("health answers GET with the backend's report", async () => {
   const { backend } = recorder();
   const r = await call(backend, "GET", "/health");
   assert.is(r.status, 200);
-  assert.equal(r.json, { status: "ok", model: "m" });
+  assert.equal(r.json, { status: "ok", model: "m", task: "sequence-classification" });
 });
 
 const bad: Array<[string, string | Uint8Array, number, RegExp]> = [
@@ -136,10 +138,62 @@ test("a backend failure is a 500 with its message", async () => {
     async health() { throw new Error("model exploded"); },
     async labels() { return []; },
     async classify() { throw new Error("unreachable"); },
+    async task() { return "sequence-classification" as const; },
+    async embed() { throw new Error("unreachable"); },
   };
   const r = await call(backend, "GET", "/health");
   assert.is(r.status, 500);
   assert.is(r.json.error, "model exploded");
+});
+
+// An embedding model's backend: embed() answers one vector per text, its length the text's.
+function embedder() {
+  const calls: string[][] = [];
+  const backend: Backend = {
+    async health() { return { status: "ok", model: "e" }; },
+    async labels() { return []; },
+    async classify() { throw new Error("unreachable"); },
+    async task() { return "embedding" as const; },
+    async embed(texts) { calls.push(texts); return texts.map((t) => [t.length, 0.5]); },
+  };
+  return { backend, calls };
+}
+
+test("POST /embed: {texts} -> {embeddings} in order; limits and JSON errors as /classify", async () => {
+  const { backend, calls } = embedder();
+  let r = await call(backend, "POST", "/embed", JSON.stringify({ texts: ["ab", "abcd"] }));
+  assert.is(r.status, 200);
+  assert.equal(r.json, { embeddings: [[2, 0.5], [4, 0.5]] });
+  assert.equal(calls, [["ab", "abcd"]]);
+  for (const [body, status, re] of [
+    [JSON.stringify({ texts: ["a", "b", "c", "d"] }), 413, /"texts" has 4 items; the limit is 3/],
+    [JSON.stringify({ texts: ["a".repeat(11)] }), 413, /"texts\[0\]": text has 11 characters; the limit is 10/],
+    [JSON.stringify({ texts: [] }), 400, /"texts" is empty/],
+    [JSON.stringify({ texts: ["a", 3] }), 400, /"texts\[1\]" must be a string, got a number/],
+    [JSON.stringify({ text: "a" }), 400, /unknown field "text"; expected "texts"/],
+    [JSON.stringify({}), 400, /missing field "texts"/],
+    ["[1]", 400, /body must be a JSON object/],
+    ["", 400, /empty body/],
+    ["x".repeat(201), 413, /limit is 200 bytes/],
+  ] as [string, number, RegExp][]) {
+    r = await call(backend, "POST", "/embed", body);
+    assert.is(r.status, status, body);
+    assert.match(r.json.error, re);
+  }
+  r = await call(backend, "GET", "/embed");
+  assert.is(r.status, 405);
+});
+
+test("GET /health says the task; a route of another task is a 400 naming the model's task and route", async () => {
+  const e = embedder().backend, c = recorder().backend;
+  assert.is((await call(e, "GET", "/health")).json.task, "embedding");
+  assert.is((await call(c, "GET", "/health")).json.task, "sequence-classification");
+  let r = await call(e, "POST", "/classify", JSON.stringify({ text: "a" }));
+  assert.is(r.status, 400);
+  assert.is(r.json.error, "/classify serves sequence-classification models; this model's task is embedding: use POST /embed");
+  r = await call(c, "POST", "/embed", JSON.stringify({ texts: ["a"] }));
+  assert.is(r.status, 400);
+  assert.is(r.json.error, "/embed serves embedding models; this model's task is sequence-classification: use POST /classify");
 });
 
 test.run();

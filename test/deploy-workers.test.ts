@@ -353,4 +353,22 @@ test("the README's upload commands quote the file names (R2 and KV)", async () =
   }
 });
 
+test("workerd: an embedding model answers POST /embed with the Node runtime's vectors; /health says the task", async () => {
+  const { convertHfDir } = await import("../host/convert/index.ts");
+  const embPath = join(dir, "embed.axf");
+  writeFileSync(embPath, writeModel(await convertHfDir(new URL("./fixtures/tasks/distilbert-base", import.meta.url).pathname)));
+  const res = await deployWorkers(embPath, join(dir, "embed"), { measure: false });
+  const mf = await start(await bundle(join(dir, "embed")));
+  const texts = ["hello world", "the movie was great fun"];
+  const want = (await loadModelFile(embPath)).embed(texts).map((e) => Array.from(e));
+  const r = await call(mf, "POST", "/embed", { texts });
+  assert.is(r.status, 200, JSON.stringify(r.json));
+  assert.equal(r.json, { embeddings: want });
+  assert.is((await call(mf, "GET", "/health")).json.task, "embedding");
+  const bad = await call(mf, "POST", "/classify", { text: "a" });
+  assert.is(bad.status, 400);
+  assert.match(bad.json.error, /this model's task is embedding: use POST \/embed/);
+  assert.ok(res.wasmMemoryBytes > 0);
+});
+
 test.run();

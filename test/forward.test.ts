@@ -96,7 +96,7 @@ test("embed, runLayers and runHead match the reference and reproduce forward bit
   const L = m.numLayers;
   for (const n of [1, 6, 23]) {
     const { ids, types } = randomInput(model, n, 50 + n);
-    const h0 = m.embed(ids, types);
+    const h0 = m.embedTokens(ids, types);
     assert.ok(maxDiff(h0, referenceEmbed(model, ids, types)) <= 1e-5, "embed");
     const h2 = m.runLayers(h0, n, 0, 2);
     assert.ok(maxDiff(h2, referenceLayers(model, h0, n, 0, 2)) <= 1e-4, "layers 0..2");

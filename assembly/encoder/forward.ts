@@ -1,7 +1,10 @@
-// The forward pass of BERT / DistilBERT sequence classification, on b sequences
-// of n tokens each (b = 1 for a single input), no padding:
-//   embeddings -> LayerNorm -> L post-LN layers -> [CLS] -> pooler or
-//   pre_classifier -> classifier -> logits.
+// The forward pass of BERT / DistilBERT, on b sequences of n tokens each (b = 1
+// for a single input), no padding:
+//   embeddings -> LayerNorm -> L post-LN layers -> the task's head (runHead):
+//   sequence classification: [CLS] -> pooler or pre_classifier -> classifier -> logits;
+//   embedding: pooling over the tokens -> L2 normalisation (encoder/pooling.ts);
+//   token classification: classifier on every token; question answering:
+//   qa_outputs on every token -> start and end logits.
 // DistilBERT checkpoints are renamed to BERT's tensor names by the converter, so
 // one code path runs both; they differ only in the token-type embedding and the
 // head, which Config and Weights describe.
@@ -13,6 +16,8 @@
 // for bit, as its sequences one at a time.
 import { Config, Weights, LayerWeights, Linear, Matrix, RunState } from "../model/model";
 import { ACT_GELU, ACT_RELU, DTYPE_F16, DTYPE_INT8 } from "../format/constants";
+import { TASK_EMBEDDING, TASK_TOKEN_CLASSIFICATION, TASK_QUESTION_ANSWERING } from "../format/constants";
+import { pool, l2Normalize } from "./pooling";
 import { matmul } from "../kernels/matmul";
 import { matmulI8, quantizeRows } from "../kernels/matmul_i8";
 import { addLayerNorm } from "../kernels/layernorm";
@@ -159,12 +164,49 @@ function linear(s: RunState, y: usize, x: usize, f: Linear, n: u32, quantised: b
   }
 }
 
-// s.logits[b, C] from the [CLS] rows of s.hidden (row 0 of each sequence).
+// s.logits from s.hidden[b * n, H], by the task (model.ts RunState.logits has the shapes).
 export function runHead(cfg: Config, w: Weights, s: RunState, n: u32 = 1, b: u32 = 1): void {
-  const C = <usize>cfg.num_labels;
-  for (let i: u32 = 0; i < b; i++) {
-    classificationHead(cfg, w, s, s.hidden + ((<usize>i * n * cfg.hidden_size) << 2), s.logits + ((<usize>i * C) << 2));
+  if (cfg.task == TASK_TOKEN_CLASSIFICATION) linear(s, s.logits, s.hidden, w.classifier, n * b);
+  else if (cfg.task == TASK_QUESTION_ANSWERING) spanHead(w, s, n, b);
+  else {
+    const seqBytes = (<usize>n * cfg.hidden_size) << 2;
+    const C = <usize>cfg.num_labels, E = <usize>cfg.pooled_size;
+    for (let i: u32 = 0; i < b; i++) {
+      const hidden = s.hidden + <usize>i * seqBytes;
+      if (cfg.task == TASK_EMBEDDING) embeddingHead(cfg, s.logits + ((<usize>i * E) << 2), hidden, n);
+      else classificationHead(cfg, w, s, hidden, s.logits + ((<usize>i * C) << 2)); // [CLS] is row 0
+    }
   }
+}
+
+// Token classification is the classifier on every row of s.hidden, as
+// BertForTokenClassification and DistilBertForTokenClassification (dropout is the
+// identity in eval mode): s.logits[b * n, C].
+//   https://github.com/huggingface/transformers/blob/v5.18.0/src/transformers/models/bert/modeling_bert.py#L1272-L1275
+//   https://github.com/huggingface/transformers/blob/v5.18.0/src/transformers/models/distilbert/modeling_distilbert.py#L775-L778
+
+// BertForQuestionAnswering / DistilBertForQuestionAnswering: qa_outputs on every
+// token gives [n, 2], split into start and end logits: s.logits holds, for each
+// sequence, start[n] then end[n].
+//   https://github.com/huggingface/transformers/blob/v5.18.0/src/transformers/models/bert/modeling_bert.py#L1325-L1330
+//   https://github.com/huggingface/transformers/blob/v5.18.0/src/transformers/models/distilbert/modeling_distilbert.py#L688-L694
+function spanHead(w: Weights, s: RunState, n: u32, b: u32): void {
+  linear(s, s.span, s.hidden, w.qa_outputs, n * b); // span[b * n, 2]
+  for (let i: u32 = 0; i < b; i++) {
+    const start = s.logits + ((<usize>i * 2 * n) << 2), end = start + (<usize>n << 2);
+    for (let t: u32 = 0; t < n; t++) {
+      const row = s.span + ((<usize>(i * n + t) * 2) << 2);
+      store<f32>(start + (<usize>t << 2), load<f32>(row));
+      store<f32>(end + (<usize>t << 2), load<f32>(row, 4));
+    }
+  }
+}
+
+// A sentence-transformers model (Transformer -> Pooling -> Normalize): out[E]
+// from the n rows of one sequence (encoder/pooling.ts links the modules).
+function embeddingHead(cfg: Config, out: usize, hidden: usize, n: u32): void {
+  pool(out, hidden, n, cfg.hidden_size, cfg.pooling);
+  if (cfg.normalize) l2Normalize(out, cfg.pooled_size);
 }
 
 // BertForSequenceClassification: BertPooler (dense + tanh on [CLS]), then the

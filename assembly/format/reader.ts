@@ -24,6 +24,7 @@ import {
   CFG_MAX_INPUT_CHARS_PER_WORD, CFG_FLAGS, CFG_TEMPERATURE, CONFIG_WORDS_V2, SECTION_KINDS,
   CFG_TASK, CFG_POOLING, CFG_NORMALIZE, CFG_POSITION_OFFSET, CFG_EMBEDDING_SIZE, CFG_TOKENIZER, CFG_TEMPLATE,
   CFG_HEAD_ACT, CFG_TOKENIZER_FLAGS, CFG_RESERVED_FROM,
+  TASK_SEQUENCE_CLASSIFICATION, TASK_EMBEDDING, TASK_TOKEN_CLASSIFICATION, TASK_QUESTION_ANSWERING,
   HDR_MAGIC, HDR_VERSION, HDR_FILE_SIZE, HDR_SECTION_COUNT, HDR_CRC, HDR_RESERVED, SEC_KIND, SEC_OFFSET, SEC_SIZE, SEC_CRC,
   LR_HAS_ATTENTION, LR_HAS_FFN, LR_NUM_HEADS, LR_FFN_WIDTH, LR_HARD_K, LR_RESERVED,
   TE_NAME_OFFSET, TE_NAME_LEN, TE_DTYPE, TE_NDIM, TE_DIMS, TE_DATA_OFFSET, TE_DATA_SIZE, TE_SCALE_OFFSET, TE_SCALE_SIZE,
@@ -33,12 +34,13 @@ import {
   TENSOR_NAMES, TENSOR_ROWS, TENSOR_COLS, TENSOR_FLAGS, TENSOR_KINDS, LAYER_INDEX,
   DIM_NONE, DIM_VOCAB, DIM_HIDDEN, DIM_MAX_POSITION, DIM_TYPE_VOCAB, DIM_LAYER_HEADS, DIM_LAYER_FFN, DIM_LABELS,
   T_QUANTIZABLE, T_LINEAR, T_PER_LAYER, T_NEEDS_ATTENTION, T_NEEDS_FFN, T_NEEDS_TOKEN_TYPES, T_NEEDS_POOLER,
-  T_NEEDS_PRE_CLASSIFIER, MAX_ABS_WEIGHT,
+  T_NEEDS_PRE_CLASSIFIER, T_NEEDS_CLASSIFIER, T_NEEDS_QA, MAX_ABS_WEIGHT,
   W_WORD_EMBEDDINGS, W_POSITION_EMBEDDINGS, W_TOKEN_TYPE_EMBEDDINGS, W_EMBEDDINGS_LN_WEIGHT, W_EMBEDDINGS_LN_BIAS,
   W_QUERY_WEIGHT, W_QUERY_BIAS, W_KEY_WEIGHT, W_KEY_BIAS, W_VALUE_WEIGHT, W_VALUE_BIAS,
   W_ATTENTION_OUTPUT_WEIGHT, W_ATTENTION_OUTPUT_BIAS, W_ATTENTION_LN_WEIGHT, W_ATTENTION_LN_BIAS,
   W_INTERMEDIATE_WEIGHT, W_INTERMEDIATE_BIAS, W_OUTPUT_WEIGHT, W_OUTPUT_BIAS, W_OUTPUT_LN_WEIGHT, W_OUTPUT_LN_BIAS,
   W_POOLER_WEIGHT, W_POOLER_BIAS, W_PRE_CLASSIFIER_WEIGHT, W_PRE_CLASSIFIER_BIAS, W_CLASSIFIER_WEIGHT, W_CLASSIFIER_BIAS,
+  W_QA_OUTPUTS_WEIGHT, W_QA_OUTPUTS_BIAS,
 } from "../model/tensors";
 
 export let config = new Config();
@@ -245,6 +247,12 @@ function readConfig(): i32 {
   configWords = sectionAt[SECTION_CONFIG];
   configCount = words;
   let bert = word(CFG_ARCH) == ARCH_BERT;
+  // The task decides the head: labels (none for embeddings, start and end for
+  // question answering), and the pooler / pre_classifier only for sequence classification.
+  let task = word(CFG_TASK);
+  let seq = task == TASK_SEQUENCE_CLASSIFICATION, emb = task == TASK_EMBEDDING, qa = task == TASK_QUESTION_ANSWERING;
+  let labelsLo: u32 = emb ? 0 : qa ? 2 : 1;
+  let labelsHi: u32 = emb ? 0 : qa ? 2 : word(CFG_PROBLEM_TYPE) == PROBLEM_REGRESSION ? 1 : 1 << 16;
   if (outOfRange(CFG_ARCH, ARCH_BERT, ARCH_DISTILBERT) ||
       outOfRange(CFG_VOCAB_SIZE, 1, 1 << 24) ||
       outOfRange(CFG_HIDDEN_SIZE, 1, 1 << 16) ||
@@ -254,11 +262,12 @@ function readConfig(): i32 {
       outOfRange(CFG_INTERMEDIATE_SIZE, 1, 1 << 20) ||
       outOfRange(CFG_MAX_POSITION, 1, 1 << 20) ||
       outOfRange(CFG_TYPE_VOCAB_SIZE, bert ? 1 : 0, bert ? 1 << 16 : 0) ||
-      outOfRange(CFG_NUM_LABELS, 1, word(CFG_PROBLEM_TYPE) == PROBLEM_REGRESSION ? 1 : 1 << 16) ||
-      outOfRange(CFG_PROBLEM_TYPE, 0, 2) ||
+      outOfRange(CFG_TASK, TASK_SEQUENCE_CLASSIFICATION, TASK_QUESTION_ANSWERING) ||
+      outOfRange(CFG_NUM_LABELS, labelsLo, labelsHi) ||
+      outOfRange(CFG_PROBLEM_TYPE, 0, seq ? 2 : 0) ||
       outOfRange(CFG_HIDDEN_ACT, 1, 3) ||
-      outOfRange(CFG_HAS_POOLER, 0, bert ? 1 : 0) ||
-      outOfRange(CFG_HAS_PRE_CLASSIFIER, 0, bert ? 0 : 1) ||
+      outOfRange(CFG_HAS_POOLER, 0, bert && seq ? 1 : 0) ||
+      outOfRange(CFG_HAS_PRE_CLASSIFIER, 0, !bert && seq ? 1 : 0) ||
       outOfRange(CFG_DO_LOWER_CASE, 0, 1) ||
       outOfRange(CFG_STRIP_ACCENTS, 0, 2) ||
       outOfRange(CFG_TOKENIZE_CHINESE_CHARS, 0, 1) ||
@@ -271,9 +280,8 @@ function readConfig(): i32 {
       outOfRange(CFG_MAX_LEN, 2, min(word(CFG_MAX_POSITION), 1 << 16)) ||
       outOfRange(CFG_MAX_INPUT_CHARS_PER_WORD, 1, 1000) ||
       outOfRange(CFG_FLAGS, 0, 1) ||
-      outOfRange(CFG_TASK, 0, 0) ||
-      outOfRange(CFG_POOLING, 0, 0) ||
-      outOfRange(CFG_NORMALIZE, 0, 0) ||
+      outOfRange(CFG_POOLING, emb ? 1 : 0, emb ? 63 : 0) ||
+      outOfRange(CFG_NORMALIZE, 0, emb ? 1 : 0) ||
       outOfRange(CFG_POSITION_OFFSET, 0, 0) ||
       outOfRange(CFG_EMBEDDING_SIZE, 0, 0) ||
       (word(CFG_TOKENIZER) != TOKENIZER_UNIGRAM && outOfRange(CFG_TOKENIZER, 0, 0)) ||
@@ -318,6 +326,10 @@ function readConfig(): i32 {
   c.tokenizer = word(CFG_TOKENIZER);
   c.template = word(CFG_TEMPLATE);
   c.tokenizer_flags = word(CFG_TOKENIZER_FLAGS);
+  c.task = task;
+  c.pooling = word(CFG_POOLING);
+  c.normalize = word(CFG_NORMALIZE) != 0;
+  c.pooled_size = c.hidden_size * <u32>popcnt(c.pooling);
   if (<u64>c.head_dim * c.num_heads != c.hidden_size) return fail("CONFIG: head_dim * num_heads = " + (<u64>c.head_dim * c.num_heads).toString() + ", not hidden_size " + c.hidden_size.toString());
   let eps = c.layer_norm_eps;
   if (!isFinite(eps) || eps <= 0) return fail("CONFIG.layer_norm_eps is not a positive finite number");
@@ -346,7 +358,8 @@ function readLayers(): i32 {
   return 0;
 }
 
-// ---- UNIGRAM: f64[vocab_size] piece scores (NaN: not a piece, +-Inf refused);
+// ---- UNIGRAM: f64[vocab_size] piece scores (NaN: not a piece; any other value is
+// only added and compared, so none can do harm);
 // CHARSMAP: the Precompiled normalizer, checked by the tokenizer (tokenizer/precompiled.ts).
 
 function readUnigram(): i32 {
@@ -357,10 +370,6 @@ function readUnigram(): i32 {
   }
   if (!p) return fail("model file: no UNIGRAM section for CONFIG.tokenizer Unigram");
   if (size != 8 * <u64>config.vocab_size) return fail("UNIGRAM: not 8 x vocab_size bytes");
-  for (let i: u32 = 0; i < config.vocab_size; i++) {
-    let s = load<f64>(p + (<usize>i << 3));
-    if (s == Infinity || s == -Infinity) return fail("UNIGRAM: a score is infinite");
-  }
   unigramScores = p;
   charsmapAt = sectionAt[SECTION_CHARSMAP];
   charsmapSize = sectionSize[SECTION_CHARSMAP];
@@ -706,6 +715,8 @@ function present(flags: i32, l: LayerWeights | null): bool {
   if ((flags & T_NEEDS_TOKEN_TYPES) && config.type_vocab_size == 0) return false;
   if ((flags & T_NEEDS_POOLER) && !config.has_pooler) return false;
   if ((flags & T_NEEDS_PRE_CLASSIFIER) && !config.has_pre_classifier) return false;
+  if ((flags & T_NEEDS_CLASSIFIER) && config.task != TASK_SEQUENCE_CLASSIFICATION && config.task != TASK_TOKEN_CLASSIFICATION) return false;
+  if ((flags & T_NEEDS_QA) && config.task != TASK_QUESTION_ANSWERING) return false;
   return true;
 }
 
@@ -889,5 +900,6 @@ function readWeights(): i32 {
   linear(w.pooler, W_POOLER_WEIGHT, W_POOLER_BIAS);
   linear(w.pre_classifier, W_PRE_CLASSIFIER_WEIGHT, W_PRE_CLASSIFIER_BIAS);
   linear(w.classifier, W_CLASSIFIER_WEIGHT, W_CLASSIFIER_BIAS);
+  linear(w.qa_outputs, W_QA_OUTPUTS_WEIGHT, W_QA_OUTPUTS_BIAS);
   return 0;
 }

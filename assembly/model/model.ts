@@ -39,6 +39,10 @@ export class Config {
   tokenizer: u32 = 0;            // TOKENIZER_*
   template: u32 = 0;             // TEMPLATE_*
   tokenizer_flags: u32 = 0;      // TOKFLAG_* bits
+  task: u32 = 0;                 // TASK_*: what the head computes
+  pooling: u32 = 0;              // embeddings: POOL_* bits, concatenated in bit order
+  normalize: bool = false;       // embeddings: L2-normalise the pooled vector
+  pooled_size: u32 = 0;       // E = H x (pooling bits set): the embedding's length, 0 for other tasks
 }
 
 // A weight matrix of PyTorch's logical shape [rows = out, cols = in]. Exactly one
@@ -136,7 +140,8 @@ export class Weights {
   layers: LayerWeights[] = [];               // L entries
   pooler: Linear = new Linear();             // BertPooler pooler.dense: [H, H] (BERT)
   pre_classifier: Linear = new Linear();     // [H, H] (DistilBERT)
-  classifier: Linear = new Linear();         // [C, H]
+  classifier: Linear = new Linear();         // [C, H], on [CLS] or (token classification) on every token
+  qa_outputs: Linear = new Linear();         // [2, H] (question answering): start and end logits of every token
 }
 
 // The vocabulary and labels as the file stores them (docs/format.md string
@@ -168,8 +173,13 @@ export class RunState {
   vt: usize = 0;        // f32[D, max_len]: the values of one head, in panels of 16 columns
   pooled: usize = 0;    // f32[H], the pooler's output
   pooled2: usize = 0;   // f32[H], the pre-classifier's output
-  logits: usize = 0;    // f32[max_batch, C]
-  label_scores: usize = 0; // f64[max_batch, C]: softmax / sigmoid of logits / temperature (encoder/scores.ts)
+  logits: usize = 0;    // the head's output (encoder/forward.ts runHead), by CONFIG.task:
+                        //   sequence classification f32[max_batch, C]; embedding f32[max_batch, E];
+                        //   token classification f32[max_len, C]; question answering f32[max_len, 2]
+                        //   as start[n] then end[n] of each sequence
+  span: usize = 0;      // f32[max_len, 2], question answering only: qa_outputs' output before the split
+  label_scores: usize = 0; // f64[max_batch, C]: softmax / sigmoid of logits / temperature (encoder/scores.ts);
+                           // token classification: one row per token (max_batch = max_len)
   xq: usize = 0;        // i16[max_len, in_max], int8 matrices only: activations quantised per row
   xq_scales: usize = 0; // f32[max_len], one scale per row of xq
 }

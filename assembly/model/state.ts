@@ -7,7 +7,7 @@
 // memory. The region outlives the model and is reused by the next one (grown in
 // place while it is still the top of memory).
 import { Config, Weights, RunState } from "./model";
-import { DTYPE_INT8 } from "../format/constants";
+import { DTYPE_INT8, TASK_SEQUENCE_CLASSIFICATION, TASK_EMBEDDING, TASK_QUESTION_ANSWERING } from "../format/constants";
 import { QUERY_BLOCK } from "../kernels/attention";
 
 let regionStart: usize = 0;
@@ -92,17 +92,29 @@ function layOut(s: RunState, cfg: Config, w: Weights, int8: bool, base: usize): 
   s.vt = next(n * D << 2);                 // f32[D, max_len]
   s.pooled = next(H << 2);                 // f32[H]
   s.pooled2 = next(H << 2);                // f32[H]
-  s.logits = next(<usize>s.max_batch * cfg.num_labels << 2); // f32[max_batch, C]
+  const out = <usize>outputWidth(cfg);
+  s.logits = next(<usize>s.max_batch * out << 2); // f32[max_batch, out] (model.ts RunState.logits)
+  s.span = next(cfg.task == TASK_QUESTION_ANSWERING ? n * 2 << 2 : 0); // f32[max_len, 2]
   s.label_scores = next(<usize>s.max_batch * cfg.num_labels << 3); // f64[max_batch, C]
   s.xq = next(int8 ? n * inMax << 1 : 0);  // i16[max_len, in_max]
   s.xq_scales = next(int8 ? n << 2 : 0);   // f32[max_len]
   return cursor - base;
 }
 
-// A batch has at most max_len sequences (of 1 token), and its logits take at
-// most 256 KiB.
+// The head's output per row of s.logits: a sequence's C logits or E embedding
+// values, or (token classification, question answering: one row per token) a
+// token's C or 2 logits.
+export function outputWidth(cfg: Config): u32 {
+  if (cfg.task == TASK_EMBEDDING) return cfg.pooled_size;
+  return cfg.task == TASK_QUESTION_ANSWERING ? 2 : cfg.num_labels;
+}
+
+// A batch has at most max_len sequences (of 1 token), and the outputs of a
+// sequence-level head take at most 256 KiB; per-token heads have a row for each
+// of the max_len tokens.
 function maxBatch(cfg: Config): u32 {
-  return min(cfg.max_len, max<u32>(1, (1 << 16) / cfg.num_labels));
+  if (cfg.task != TASK_SEQUENCE_CLASSIFICATION && cfg.task != TASK_EMBEDDING) return cfg.max_len;
+  return min(cfg.max_len, max<u32>(1, (1 << 16) / outputWidth(cfg)));
 }
 
 function hasInt8(w: Weights): bool {
@@ -112,5 +124,6 @@ function hasInt8(w: Weights): bool {
         l.attention.self.value.weight.dtype == DTYPE_INT8 || l.attention.output.dense.weight.dtype == DTYPE_INT8 ||
         l.intermediate.dense.weight.dtype == DTYPE_INT8 || l.output.dense.weight.dtype == DTYPE_INT8) return true;
   }
-  return w.pooler.weight.dtype == DTYPE_INT8 || w.pre_classifier.weight.dtype == DTYPE_INT8 || w.classifier.weight.dtype == DTYPE_INT8;
+  return w.pooler.weight.dtype == DTYPE_INT8 || w.pre_classifier.weight.dtype == DTYPE_INT8 || w.classifier.weight.dtype == DTYPE_INT8 ||
+    w.qa_outputs.weight.dtype == DTYPE_INT8;
 }

@@ -41,6 +41,8 @@ export const T_NEEDS_FFN = 16;         // present only when layer i keeps its FF
 export const T_NEEDS_TOKEN_TYPES = 32; // present only when type_vocab_size > 0
 export const T_NEEDS_POOLER = 64;      // present only when has_pooler (BERT: dense + tanh on [CLS])
 export const T_NEEDS_PRE_CLASSIFIER = 128; // present only when has_pre_classifier (DistilBERT: dense + ReLU)
+export const T_NEEDS_CLASSIFIER = 256; // present only for sequence and token classification (CONFIG.task)
+export const T_NEEDS_QA = 512;         // present only for question answering (CONFIG.task)
 
 // The largest magnitude of any value of any tensor, every kind alike: the largest
 // finite f16, so every f16 checkpoint fits, and far above what trained encoders
@@ -80,7 +82,9 @@ export const W_PRE_CLASSIFIER_WEIGHT = 23;
 export const W_PRE_CLASSIFIER_BIAS = 24;
 export const W_CLASSIFIER_WEIGHT = 25;
 export const W_CLASSIFIER_BIAS = 26;
-export const TENSOR_KINDS = 27;
+export const W_QA_OUTPUTS_WEIGHT = 27;
+export const W_QA_OUTPUTS_BIAS = 28;
+export const TENSOR_KINDS = 29;
 
 // ---- the table, in file order
 export const TENSOR_NAMES = [
@@ -111,6 +115,8 @@ export const TENSOR_NAMES = [
   "pre_classifier.bias",
   "classifier.weight",
   "classifier.bias",
+  "qa_outputs.weight",
+  "qa_outputs.bias",
 ];
 
 export const TENSOR_ROWS = [
@@ -120,6 +126,7 @@ export const TENSOR_ROWS = [
   DIM_LAYER_FFN, DIM_LAYER_FFN, DIM_HIDDEN, DIM_HIDDEN, DIM_HIDDEN, DIM_HIDDEN,
   DIM_HIDDEN, DIM_HIDDEN, DIM_HIDDEN, DIM_HIDDEN,
   DIM_LABELS, DIM_LABELS,
+  DIM_LABELS, DIM_LABELS,
 ];
 
 export const TENSOR_COLS = [
@@ -128,6 +135,7 @@ export const TENSOR_COLS = [
   DIM_LAYER_HEADS, DIM_NONE, DIM_NONE, DIM_NONE,
   DIM_HIDDEN, DIM_NONE, DIM_LAYER_FFN, DIM_NONE, DIM_NONE, DIM_NONE,
   DIM_HIDDEN, DIM_NONE, DIM_HIDDEN, DIM_NONE,
+  DIM_HIDDEN, DIM_NONE,
   DIM_HIDDEN, DIM_NONE,
 ];
 
@@ -142,10 +150,13 @@ export const TENSOR_FLAGS = [
   MATRIX | LAYER_ATT, LAYER_ATT, T_PER_LAYER, T_PER_LAYER,
   MATRIX | LAYER_FFN, LAYER_FFN, MATRIX | LAYER_FFN, LAYER_FFN, T_PER_LAYER, T_PER_LAYER,
   MATRIX | T_NEEDS_POOLER, T_NEEDS_POOLER, MATRIX | T_NEEDS_PRE_CLASSIFIER, T_NEEDS_PRE_CLASSIFIER,
-  MATRIX, 0,
+  MATRIX | T_NEEDS_CLASSIFIER, T_NEEDS_CLASSIFIER,
+  MATRIX | T_NEEDS_QA, T_NEEDS_QA,
 ];
 
-// BertForSequenceClassification (transformers/models/bert/modeling_bert.py).
+// BertForSequenceClassification (transformers/models/bert/modeling_bert.py); the
+// same names serve BertModel (embeddings: no head), BertForTokenClassification
+// (classifier [C, H] on every token) and BertForQuestionAnswering (qa_outputs [2, H]).
 export const BERT_CHECKPOINT_NAMES = [
   "bert.embeddings.word_embeddings.weight",
   "bert.embeddings.position_embeddings.weight",
@@ -174,10 +185,13 @@ export const BERT_CHECKPOINT_NAMES = [
   "",
   "classifier.weight",
   "classifier.bias",
+  "qa_outputs.weight",
+  "qa_outputs.bias",
 ];
 
 // DistilBertForSequenceClassification (transformers/models/distilbert/modeling_distilbert.py):
-// no token types, no pooler; pre_classifier + ReLU instead.
+// no token types, no pooler; pre_classifier + ReLU instead. DistilBertModel,
+// DistilBertForTokenClassification and DistilBertForQuestionAnswering as for BERT.
 export const DISTILBERT_CHECKPOINT_NAMES = [
   "distilbert.embeddings.word_embeddings.weight",
   "distilbert.embeddings.position_embeddings.weight",
@@ -206,4 +220,6 @@ export const DISTILBERT_CHECKPOINT_NAMES = [
   "pre_classifier.bias",
   "classifier.weight",
   "classifier.bias",
+  "qa_outputs.weight",
+  "qa_outputs.bias",
 ];

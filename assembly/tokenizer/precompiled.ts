@@ -23,7 +23,6 @@
 
 import { countSteps } from "./vocab";
 import { lastAtOrBefore } from "./unicode";
-import { decodeUtf8 } from "./utf8";
 import { fail } from "../errors";
 
 // Grapheme_Cluster_Break classes of the range table (docs/format.md "CHARSMAP").
@@ -33,7 +32,6 @@ const GCB_LF: u32 = 2;
 const GCB_CONTROL: u32 = 3;
 const GCB_EXTEND: u32 = 4;
 const GCB_ZWJ: u32 = 5;
-const GCB_RI: u32 = 6;
 const GCB_PREPEND: u32 = 7;
 const GCB_SPACING: u32 = 8;
 const GCB_L: u32 = 9;
@@ -56,7 +54,6 @@ export class Precompiled {
 
   // Grapheme state across calls to breakBefore().
   prev: u32 = GCB_CONTROL;
-  riRun: u32 = 0;     // regional indicators just before
   pictState: u32 = 0; // 1: Extended_Pictographic Extend* seen; 2: ... ZWJ
 
   constructor(section: usize, size: u32) {
@@ -67,23 +64,23 @@ export class Precompiled {
   private init(section: usize, size: u32): bool {
     // Each size must fit in what holds it (u64 sums: no wrap-around).
     const mapSize = size < 8 ? 0 : load<u32>(section);
-    if (mapSize < 8 || <u64>mapSize + 8 > <u64>size) return bad("the charsmap does not fit the section");
+    if (mapSize < 8 || <u64>mapSize + 8 > <u64>size) return bad("charsmap size");
     const map = section + 4;
     const trieBytes = load<u32>(map);
-    if (trieBytes < 4 || (trieBytes & 3) != 0 || <u64>trieBytes + 4 > <u64>mapSize) return bad("the trie does not fit the charsmap");
+    if (trieBytes < 4 || (trieBytes & 3) != 0 || <u64>trieBytes + 4 > <u64>mapSize) return bad("trie size");
     this.units = map + 4;
     this.unitCount = trieBytes >> 2;
     this.strings = map + 4 + <usize>trieBytes;
     this.stringsLen = mapSize - 4 - trieBytes;
     const at = (<u32>4 + mapSize + 3) & ~3;
     const n = <u64>at + 4 > <u64>size ? 0xffffffff : load<u32>(section + <usize>at);
-    if (<u64>at + 4 + 4 * <u64>n != <u64>size) return bad("the grapheme break ranges do not fill the section");
+    if (<u64>at + 4 + 4 * <u64>n != <u64>size) return bad("range count");
     this.ranges = section + <usize>at + 4;
     this.rangeCount = <i32>n;
     let last: i64 = -1;
     for (let i: u32 = 0; i < <u32>n; i++) {
       const w = load<u32>(this.ranges + (<usize>i << 2));
-      if (<i64>(w & 0xffffff) <= last || (w >> 24) >= GCB_CLASSES) return bad("a grapheme break range is out of order or of an unknown class");
+      if (<i64>(w & 0xffffff) <= last || (w >> 24) >= GCB_CLASSES) return bad("range order or class");
       last = <i64>(w & 0xffffff);
     }
     return true;
@@ -126,33 +123,22 @@ export class Precompiled {
 
   resetGraphemes(): void {
     this.prev = GCB_CONTROL; // so the first code point starts a cluster
-    this.riRun = 0;
     this.pictState = 0;
   }
 
-  // Whether an extended grapheme cluster boundary lies before cp (UAX #29, GB3-GB999).
+  // Whether an extended grapheme cluster boundary lies before cp (UAX #29): the
+  // pair rules GB3-GB9b from JOIN, GB11 (emoji ZWJ sequences) from pictState.
+  // GB12/13 (regional indicator pairs) are left out: indicators are 4 bytes, so a
+  // cluster they join is 8 bytes or more and goes code point by code point anyway,
+  // exactly as the single indicators do.
   breakBefore(cp: u32): bool {
     const cls = this.classOf(cp);
-    const prev = this.prev;
-    let join = false;
-    if (prev == GCB_CR && cls == GCB_LF) join = true;                                      // GB3
-    else if (prev == GCB_CR || prev == GCB_LF || prev == GCB_CONTROL) join = false;        // GB4
-    else if (cls == GCB_CR || cls == GCB_LF || cls == GCB_CONTROL) join = false;           // GB5
-    else if (prev == GCB_L && (cls == GCB_L || cls == GCB_V || cls == GCB_LV || cls == GCB_LVT)) join = true; // GB6
-    else if ((prev == GCB_LV || prev == GCB_V) && (cls == GCB_V || cls == GCB_T)) join = true;             // GB7
-    else if ((prev == GCB_LVT || prev == GCB_T) && cls == GCB_T) join = true;                              // GB8
-    else if (cls == GCB_EXTEND || cls == GCB_ZWJ || cls == GCB_SPACING) join = true;       // GB9, GB9a
-    else if (prev == GCB_PREPEND) join = true;                                             // GB9b
-    else if (prev == GCB_ZWJ && cls == GCB_PICT && this.pictState == 2) join = true;       // GB11
-    else if (prev == GCB_RI && cls == GCB_RI && (this.riRun & 1) == 1) join = true;        // GB12, GB13
-    // State for GB11 and GB12/13.
-    if (cls == GCB_PICT) this.pictState = 1;
-    else if (cls == GCB_EXTEND && this.pictState == 1) this.pictState = 1;
-    else if (cls == GCB_ZWJ && this.pictState == 1) this.pictState = 2;
-    else this.pictState = 0;
-    this.riRun = cls == GCB_RI ? (join ? this.riRun + 1 : 1) : 0;
+    let join = (<u32>load<u16>(JOIN + (<usize>this.prev << 1)) >> cls) & 1;
+    if (this.prev == GCB_ZWJ && cls == GCB_PICT && this.pictState == 2) join = 1;
+    const st = this.pictState;
+    this.pictState = cls == GCB_PICT ? 1 : st == 1 && cls == GCB_EXTEND ? 1 : st == 1 && cls == GCB_ZWJ ? 2 : 0;
     this.prev = cls;
-    return !join;
+    return join == 0;
   }
 
   private classOf(cp: u32): u32 {
@@ -163,21 +149,16 @@ export class Precompiled {
 }
 
 function bad(why: string): bool {
-  fail("CHARSMAP: " + why);
+  fail("CHARSMAP: bad " + why);
   return false;
 }
+
+// JOIN[prev] bit c: no boundary between classes prev and c (GB3-GB9b): Extend, ZWJ
+// and SpacingMark join anything but CR LF Control; CR joins LF; Prepend joins all
+// but CR LF Control; the Hangul L / V / T / LV / LVT sequences.
+const JOIN = memory.data<u16>([304, 4, 0, 0, 304, 304, 304, 32753, 304, 14128, 3376, 2352, 3376, 2352, 304]);
 
 @inline
 function offsetOf(unit: u32): u32 {
   return (unit >> 10) << ((unit & (1 << 9)) >> 6);
-}
-
-// Code points of UTF-8 bytes [p, end), for replacement strings.
-export function countChars(p: usize, end: usize): u32 {
-  let n: u32 = 0;
-  while (p < end) {
-    p += <usize>(decodeUtf8(p, end) >> 32);
-    n++;
-  }
-  return n;
 }

@@ -35,7 +35,7 @@ import { decodeUtf8, encodeUtf8 } from "./utf8";
 import { CLASS_WHITESPACE, charClass } from "./unicode";
 import { Vocab, ENTRY, lowerBound, upperBound, countSteps } from "./vocab";
 import { Trie } from "./trie";
-import { Precompiled, countChars } from "./precompiled";
+import { Precompiled } from "./precompiled";
 import { truncatePair } from "./wordpiece";
 import {
   MAX_ADDED_TOKENS, ADDED_NORMALIZED, ADDED_ID_MASK, ADDED_LSTRIP, ADDED_RSTRIP, TOKFLAG_BYTE_FALLBACK, TOKFLAG_PREPEND_ALWAYS,
@@ -224,14 +224,14 @@ export class Unigram {
             while (s > segStart) {
               let c = s - 1;
               while (c > segStart && (load<u8>(c) & 0xc0) == 0x80) c--;
-              if (!(charClass(<u32>decodeUtf8(c, s)) & CLASS_WHITESPACE)) break;
+              if (!isSpace(<u32>decodeUtf8(c, s))) break;
               s = c;
             }
           }
           if (strip & 1) {
             while (q < end) {
               const d = decodeUtf8(q, end);
-              if (!(charClass(<u32>d) & CLASS_WHITESPACE)) break;
+              if (!isSpace(<u32>d)) break;
               q += <usize>(d >> 32);
             }
           }
@@ -243,7 +243,7 @@ export class Unigram {
           continue;
         }
       }
-      p += <usize>(decodeUtf8(p, end) >> 32);
+      p++; // a special token starts at a lead byte, never inside a character
     }
     if (p > segStart) this.segment(ptr, segStart, p, first);
     return this.outCount;
@@ -299,42 +299,42 @@ export class Unigram {
     let p = s;
     // Clusters: [g, p) once the next boundary is found.
     let g = s;
+    let count: u32 = 0; // code points in [g, p)
     while (p < e) {
       const d = decodeUtf8(p, e);
-      if (p > g && map.breakBefore(<u32>d)) {
-        this.cluster(g, p);
+      if (map.breakBefore(<u32>d) && p > g) {
+        this.cluster(g, p, count);
         g = p;
-      } else if (p == g) {
-        map.breakBefore(<u32>d);
+        count = 0;
       }
+      count++;
       p += <usize>(d >> 32);
     }
-    if (p > g) this.cluster(g, p);
+    if (p > g) this.cluster(g, p, count);
   }
 
-  private cluster(g: usize, e: usize): void {
+  private cluster(g: usize, e: usize, count: u32): void {
     const map = this.charsmap!;
     const len = <u32>(e - g);
     if (len < 6) {
       const at = map.lookup(g, len);
-      if (at >= 0) { this.replace(g, e, at); return; }
+      if (at >= 0) { this.replace(count, at); return; }
     }
     let p = g;
     while (p < e) {
       const d = decodeUtf8(p, e);
       const n = <u32>(d >> 32);
       const at = map.lookup(p, n);
-      if (at >= 0) this.replace(p, p + <usize>n, at);
+      if (at >= 0) this.replace(1, at);
       else this.pushChar(<u32>d, 0);
       p += <usize>n;
     }
   }
 
-  // tokenizers' precompiled.rs replace(): the input [p, e) becomes the string at `at`.
-  private replace(p: usize, e: usize, at: i32): void {
+  // tokenizers' precompiled.rs replace(): `oldCount` input code points become the string at `at`.
+  private replace(oldCount: u32, at: i32): void {
     const map = this.charsmap!;
     const s = map.strings + <usize>at, sEnd = s + <usize>map.stringLen(at);
-    const oldCount = <i32>countChars(p, e);
     const first = this.charCount;
     let q = s;
     while (q < sEnd) {
@@ -342,7 +342,7 @@ export class Unigram {
       this.pushChar(<u32>d, 0);
       q += <usize>(d >> 32);
     }
-    const diff = <i32>(this.charCount - first) - oldCount;
+    const diff = <i32>(this.charCount - first) - <i32>oldCount;
     if (diff > 0) {
       for (let i = this.charCount - <u32>diff; i < this.charCount; i++) store<i32>(this.chars + <usize>i * CHAR, 1, 4);
     } else if (diff < 0 && this.charCount > 0) {
@@ -379,11 +379,11 @@ export class Unigram {
     const f = this.flags, chars = this.chars;
     let n = this.charCount;
     if (f & TOKFLAG_STRIP_RIGHT) {
-      while (n > 0 && (charClass(load<u32>(chars + <usize>(n - 1) * CHAR)) & CLASS_WHITESPACE)) n--;
+      while (n > 0 && isSpace(load<u32>(chars + <usize>(n - 1) * CHAR))) n--;
     }
     let lead: u32 = 0;
     if (f & TOKFLAG_STRIP_LEFT) {
-      while (lead < n && (charClass(load<u32>(chars + <usize>lead * CHAR)) & CLASS_WHITESPACE)) lead++;
+      while (lead < n && isSpace(load<u32>(chars + <usize>lead * CHAR))) lead++;
     }
     if (lead > 0) memory.copy(chars, chars + <usize>lead * CHAR, <usize>(n - lead) * CHAR);
     this.charCount = n - lead;
@@ -489,33 +489,30 @@ export class Unigram {
           t--;
           stop = load<u32>(path + (<usize>t << 2));
         }
-        this.unknown(s, start, stop);
-      } else {
-        this.emitSpan(id, s + start, s + stop);
       }
+      this.token(id, s, start, stop);
       start = stop;
     }
   }
 
-  // A fused run of unknown code points [k0, k1) of the piece starting at s: its
-  // <0xNN> bytes when byte fallback has them all, else <unk>; every token gets the
-  // whole run's offsets.
-  private unknown(s: u32, k0: u32, k1: u32): void {
-    const b0 = load<u32>(this.offs + (<usize>k0 << 2)), b1 = load<u32>(this.offs + (<usize>k1 << 2));
-    if (this.flags & TOKFLAG_BYTE_FALLBACK) {
-      let all = true;
-      for (let i = b0; i < b1; i++) if (load<i32>(this.byteIds + (<usize>load<u8>(this.bytes + <usize>i) << 2)) < 0) { all = false; break; }
-      if (all) {
-        for (let i = b0; i < b1; i++) this.emitSpan(load<i32>(this.byteIds + (<usize>load<u8>(this.bytes + <usize>i) << 2)), s + k0, s + k1);
-        return;
-      }
+  // The token id for the code points [k0, k1) of the piece starting at s; for
+  // <unk> (a fused run of unknown code points) its <0xNN> bytes instead when byte
+  // fallback has them all, each with the whole run's offsets, as tokenizers does.
+  private token(id: i32, s: u32, k0: u32, k1: u32): void {
+    let b0: u32 = 0, b1: u32 = 1;
+    let bytes = id == this.unkId && (this.flags & TOKFLAG_BYTE_FALLBACK) != 0;
+    if (bytes) {
+      b0 = load<u32>(this.offs + (<usize>k0 << 2));
+      b1 = load<u32>(this.offs + (<usize>k1 << 2));
+      for (let i = b0; i < b1; i++) if (this.byteId(i) < 0) bytes = false;
+      if (!bytes) { b0 = 0; b1 = 1; }
     }
-    this.emitSpan(this.unkId, s + k0, s + k1);
+    const start = load<u32>(this.chars + <usize>(s + k0) * CHAR, 4), end = load<u32>(this.chars + <usize>(s + k1 - 1) * CHAR, 8);
+    for (let i = b0; i < b1; i++) this.emit(bytes ? this.byteId(i) : id, start, end);
   }
 
-  // A token covering the normalized code points [c0, c1).
-  private emitSpan(id: i32, c0: u32, c1: u32): void {
-    this.emit(id, load<u32>(this.chars + <usize>c0 * CHAR, 4), load<u32>(this.chars + <usize>(c1 - 1) * CHAR, 8));
+  @inline private byteId(i: u32): i32 {
+    return load<i32>(this.byteIds + (<usize>load<u8>(this.bytes + <usize>i) << 2));
   }
 
   private emit(id: i32, start: u32, end: u32): void {
@@ -577,6 +574,11 @@ export class Unigram {
     this.pieceCap = cap;
   }
 
+}
+
+// Rust's char::is_whitespace (White_Space, as unicode.ts classes it).
+function isSpace(cp: u32): bool {
+  return (charClass(cp) & CLASS_WHITESPACE) != 0;
 }
 
 // An uppercase hex digit's value, or 16.

@@ -5,15 +5,18 @@
 // Texts come from the arguments, or, when there are none, one per line of stdin
 // (empty lines skipped). With --pair, arguments are taken two at a time and a stdin
 // line is split at its first TAB into text and text_pair. Each input prints one
-// JSON line {"label": ..., "scores": [...]} (scores in label order), or
-// {"error": ...} if that input failed; the exit code is then 1.
+// JSON line {"label": ..., "scores": [...]} (scores in label order), for an
+// embedding model {"embedding": [...]} (as POST /embed and `axformer run --json`),
+// or {"error": ...} if that input failed; the exit code is then 1.
 //
 // It drives the same exported functions as the JS host (../index.ts), so the
 // model file reader, tokenizer and forward pass are the shipped ones.
 import {
   alloc_model, load_model, error_ptr, error_len, num_labels,
-  label_ptr, label_len, text_buffer, tokenize, forward, compute_scores, scores_ptr
+  label_ptr, label_len, text_buffer, tokenize, forward, compute_scores, scores_ptr,
+  task, pooled_size, logits_ptr
 } from "../index";
+import { TASK_SEQUENCE_CLASSIFICATION, TASK_EMBEDDING } from "../format/constants";
 import { openForReading, fileSize, readExactly, readSome, closeFd, ioError } from "./io";
 
 const USAGE = "usage: axformer-wasi <model.axf> [--pair] [text ...]   (no texts: one per stdin line)\n";
@@ -57,6 +60,7 @@ function loadModelFile(path: string): void {
   if (!readExactly(fd, ptr, <usize>size, path)) die(ioError, 1);
   closeFd(fd);
   if (load_model(ptr, <u32>size) < 0) die(path + ": " + lastError(), 1);
+  if (task() != TASK_SEQUENCE_CLASSIFICATION && task() != TASK_EMBEDDING) die(path + ": a model of task " + task().toString() + "; this command runs sequence classifiers and embedding models", 1);
   const c = num_labels();
   labelsJson = new Array<string>(c);
   for (let i = 0; i < c; i++) {
@@ -79,6 +83,16 @@ function classify(a: usize, lenA: u32, b: usize, lenB: i32): void {
   if (n < 0 || forward(<u32>n) < 0) {
     failures++;
     process.stdout.write("{\"error\":" + jsonString(lastError()) + "}\n");
+    return;
+  }
+  if (task() == TASK_EMBEDDING) {
+    // The f32 values, printed as their f64 widening (as JSON.stringify prints them).
+    let out = "{\"embedding\":[";
+    for (let i = 0; i < pooled_size(); i++) {
+      if (i > 0) out += ",";
+      out += (<f64>load<f32>(logits_ptr() + (<usize>i << 2))).toString();
+    }
+    process.stdout.write(out + "]}\n");
     return;
   }
   // The scores the JS host prints, from the same function (compute_scores), so
@@ -169,6 +183,7 @@ function main(): void {
   if (modelPath === null) die("no model file given\n" + USAGE, 2);
   if (pair && texts.length % 2 != 0) die("--pair takes texts two at a time, got " + texts.length.toString() + " texts", 2);
   loadModelFile(modelPath as string);
+  if (pair && task() == TASK_EMBEDDING) die("--pair: an embedding model takes one text per input", 2);
   if (texts.length == 0) classifyStdin(pair);
   else if (pair) for (let i = 0; i < texts.length; i += 2) classifyStrings(texts[i], texts[i + 1]);
   else for (let i = 0; i < texts.length; i++) classifyStrings(texts[i], null);

@@ -1,9 +1,12 @@
 // The HTTP API shared by the Cloudflare Worker and the Node server, written
 // against the Fetch API (Request/Response) so both hosts run the same code:
 //
-//   GET  /health    -> {status, model, labels, max_len, sizes}
+//   GET  /health    -> {status, model, labels, max_len, sizes, task}
 //   POST /classify  {"text": s} | {"text": s, "text_pair": s} -> {label, scores, labels}
 //                   {"texts": [s | {"text", "text_pair"?}, ...]} -> {results: [{label, scores}], labels}
+//   POST /embed     {"texts": [s, ...]} -> {embeddings: [[...], ...]}   (embedding models)
+// Each POST route serves the models of one task (ROUTE_TASKS); on a model of
+// another task it answers 400 naming the model's task and its route.
 //
 // Every error is JSON {"error": message} with a 4xx/5xx status. No Node built-ins here.
 
@@ -25,6 +28,8 @@ export function reserveTextMemory(model: { tokenize(text: string): unknown }, li
   model.tokenize(" ".repeat(limits.maxTextChars));
 }
 
+import type { Task } from "../model/model.ts";
+
 export interface ClassifyInput { text: string; textPair?: string }
 export interface ClassifyOutput { label: string; scores: number[] }
 
@@ -34,7 +39,12 @@ export interface Backend {
   health(): Promise<Record<string, unknown>>;
   labels(): Promise<string[]>;
   classify(inputs: ClassifyInput[]): Promise<ClassifyOutput[]>;
+  task(): Promise<Task>;
+  embed(texts: string[]): Promise<number[][]>;
 }
+
+// The POST routes and the task of the models each serves.
+export const ROUTE_TASKS: Record<string, Task> = { "/classify": "sequence-classification", "/embed": "embedding" };
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
@@ -60,17 +70,22 @@ export async function handleRequest(request: Request, backend: Backend, limits: 
     const path = new URL(request.url).pathname;
     if (path === "/health") {
       if (request.method !== "GET" && request.method !== "HEAD") throw new ApiError(405, `${path} takes GET, not ${request.method}`, { allow: "GET, HEAD" });
-      return jsonResponse(200, await backend.health());
+      const [health, task] = await Promise.all([backend.health(), backend.task()]);
+      return jsonResponse(200, { ...health, task });
     }
-    if (path === "/classify") {
-      if (request.method !== "POST") throw new ApiError(405, `${path} takes POST with a JSON body, not ${request.method}`, { allow: "POST" });
-      const body = await readBody(request, limits.maxBodyBytes);
-      const { inputs, batch } = parseClassifyBody(body, limits);
-      const [outputs, labels] = await Promise.all([backend.classify(inputs), backend.labels()]);
-      if (batch) return jsonResponse(200, { results: outputs, labels });
-      return jsonResponse(200, { label: outputs[0].label, scores: outputs[0].scores, labels });
+    if (!Object.hasOwn(ROUTE_TASKS, path)) throw new ApiError(404, `no route ${path}: use GET /health or POST ${Object.keys(ROUTE_TASKS).join(", ")}`);
+    if (request.method !== "POST") throw new ApiError(405, `${path} takes POST with a JSON body, not ${request.method}`, { allow: "POST" });
+    const task = await backend.task();
+    if (ROUTE_TASKS[path] !== task) {
+      const route = Object.keys(ROUTE_TASKS).find((r) => ROUTE_TASKS[r] === task);
+      throw new ApiError(400, `${path} serves ${ROUTE_TASKS[path]} models; this model's task is ${task}${route ? `: use POST ${route}` : ""}`);
     }
-    throw new ApiError(404, `no route ${path}: use GET /health or POST /classify`);
+    const body = await readBody(request, limits.maxBodyBytes);
+    if (path === "/embed") return jsonResponse(200, { embeddings: await backend.embed(parseEmbedBody(body, limits)) });
+    const { inputs, batch } = parseClassifyBody(body, limits);
+    const [outputs, labels] = await Promise.all([backend.classify(inputs), backend.labels()]);
+    if (batch) return jsonResponse(200, { results: outputs, labels });
+    return jsonResponse(200, { label: outputs[0].label, scores: outputs[0].scores, labels });
   } catch (err) {
     return errorResponse(err);
   }
@@ -121,17 +136,7 @@ const SINGLE_FIELDS = new Set(["text", "text_pair"]);
 const BATCH_FIELDS = new Set(["texts"]);
 
 export function parseClassifyBody(body: string, limits: ApiLimits): { inputs: ClassifyInput[]; batch: boolean } {
-  if (body.trim() === "") throw new ApiError(400, 'empty body: send JSON {"text": "..."}, {"text": "...", "text_pair": "..."} or {"texts": [...]}');
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (err) {
-    throw new ApiError(400, `body is not valid JSON: ${(err as Error).message}`);
-  }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw new ApiError(400, `body must be a JSON object, got ${typeName(json)}`);
-  }
-  const obj = json as Record<string, unknown>;
+  const obj = parseObject(body, '{"text": "..."}, {"text": "...", "text_pair": "..."} or {"texts": [...]}');
   if ("texts" in obj) {
     if ("text" in obj || "text_pair" in obj) throw new ApiError(400, 'give either "text" (with an optional "text_pair") or "texts", not both');
     rejectUnknown(obj, BATCH_FIELDS, "");
@@ -144,6 +149,36 @@ export function parseClassifyBody(body: string, limits: ApiLimits): { inputs: Cl
   if (!("text" in obj)) throw new ApiError(400, 'missing field "text" (or "texts" for a batch)');
   rejectUnknown(obj, SINGLE_FIELDS, "");
   return { inputs: [checkLength(parseItem(obj, ""), "", limits)], batch: false };
+}
+
+// POST /embed: {"texts": [s, ...]}, each text within maxTextChars, at most maxTexts.
+export function parseEmbedBody(body: string, limits: ApiLimits): string[] {
+  const obj = parseObject(body, '{"texts": ["...", ...]}');
+  rejectUnknown(obj, BATCH_FIELDS, "");
+  if (!("texts" in obj)) throw new ApiError(400, 'missing field "texts"');
+  const texts = obj.texts;
+  if (!Array.isArray(texts)) throw new ApiError(400, `"texts" must be an array of strings, got ${typeName(texts)}`);
+  if (texts.length === 0) throw new ApiError(400, '"texts" is empty');
+  if (texts.length > limits.maxTexts) throw new ApiError(413, `"texts" has ${texts.length} items; the limit is ${limits.maxTexts}`);
+  return texts.map((t, i) => {
+    if (typeof t !== "string") throw new ApiError(400, `"texts[${i}]" must be a string, got ${typeName(t)}`);
+    return checkLength({ text: t }, `texts[${i}]`, limits).text;
+  });
+}
+
+// The body as a JSON object; `shape` shows what to send.
+function parseObject(body: string, shape: string): Record<string, unknown> {
+  if (body.trim() === "") throw new ApiError(400, `empty body: send JSON ${shape}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (err) {
+    throw new ApiError(400, `body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new ApiError(400, `body must be a JSON object, got ${typeName(json)}`);
+  }
+  return json as Record<string, unknown>;
 }
 
 // Refused rather than cut: cutting characters could change the tokens the model

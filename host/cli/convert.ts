@@ -12,6 +12,7 @@ export async function convertCommand(dir: string, opts: ConvertOptions): Promise
   const model = await convertHfDir(dir, { storage });
   const bytes = await writeModelFile(opts.out, model);
   const c = model.config;
+  for (const w of ((model.meta.source as { warnings?: string[] })?.warnings ?? [])) process.stderr.write(`axformer: warning: ${w}\n`);
   const summary = {
     out: opts.out,
     bytes,
@@ -22,12 +23,17 @@ export async function convertCommand(dir: string, opts: ConvertOptions): Promise
     intermediate_size: c.intermediateSize,
     vocab_size: c.vocabSize,
     labels: model.labels,
+    task: c.task ?? "sequence-classification",
+    ...(c.task === "embedding" ? { pooling: c.pooling, normalize: c.normalize } : {}),
     storage,
   };
   if (opts.json) printJson(summary);
   else
     process.stdout.write(
       `wrote ${opts.out} (${(bytes / 1e6).toFixed(2)} MB): ${c.arch}, ${c.numLayers} layers, hidden ${c.hiddenSize}, ` +
-        `${c.numHeads} heads, vocab ${c.vocabSize}, labels [${model.labels.join(", ")}], weights ${storage}\n`,
+        `${c.numHeads} heads, vocab ${c.vocabSize}, ` +
+        (c.task === "embedding" ? `embedding (pooling ${c.pooling!.join("+")}${c.normalize ? ", normalized" : ""})` :
+          `${c.task && c.task !== "sequence-classification" ? `${c.task}, ` : ""}labels [${model.labels.join(", ")}]`) +
+        `, weights ${storage}\n`,
     );
 }

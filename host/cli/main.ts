@@ -33,7 +33,7 @@ const program = new Command("axformer")
 program
   .command("convert")
   .description("convert a Hugging Face model folder (config.json, model.safetensors, vocab.txt or tokenizer.json) to an .axf file")
-  .argument("<hf-model-dir>", "folder of a BertForSequenceClassification or DistilBertForSequenceClassification checkpoint")
+  .argument("<hf-model-dir>", "folder of a BERT / DistilBERT checkpoint: sequence or token classification, question answering, or a sentence-transformers / bare encoder (embeddings)")
   .requiredOption("-o, --out <file>", "the .axf file to write")
   .option("--f16", "store weight matrices as float16 (half the size, f32 compute)")
   .option("--int8", "store weight matrices as int8 with per-row scales")
@@ -42,11 +42,11 @@ program
 
 program
   .command("run")
-  .description("classify a text or a text pair (or token ids with --ids)")
+  .description("run the model on a text or a text pair (or token ids with --ids): classify, embed, or per-token / span logits, by the model's task")
   .argument("<model-file>")
   .argument("[text]")
   .argument("[text_b]")
-  .option("--json", "print {label, scores, logits} as JSON")
+  .option("--json", "print JSON: {label, scores, logits}; {embedding}; with --ids {logits, labels} or {start_logits, end_logits}")
   .option("--ids <ids>", "comma-separated token ids instead of text")
   .option("--type-ids <ids>", "comma-separated token type ids (with --ids)")
   .action((model: string, text: string | undefined, textB: string | undefined, opts) => runCommand(model, text, textB, opts));

@@ -7,7 +7,7 @@
 // falls back to a default here. The tensor
 // shapes are checked against these numbers later (weights.ts), so a config that
 // disagrees with its checkpoint is caught there.
-import { PROBLEM_TYPES, type Arch, type HiddenAct, type ModelConfig, type ProblemType } from "../model/model.ts";
+import { PROBLEM_TYPES, type Arch, type HiddenAct, type ModelConfig, type ProblemType, type Task } from "../model/model.ts";
 import { ConvertError } from "./errors.ts";
 
 export type HfModelConfig = Omit<ModelConfig, "tokenizer">;
@@ -119,17 +119,32 @@ function distilbertDims(f: Fields): EncoderDims {
   };
 }
 
-// The supported model classes: one entry per family (and head).
-const ARCHITECTURES: Record<string, { arch: Arch; modelType: string; dims: (f: Fields) => EncoderDims }> = {
-  BertForSequenceClassification: { arch: "bert", modelType: "bert", dims: bertDims },
-  DistilBertForSequenceClassification: { arch: "distilbert", modelType: "distilbert", dims: distilbertDims },
+// The supported model classes: one entry per family and head. The bare encoder
+// (BertModel) is an embedding model. Without `architectures`, the first class of
+// the model_type is taken (sequence classification, as AutoModelForSequenceClassification).
+const ARCHITECTURES: Record<string, { arch: Arch; modelType: string; dims: (f: Fields) => EncoderDims; task: Task }> = {
+  BertForSequenceClassification: { arch: "bert", modelType: "bert", dims: bertDims, task: "sequence-classification" },
+  DistilBertForSequenceClassification: { arch: "distilbert", modelType: "distilbert", dims: distilbertDims, task: "sequence-classification" },
+  BertModel: { arch: "bert", modelType: "bert", dims: bertDims, task: "embedding" },
+  DistilBertModel: { arch: "distilbert", modelType: "distilbert", dims: distilbertDims, task: "embedding" },
+  BertForTokenClassification: { arch: "bert", modelType: "bert", dims: bertDims, task: "token-classification" },
+  DistilBertForTokenClassification: { arch: "distilbert", modelType: "distilbert", dims: distilbertDims, task: "token-classification" },
+  BertForQuestionAnswering: { arch: "bert", modelType: "bert", dims: bertDims, task: "question-answering" },
+  DistilBertForQuestionAnswering: { arch: "distilbert", modelType: "distilbert", dims: distilbertDims, task: "question-answering" },
 };
 
-export function parseHfConfig(raw: unknown, file = "config.json"): HfConfigInfo {
+export interface ParseOptions {
+  // A sentence-transformers folder: its Transformer module loads the encoder with
+  // AutoModel whatever head the class names, so the task is "embedding".
+  embedding?: boolean;
+}
+
+export function parseHfConfig(raw: unknown, file = "config.json", opts: ParseOptions = {}): HfConfigInfo {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new ConvertError(`${file}: not a JSON object`);
   const f = new Fields(raw as Record<string, unknown>, file);
-  const { architecture, known } = modelClass(f);
+  const { architecture, known } = modelClass(f, opts.embedding === true);
   const arch = known.arch;
+  const task: Task = opts.embedding ? "embedding" : known.task;
   const d = known.dims(f);
   if (d.hiddenSize % d.numHeads !== 0)
     f.bad(d.headsField, `(${d.numHeads}) does not divide the hidden size ${d.hiddenSize}`);
@@ -139,8 +154,13 @@ export function parseHfConfig(raw: unknown, file = "config.json"): HfConfigInfo 
   if (!hiddenAct)
     f.bad(d.actField, `is ${JSON.stringify(act)}; supported: ${Object.keys(ACTIVATIONS).join(", ")}`);
 
-  const labels = parseLabels(f.c, (field, why) => f.bad(field, why));
-  const problemType = parseProblemType(f, labels.length);
+  // Embedding models have no labels. Question answering has num_labels = 2 outputs
+  // (qa_outputs: start, end); token classification, one per label of id2label,
+  // scored by softmax whatever problem_type says (the forward uses CrossEntropyLoss).
+  const labels = task === "embedding" ? [] : parseLabels(f.c, (field, why) => f.bad(field, why));
+  if (task === "question-answering" && labels.length !== 2)
+    f.bad("id2label" in f.c ? "id2label" : "num_labels", `gives ${labels.length} labels; ${architecture}'s qa_outputs has 2 outputs (start, end)`);
+  const problemType = task === "sequence-classification" ? parseProblemType(f, labels.length) : "single_label_classification";
   return {
     architecture,
     modelType: known.modelType,
@@ -161,8 +181,9 @@ export function parseHfConfig(raw: unknown, file = "config.json"): HfConfigInfo 
       problemType,
       hiddenAct: hiddenAct!,
       layerNormEps: d.layerNormEps,
-      hasPooler: arch === "bert",
-      hasPreClassifier: arch === "distilbert",
+      hasPooler: arch === "bert" && task === "sequence-classification",
+      hasPreClassifier: arch === "distilbert" && task === "sequence-classification",
+      ...(task === "sequence-classification" ? {} : { task }),
     },
   };
 }
@@ -170,13 +191,19 @@ export function parseHfConfig(raw: unknown, file = "config.json"): HfConfigInfo 
 // architectures[0] must be a supported class, and model_type (when given) its family.
 // Without architectures (absent, null or []), AutoModelForSequenceClassification
 // picks the class from model_type alone, and so does this.
-function modelClass(f: Fields) {
+// In a sentence-transformers folder (`encoder`) AutoModel loads the family's bare
+// encoder whatever head class is named (e.g. BertForMaskedLM): model_type decides.
+function modelClass(f: Fields, encoder = false) {
   const archs = f.c.architectures;
+  if (encoder && Array.isArray(archs) && typeof archs[0] === "string" && !ARCHITECTURES[archs[0]]) {
+    const base = Object.keys(ARCHITECTURES).find((a) => ARCHITECTURES[a].modelType === f.c.model_type && ARCHITECTURES[a].task === "embedding");
+    if (base) return { architecture: archs[0] as string, known: ARCHITECTURES[base] };
+  }
   if (archs === undefined || archs === null || (Array.isArray(archs) && archs.length === 0)) {
     const byType = Object.keys(ARCHITECTURES).find((a) => ARCHITECTURES[a].modelType === f.c.model_type);
     if (!byType)
       f.bad("architectures", `is missing and model_type is ${JSON.stringify(f.c.model_type)}; one of them must name the model ` +
-        `(architectures e.g. ["BertForSequenceClassification"], or model_type ${Object.values(ARCHITECTURES).map((a) => JSON.stringify(a.modelType)).join(" or ")})`);
+        `(architectures e.g. ["BertForSequenceClassification"], or model_type ${[...new Set(Object.values(ARCHITECTURES).map((a) => JSON.stringify(a.modelType)))].join(" or ")})`);
     return { architecture: byType, known: ARCHITECTURES[byType] };
   }
   if (!Array.isArray(archs) || typeof archs[0] !== "string")

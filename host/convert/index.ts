@@ -3,14 +3,15 @@
 // tokenizer config files. Every layer comes out dense (all heads, all neurons),
 // but for the heads config.json's pruned_heads names.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
-import type { Model, Storage } from "../model/model.ts";
+import { join, relative } from "node:path";
+import type { Model, PoolingMode, Storage, TokenizerConfig } from "../model/model.ts";
 import { denseLayers } from "../model/tensors.ts";
 import { openCheckpoint } from "./checkpoint.ts";
 import { ConvertError } from "./errors.ts";
-import { parseHfConfig } from "./hf-config.ts";
+import { parseHfConfig, type HfModelConfig } from "./hf-config.ts";
 import { readHfTokenizer } from "./hf-tokenizer.ts";
 import { mapWeights } from "./weights.ts";
+import { readSentenceTransformer, type SentenceTransformer } from "./sentence-transformers.ts";
 
 export { ConvertError } from "./errors.ts";
 
@@ -23,19 +24,25 @@ export interface ConvertOptions {
 export async function convertHfDir(dir: string, opts: ConvertOptions = {}): Promise<Model> {
   if (!existsSync(dir)) throw new ConvertError(`${dir}: no such folder (expected a Hugging Face model folder with config.json)`);
   if (!statSync(dir).isDirectory()) throw new ConvertError(`${dir}: not a folder (give the Hugging Face model folder that holds config.json, not a file in it)`);
-  const configPath = join(dir, "config.json");
-  if (!existsSync(configPath)) throw new ConvertError(`${dir}: no config.json`);
+  // A sentence-transformers folder: the encoder may sit in a subfolder (modules.json).
+  const st = readSentenceTransformer(dir);
+  const encoderDir = st ? st.transformerDir : dir;
+  const at = st && encoderDir !== dir ? `${relative(dir, encoderDir)}/` : "";
+  const configPath = join(encoderDir, "config.json");
+  if (!existsSync(configPath)) throw new ConvertError(`${encoderDir}: no config.json`);
   let rawConfig: unknown;
   try {
     rawConfig = JSON.parse(readFileSync(configPath, "utf8"));
   } catch (e) {
-    throw new ConvertError(`config.json: not valid JSON (${(e as Error).message})`);
+    throw new ConvertError(`${at}config.json: not valid JSON (${(e as Error).message})`);
   }
-  const hf = parseHfConfig(rawConfig);
-  const tok = readHfTokenizer(dir, hf.config.vocabSize, hf.config.maxPosition);
-  const ckpt = await openCheckpoint(dir);
+  const hf = parseHfConfig(rawConfig, `${at}config.json`, { embedding: st !== null });
+  const tok = readHfTokenizer(encoderDir, hf.config.vocabSize, hf.config.maxPosition);
+  const ckpt = await openCheckpoint(encoderDir);
   const storage: Storage = opts.storage ?? "f32";
+  const warnings: string[] = [];
   const c = hf.config;
+  if (c.task === "embedding") Object.assign(c, embeddingHead(st, c, hf.architecture, tok.tokenizer, warnings));
   // Every layer dense but for the heads pruned_heads removed.
   const layers = denseLayers(c).map((l, i) => ({ ...l, heads: hf.heads[i] }));
   const { tensors, ignored } = await mapWeights(ckpt, c, storage, layers, hf.positions);
@@ -52,12 +59,38 @@ export async function convertHfDir(dir: string, opts: ConvertOptions = {}): Prom
       source: {
         architecture: hf.architecture,
         model_type: hf.modelType,
-        files: ["config.json", ...tok.files, ...ckpt.files, ...(temperature === undefined ? [] : [CALIBRATION])],
+        files: [...(st?.files ?? []), ...["config.json", ...tok.files].map((f) => at + f), ...ckpt.files,
+          ...(temperature === undefined ? [] : [CALIBRATION])],
         ...(ignored.length > 0 ? { ignored_tensors: ignored } : {}),
+        ...(st?.similarity ? { similarity_fn_name: st.similarity } : {}),
+        ...(warnings.length > 0 ? { warnings } : {}),
       },
       converted_by: "axformer",
     },
   };
+}
+
+// The pooling and normalisation of an embedding model, and what the
+// sentence-transformers folder says of the tokenizer (max_seq_length, do_lower_case).
+// A bare BertModel / DistilBertModel folder gets mean pooling, said in a warning.
+function embeddingHead(st: SentenceTransformer | null, c: HfModelConfig, architecture: string, tok: TokenizerConfig, warnings: string[]) {
+  if (!st) {
+    warnings.push(`${architecture} folder without sentence-transformers files (modules.json, 1_Pooling/config.json): ` +
+      "converted as an embedding model with mean pooling over the tokens and no normalisation");
+    return { pooling: ["mean"] as PoolingMode[], normalize: false };
+  }
+  warnings.push(...st.warnings);
+  if (st.poolingDimension !== null && st.poolingDimension !== c.hiddenSize)
+    throw new ConvertError(`${st.poolingFile}: field embedding_dimension is ${st.poolingDimension} but the encoder's hidden size is ${c.hiddenSize}`);
+  // max_seq_length replaces the tokenizer's model_max_length; the position table bounds it.
+  if (st.maxSeqLength !== null) tok.maxLen = Math.min(st.maxSeqLength, c.maxPosition);
+  if (st.doLowerCase && !tok.doLowerCase) {
+    // sentence-transformers puts a Lowercase in front of the tokenizer's normalizer,
+    // which keeps its accent setting: stripped only if it stripped them before.
+    tok.stripAccents = tok.stripAccents ?? false;
+    tok.doLowerCase = true;
+  }
+  return { pooling: st.pooling, normalize: st.normalize };
 }
 
 const CALIBRATION = "calibration.json";

@@ -6,8 +6,10 @@ import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { loadEngine, compileRuntime } from "../runtime/node.ts";
 import { reserveTextMemory, type ApiLimits, type ClassifyInput, type ClassifyOutput } from "../api/handler.ts";
+import type { LoadedModel, Task } from "../runtime/index.ts";
 
 export interface ModelInfo {
+  task: Task;
   labels: string[];
   numLabels: number;
   maxLen: number;
@@ -18,15 +20,32 @@ export interface Pool {
   info: ModelInfo;
   threads: number; // 0: classifies on the calling thread
   classify(inputs: ClassifyInput[]): Promise<ClassifyOutput[]>;
+  embed(texts: string[]): Promise<number[][]>;
   close(): Promise<void>;
 }
 
+// A job of the pool: what a thread (or this one) runs on its model.
+export type Job = { kind: "classify"; inputs: ClassifyInput[] } | { kind: "embed"; texts: string[] };
+type Outputs = ClassifyOutput[] | number[][];
+
+export function runJob(model: LoadedModel, job: Job): Outputs {
+  if (job.kind === "embed") return model.embed(job.texts).map((e) => Array.from(e));
+  return job.inputs.map(({ text, textPair }) => {
+    const r = model.classify(text, textPair);
+    return { label: r.label, scores: Array.from(r.scores) };
+  });
+}
+
+export function modelInfo(model: LoadedModel): ModelInfo {
+  return { task: model.task, labels: [...model.labels], numLabels: model.numLabels, maxLen: model.maxLen, wasmMemoryBytes: model.memoryBytes() };
+}
+
 // Messages between the pool and server-thread.ts.
-export type ToThread = { id: number; inputs: ClassifyInput[] };
+export type ToThread = { id: number; job: Job };
 export type FromThread =
   | { ready: ModelInfo }
   | { loadError: string }
-  | { id: number; outputs: ClassifyOutput[] }
+  | { id: number; outputs: Outputs }
   | { id: number; error: string };
 
 // Each runtime reserves its text buffer for the longest input `limits` let
@@ -41,19 +60,15 @@ async function inProcessPool(modelBytes: Uint8Array, limits: ApiLimits): Promise
   reserveTextMemory(model, limits);
   return {
     // wasmMemoryBytes read live, so /health would show any growth (there should be none).
-    info: { labels: [...model.labels], numLabels: model.numLabels, maxLen: model.maxLen, get wasmMemoryBytes() { return model.memoryBytes(); } },
+    info: { ...modelInfo(model), get wasmMemoryBytes() { return model.memoryBytes(); } },
     threads: 0,
-    async classify(inputs) {
-      return inputs.map(({ text, textPair }) => {
-        const r = model.classify(text, textPair);
-        return { label: r.label, scores: Array.from(r.scores) };
-      });
-    },
+    async classify(inputs) { return runJob(model, { kind: "classify", inputs }) as ClassifyOutput[]; },
+    async embed(texts) { return runJob(model, { kind: "embed", texts }) as number[][]; },
     async close() {},
   };
 }
 
-interface Slot { worker: Worker; pending: Map<number, { resolve: (o: ClassifyOutput[]) => void; reject: (e: Error) => void }> }
+interface Slot { worker: Worker; pending: Map<number, { resolve: (o: Outputs) => void; reject: (e: Error) => void }> }
 
 async function threadPool(modelBytes: Uint8Array, threads: number, limits: ApiLimits): Promise<Pool> {
   // Compiled (dist/*.js), the thread is plain JS; from the sources it needs tsx's loader.
@@ -114,18 +129,21 @@ async function threadPool(modelBytes: Uint8Array, threads: number, limits: ApiLi
     throw err;
   }
 
+  function send(job: Job): Promise<Outputs> {
+    let slot = slots[0];
+    for (const s of slots) if (s.pending.size < slot.pending.size) slot = s;
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      slot.worker.postMessage({ id, job } satisfies ToThread);
+    });
+  }
+
   return {
     info,
     threads,
-    classify(inputs) {
-      let slot = slots[0];
-      for (const s of slots) if (s.pending.size < slot.pending.size) slot = s;
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
-        slot.pending.set(id, { resolve, reject });
-        slot.worker.postMessage({ id, inputs } satisfies ToThread);
-      });
-    },
+    classify: (inputs) => send({ kind: "classify", inputs }) as Promise<ClassifyOutput[]>,
+    embed: (texts) => send({ kind: "embed", texts }) as Promise<number[][]>,
     async close() {
       closing = true;
       await Promise.all(slots.map((s) => s.worker.terminate()));

@@ -16,7 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import type { AddressInfo } from "node:net";
-import { handleRequest, jsonResponse, ApiError, errorResponse, DEFAULT_LIMITS, type ApiLimits, type Backend } from "../api/handler.ts";
+import { handleRequest, jsonResponse, ApiError, errorResponse, DEFAULT_LIMITS, ROUTE_TASKS, type ApiLimits, type Backend } from "../api/handler.ts";
 import { createPool, type Pool } from "./server-pool.ts";
 
 export interface ServeOptions {
@@ -40,6 +40,7 @@ export interface ServeOptions {
 export interface RunningServer {
   url: string;
   port: number;
+  route: string;            // the POST route of the model's task (handler.ts ROUTE_TASKS)
   inflight(): number;
   close(): Promise<void>;   // graceful: stop accepting, finish in-flight, free the runtimes
 }
@@ -102,6 +103,7 @@ export async function serve(modelPath: string, opts: ServeOptions = {}): Promise
   return {
     url: `http://${address.includes(":") ? `[${address}]` : address}:${port}`,
     port,
+    route: Object.keys(ROUTE_TASKS).find((r) => ROUTE_TASKS[r] === pool.info.task) ?? "/classify",
     inflight: () => host.inflight,
     close: () => host.close(),
   };
@@ -127,7 +129,9 @@ function modelBackend(cfg: Settings, pool: Pool, bytes: Uint8Array, workers: num
       };
     },
     async labels() { return pool.info.labels; },
+    async task() { return pool.info.task; },
     classify: (inputs) => pool.classify(inputs),
+    embed: (texts) => pool.embed(texts),
   };
 }
 
@@ -321,7 +325,7 @@ export async function serveCommand(modelPath: string, opts: ServeCommandOptions)
     maxBodyBytes: opts.maxBody, maxTexts: opts.maxTexts, maxTextChars: opts.maxTextChars, maxInflight: opts.maxInflight,
     maxConnections: opts.maxConnections, headersTimeoutMs: opts.headersTimeout, bodyTimeoutMs: opts.bodyTimeout,
   });
-  process.stderr.write(`axformer: serving ${modelPath} on ${running.url} (${opts.workers ?? 1} runtime${(opts.workers ?? 1) > 1 ? "s in worker threads" : ""}); POST /classify, GET /health\n`);
+  process.stderr.write(`axformer: serving ${modelPath} on ${running.url} (${opts.workers ?? 1} runtime${(opts.workers ?? 1) > 1 ? "s in worker threads" : ""}); POST ${running.route}, GET /health\n`);
   let stopping = false;
   const stop = (why: string) => {
     if (stopping) {

@@ -15,6 +15,7 @@ import { AxformerError } from "../runtime/index.ts";
 import { f16ToF32 } from "./f16.ts";
 import { panelPermutation } from "./layout.ts";
 import { ARCH_CODES, HIDDEN_ACT_CODES, PROBLEM_TYPE_CODES, nameOfCode } from "../model/model.ts";
+import { POOLING_CODES, POOLING_MODES, TASK_CODES, type Task } from "../model/model.ts";
 import type { Arch, HiddenAct, LayerState, Model, ModelConfig, ProblemType, Storage, Tensor } from "../model/model.ts";
 
 // What readModel uses of the wasm ABI (host/runtime/abi.ts, the one typing of it).
@@ -104,6 +105,12 @@ function readConfig(w: (i: number) => number): ModelConfig {
     hasPooler: w(F.CFG_HAS_POOLER) === 1,
     hasPreClassifier: w(F.CFG_HAS_PRE_CLASSIFIER) === 1,
     ...(w(F.CFG_TEMPERATURE) !== 0 ? { temperature: new Float32Array(new Uint32Array([w(F.CFG_TEMPERATURE)]).buffer)[0] } : {}),
+    // Only a task other than sequence classification is spelled out, as the converter does.
+    ...(w(F.CFG_TASK) !== F.TASK_SEQUENCE_CLASSIFICATION ? { task: nameOfCode(TASK_CODES, w(F.CFG_TASK)) as Task } : {}),
+    ...(w(F.CFG_TASK) === F.TASK_EMBEDDING ? {
+      pooling: POOLING_MODES.filter((m) => w(F.CFG_POOLING) & POOLING_CODES[m]),
+      normalize: w(F.CFG_NORMALIZE) === 1,
+    } : {}),
     tokenizer: {
       doLowerCase: w(F.CFG_DO_LOWER_CASE) === 1,
       stripAccents: sa === F.STRIP_ACCENTS_FOLLOW_LOWERCASE ? null : sa === F.STRIP_ACCENTS_ALWAYS,

@@ -8,6 +8,7 @@ import * as F from "../../assembly/format/constants.ts";
 import { crc32 } from "./crc32.ts";
 import { f16FromF32Bits } from "./f16.ts";
 import { ARCH_CODES, HIDDEN_ACT_CODES, PROBLEM_TYPE_CODES, STORAGE_BYTES, STORAGE_CODES } from "../model/model.ts";
+import { POOLING_CODES, POOLING_MODES, TASK_CODES } from "../model/model.ts";
 import { expectedTensors, type TensorSpec } from "../model/tensors.ts";
 import { MAX_ABS_WEIGHT } from "../../assembly/model/tensors.ts";
 import { panelPermutation } from "./layout.ts";
@@ -45,6 +46,26 @@ export function writeModelUnchecked(model: Model): Uint8Array {
 
 // ---- validation ---------------------------------------------------------------
 
+const task = (c: ModelConfig) => c.task ?? "sequence-classification";
+
+// The task's head: its label count (none for embeddings, start and end for question
+// answering), and pooling / normalize only on an embedding model.
+function validateTask(c: ModelConfig, need: (ok: boolean, msg: string) => void): void {
+  const t = task(c);
+  need(Object.hasOwn(TASK_CODES, t), `config.task = ${t}`);
+  const emb = t === "embedding";
+  if (emb) need(c.numLabels === 0, `config.numLabels = ${c.numLabels} (an embedding model has no labels: 0)`);
+  else if (t === "question-answering") need(c.numLabels === 2, `config.numLabels = ${c.numLabels} (question answering has 2 outputs: start, end)`);
+  else need(isCount(c.numLabels), `config.numLabels = ${c.numLabels} (a positive integer is required)`);
+  need(t === "sequence-classification" || c.problemType === "single_label_classification",
+    `config.problemType = ${c.problemType} on a ${t} model (only sequence classification has other problem types)`);
+  const modes = c.pooling ?? [];
+  need(emb ? modes.length > 0 : modes.length === 0, `config.pooling = ${JSON.stringify(c.pooling)} (${emb ? "at least one mode" : "embedding models only"})`);
+  need(modes.every((m, i) => Object.hasOwn(POOLING_CODES, m) && (i === 0 || POOLING_MODES.indexOf(modes[i - 1]) < POOLING_MODES.indexOf(m))),
+    `config.pooling = ${JSON.stringify(modes)} (distinct modes of ${POOLING_MODES.join(", ")}, in that order)`);
+  need(emb || !c.normalize, `config.normalize is set on a ${t} model`);
+}
+
 function isCount(n: unknown, min = 1): boolean {
   return typeof n === "number" && Number.isInteger(n) && n >= min && n <= 0xffffffff;
 }
@@ -52,9 +73,10 @@ function isCount(n: unknown, min = 1): boolean {
 export function validateModel(model: Model): TensorSpec[] {
   const c = model.config;
   const need = (ok: boolean, msg: string) => { if (!ok) throw new Error(`invalid model: ${msg}`); };
-  for (const k of ["vocabSize", "hiddenSize", "numLayers", "numHeads", "headDim", "intermediateSize", "maxPosition", "numLabels"] as const) {
+  for (const k of ["vocabSize", "hiddenSize", "numLayers", "numHeads", "headDim", "intermediateSize", "maxPosition"] as const) {
     need(isCount(c[k]), `config.${k} = ${c[k]} (a positive integer is required)`);
   }
+  validateTask(c, need);
   need(Object.hasOwn(ARCH_CODES, c.arch), `config.arch = ${c.arch}`);
   need(c.headDim * c.numHeads === c.hiddenSize, `config.headDim * config.numHeads = ${c.headDim * c.numHeads}, not hiddenSize ${c.hiddenSize}`);
   need(c.arch === "bert" ? isCount(c.typeVocabSize) : c.typeVocabSize === 0,
@@ -67,6 +89,8 @@ export function validateModel(model: Model): TensorSpec[] {
     `config.temperature = ${c.temperature} (a positive finite number, or absent)`);
   need(!c.hasPooler || c.arch === "bert", "config.hasPooler is set on a DistilBERT model");
   need(!c.hasPreClassifier || c.arch === "distilbert", "config.hasPreClassifier is set on a BERT model");
+  need(!(c.hasPooler || c.hasPreClassifier) || task(c) === "sequence-classification",
+    `config.hasPooler / hasPreClassifier are set on a ${task(c)} model (only sequence classification has them)`);
   const t = c.tokenizer;
   for (const k of ["clsId", "sepId", "padId", "unkId"] as const) {
     need(isCount(t[k], 0) && t[k] < c.vocabSize, `config.tokenizer.${k} = ${t[k]} (not an id of the vocabulary)`);
@@ -184,6 +208,9 @@ function configWords(c: ModelConfig): Uint32Array {
     w[F.CFG_TEMPLATE] = F.TEMPLATE_ROBERTA;
     w[F.CFG_TOKENIZER_FLAGS] = t.unigram.flags;
   }
+  w[F.CFG_TASK] = TASK_CODES[task(c)];
+  w[F.CFG_POOLING] = (c.pooling ?? []).reduce((bits, m) => bits | POOLING_CODES[m], 0);
+  w[F.CFG_NORMALIZE] = +(c.normalize ?? false);
   return w;
 }
 

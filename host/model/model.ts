@@ -15,6 +15,9 @@ export type Arch = "bert" | "distilbert";
 export type ProblemType = "single_label_classification" | "regression" | "multi_label_classification";
 export type HiddenAct = "gelu" | "relu" | "gelu_tanh";
 export type Storage = "f32" | "f16" | "int8";
+export type Task = "sequence-classification" | "embedding" | "token-classification" | "question-answering";
+// sentence-transformers' Pooling modes, by their names there.
+export type PoolingMode = "cls" | "max" | "mean" | "mean_sqrt_len_tokens" | "weightedmean" | "lasttoken";
 
 export const ARCH_CODES: Record<Arch, number> = { bert: F.ARCH_BERT, distilbert: F.ARCH_DISTILBERT };
 export const PROBLEM_TYPE_CODES: Record<ProblemType, number> = {
@@ -25,6 +28,22 @@ export const PROBLEM_TYPE_CODES: Record<ProblemType, number> = {
 export const HIDDEN_ACT_CODES: Record<HiddenAct, number> = { gelu: F.ACT_GELU, relu: F.ACT_RELU, gelu_tanh: F.ACT_GELU_TANH };
 export const STORAGE_CODES: Record<Storage, number> = { f32: F.DTYPE_F32, f16: F.DTYPE_F16, int8: F.DTYPE_INT8 };
 export const STORAGE_BYTES: Record<Storage, number> = { f32: 4, f16: 2, int8: 1 };
+export const TASK_CODES: Record<Task, number> = {
+  "sequence-classification": F.TASK_SEQUENCE_CLASSIFICATION,
+  embedding: F.TASK_EMBEDDING,
+  "token-classification": F.TASK_TOKEN_CLASSIFICATION,
+  "question-answering": F.TASK_QUESTION_ANSWERING,
+};
+// Bits of CONFIG.pooling, in sentence-transformers' concatenation order (the order of this map).
+export const POOLING_CODES: Record<PoolingMode, number> = {
+  cls: F.POOL_CLS,
+  max: F.POOL_MAX,
+  mean: F.POOL_MEAN,
+  mean_sqrt_len_tokens: F.POOL_MEAN_SQRT_LEN,
+  weightedmean: F.POOL_WEIGHTED_MEAN,
+  lasttoken: F.POOL_LAST_TOKEN,
+};
+export const POOLING_MODES = Object.keys(POOLING_CODES) as PoolingMode[];
 
 // Every problem type, in code order.
 export const PROBLEM_TYPES = Object.keys(PROBLEM_TYPE_CODES) as ProblemType[];
@@ -73,6 +92,11 @@ export interface ModelConfig {
   hasPooler: boolean;        // BERT: dense + tanh on [CLS]
   hasPreClassifier: boolean; // DistilBERT: dense + ReLU on [CLS]
   temperature?: number;      // calibration: scores use logits / temperature; absent = 1 (CONFIG word 27)
+  // What the head computes; absent = "sequence-classification" (CONFIG.task). Embedding
+  // models have no labels (numLabels 0), question answering two (start, end: qa_outputs).
+  task?: Task;
+  pooling?: PoolingMode[];   // embeddings: the modes, in POOLING_MODES order (CONFIG.pooling)
+  normalize?: boolean;       // embeddings: L2-normalise the pooled vector (CONFIG.normalize)
   tokenizer: TokenizerConfig;
 }
 

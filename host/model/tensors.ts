@@ -24,7 +24,7 @@ export const CHECKPOINT_NAMES: Record<Arch, string[]> = {
 
 // The config fields the table's shapes and presence depend on.
 export type TableConfig = Pick<ModelConfig,
-  "vocabSize" | "hiddenSize" | "headDim" | "maxPosition" | "typeVocabSize" | "numLabels" | "hasPooler" | "hasPreClassifier">;
+  "vocabSize" | "hiddenSize" | "headDim" | "maxPosition" | "typeVocabSize" | "numLabels" | "hasPooler" | "hasPreClassifier" | "task">;
 
 export const layerName = (name: string, layer: number) => name.replace(T.LAYER_INDEX, String(layer));
 
@@ -66,7 +66,9 @@ function addSpec(specs: TensorSpec[], c: TableConfig, row: number, layer: number
     (!(flags & T.T_NEEDS_FFN) || l!.hasFfn) &&
     (!(flags & T.T_NEEDS_TOKEN_TYPES) || c.typeVocabSize > 0) &&
     (!(flags & T.T_NEEDS_POOLER) || c.hasPooler) &&
-    (!(flags & T.T_NEEDS_PRE_CLASSIFIER) || c.hasPreClassifier);
+    (!(flags & T.T_NEEDS_PRE_CLASSIFIER) || c.hasPreClassifier) &&
+    (!(flags & T.T_NEEDS_CLASSIFIER) || (c.task ?? "sequence-classification") === "sequence-classification" || c.task === "token-classification") &&
+    (!(flags & T.T_NEEDS_QA) || c.task === "question-answering");
   if (!present) return;
   const dim = (code: number): number => {
     switch (code) {

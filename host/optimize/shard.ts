@@ -18,7 +18,7 @@ export interface RuntimeModel {
   numLayers: number;
   tokenize(text: string, pair?: string, maxLen?: number): { inputIds: ArrayLike<number>; tokenTypeIds: ArrayLike<number> };
   logits(ids: ArrayLike<number>, typeIds?: ArrayLike<number>): Float32Array;
-  embed(ids: ArrayLike<number>, typeIds?: ArrayLike<number>): Float32Array;          // [n * H]
+  embedTokens(ids: ArrayLike<number>, typeIds?: ArrayLike<number>): Float32Array;    // [n * H]
   runLayers(hidden: Float32Array, n: number, from: number, to: number): Float32Array; // [n * H], a new array
   runHead(hidden: Float32Array, n: number): Float32Array;                            // [C]
 }
@@ -59,7 +59,7 @@ export class Shard {
       const src = plan.from >= 0 ? this.snaps.get(plan.from)! : null;
       const start = Math.max(plan.from, 0);
       const states = this.rows.map(({ ids, typeIds }, r) => {
-        const h = src ? src[r] : m.embed(ids, typeIds);
+        const h = src ? src[r] : m.embedTokens(ids, typeIds);
         return start < plan.layer ? m.runLayers(h, ids.length, start, plan.layer) : h;
       });
       this.layerEvaluations += this.rows.length * (plan.layer - start);
@@ -81,7 +81,7 @@ export class Shard {
     for (let k = 0; k < count; k++) {
       const r = which ? which[k] : k;
       const { ids, typeIds } = this.rows[r];
-      const h = snap ? snap[r] : m.embed(ids, typeIds);
+      const h = snap ? snap[r] : m.embedTokens(ids, typeIds);
       const logits = m.runHead(m.runLayers(h, ids.length, from, L), ids.length);
       out.set(logits.subarray(0, numLabels), k * numLabels);
     }

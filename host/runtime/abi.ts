@@ -20,6 +20,8 @@ export const WASM_EXPORTS = {
   type_vocab_size: [],
   problem_type: [],
   temperature: [],
+  task: [],
+  pooled_size: [],
   label_ptr: ["i"],
   label_len: ["i"],
   text_buffer: ["size"],

@@ -6,10 +6,15 @@
 //   const model = engine.loadModel(axfBytes);
 //   model.classify("a great movie")  // { label, scores, logits }
 //   model.classifyBatch(["a great movie", ["a premise", "a hypothesis"]])  // in input order
+//
+// By model.task, the other heads: model.embed(texts) (sentence embeddings, pooled
+// and normalised as the converted folder says), model.tokenLogits(ids) (token
+// classification), model.spanLogits(ids) (question answering). Each call refuses a
+// model of another task.
 
-import { PROBLEM_TYPE_CODES, nameOfCode, type ProblemType } from "../model/model.ts";
+import { PROBLEM_TYPE_CODES, TASK_CODES, nameOfCode, type ProblemType, type Task } from "../model/model.ts";
 import { axformerExports, type AxformerExports } from "./abi.ts";
-export type { AxformerExports, ProblemType };
+export type { AxformerExports, ProblemType, Task };
 
 // An error reported by the runtime, with its message (or a trap, reworded).
 export class AxformerError extends Error {
@@ -36,6 +41,18 @@ export interface LoadOptions {
 
 export interface Encoding { inputIds: number[]; tokenTypeIds: number[] }
 export interface Classification { label: string; scores: number[]; logits: number[] }
+export interface SpanLogits { start: Float32Array; end: Float32Array }
+
+// What each task's model offers, for the error a call on the wrong model gives.
+const TASK_CALLS: Record<Task, string> = {
+  "sequence-classification": "classify(text), classifyBatch(texts)",
+  embedding: "embed(texts), embedIds(idsList)",
+  "token-classification": "tokenLogits(ids)",
+  "question-answering": "spanLogits(ids)",
+};
+
+// One tokenized input of a batch.
+interface Row { index: number; ids: Int32Array; types: Int32Array }
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -127,6 +144,8 @@ export class LoadedModel {
   readonly typeVocabSize: number;
   readonly problemType: ProblemType;
   readonly temperature: number; // calibration: scores use logits / temperature (1 when the file has none)
+  readonly task: Task;          // what the head computes
+  readonly embeddingSize: number; // an embedding model's output length (hidden size x pooling modes), else 0
   private readonly engine: Engine;
   private readonly x: AxformerExports;
   private readonly generation: number;
@@ -143,6 +162,8 @@ export class LoadedModel {
     this.typeVocabSize = x.type_vocab_size();
     this.problemType = nameOfCode(PROBLEM_TYPE_CODES, x.problem_type())!;
     this.temperature = x.temperature();
+    this.task = nameOfCode(TASK_CODES, x.task())!;
+    this.embeddingSize = x.pooled_size();
     this.labels = Array.from({ length: this.numLabels }, (_, i) =>
       decoder.decode(new Uint8Array(x.memory.buffer, x.label_ptr(i) >>> 0, x.label_len(i))));
   }
@@ -156,17 +177,77 @@ export class LoadedModel {
     return { inputIds: Array.from(ids), tokenTypeIds: Array.from(types) };
   }
 
-  // Raw logits for one sequence of ids (type ids default to 0).
+  // Raw logits for one sequence of ids (type ids default to 0), of a sequence classifier.
   logits(inputIds: ArrayLike<number>, tokenTypeIds?: ArrayLike<number>): Float32Array {
+    this.requireTask("logits", "sequence-classification");
     const n = this.writeIds(inputIds, tokenTypeIds);
     this.call(this.x.forward(n));
-    return this.readLogits();
+    return this.readOutput(n);
   }
 
   classify(text: string, textPair?: string): Classification {
+    this.requireTask("classify", "sequence-classification");
     const n = this.tokenizeInPlace(text, textPair);
     this.call(this.x.forward(n));
     return this.classifications(1)[0];
+  }
+
+  // Token classification: the C logits of each token of one sequence of ids
+  // (type ids default to 0), in token order.
+  tokenLogits(inputIds: ArrayLike<number>, tokenTypeIds?: ArrayLike<number>): Float32Array[] {
+    this.requireTask("tokenLogits", "token-classification");
+    const n = this.writeIds(inputIds, tokenTypeIds);
+    this.call(this.x.forward(n));
+    const out = this.readOutput(n), C = this.numLabels;
+    return Array.from({ length: n }, (_, t) => out.slice(t * C, (t + 1) * C));
+  }
+
+  // Question answering: the start and end logits of each token of one sequence of
+  // ids ([CLS] question [SEP] context [SEP], with the context's type ids 1).
+  spanLogits(inputIds: ArrayLike<number>, tokenTypeIds?: ArrayLike<number>): SpanLogits {
+    this.requireTask("spanLogits", "question-answering");
+    const n = this.writeIds(inputIds, tokenTypeIds);
+    this.call(this.x.forward(n));
+    const out = this.readOutput(n);
+    return { start: out.slice(0, n), end: out.slice(n, 2 * n) };
+  }
+
+  // Sentence embeddings of many texts, in input order: each text tokenized (and
+  // truncated to max_len) as one sequence, run through the encoder in batches of
+  // equal length, pooled and, where the converted folder said so, L2-normalised.
+  embed(texts: string[]): Float32Array[] {
+    this.requireTask("embed", "embedding");
+    if (!Array.isArray(texts)) throw new AxformerError("embed: texts must be an array of strings (embed([text]) for one)");
+    const rows = texts.map((t, index) => {
+      if (typeof t !== "string") throw new AxformerError(`embed: texts[${index}] is not a string`);
+      return this.row(index, () => this.tokenizeInPlace(t), "embed");
+    });
+    return this.embedRows(rows);
+  }
+
+  // embed() on token ids: each list one sequence (type ids 0), [CLS] ... [SEP] included.
+  embedIds(idsList: ArrayLike<number>[]): Float32Array[] {
+    this.requireTask("embedIds", "embedding");
+    if (!Array.isArray(idsList)) throw new AxformerError("embedIds: idsList must be an array of id lists");
+    // Ids checked here, so that an error names the list, not its place in a batch.
+    const rows = idsList.map((ids, index) => this.row(index, () => {
+      const n = this.writeIds(ids);
+      for (let t = 0; t < n; t++) {
+        if (ids[t] >= this.vocabSize) throw new AxformerError(`input id ${ids[t]} at position ${t} is out of range (vocab_size ${this.vocabSize})`);
+      }
+      return n;
+    }, "embedIds"));
+    return this.embedRows(rows);
+  }
+
+  private embedRows(rows: Row[]): Float32Array[] {
+    const E = this.embeddingSize;
+    const results: Float32Array[] = new Array(rows.length);
+    this.runBatches(rows, (chunk, n) => {
+      const out = this.readOutput(n, chunk.length);
+      chunk.forEach((e, i) => { results[e.index] = out.slice(i * E, (i + 1) * E); });
+    });
+    return results;
   }
 
   // Many texts (or [text, textPair] pairs), results in input order. The texts are
@@ -175,26 +256,47 @@ export class LoadedModel {
   // more rows per weight matrix pass. The results are bit-identical to classify()
   // on each text.
   classifyBatch(texts: Array<string | [string, string]>): Classification[] {
-    this.live();
+    this.requireTask("classifyBatch", "sequence-classification");
     if (!Array.isArray(texts)) throw new AxformerError("classifyBatch: texts must be an array");
-    const x = this.x;
-    const byLength = new Map<number, { index: number; ids: Int32Array; types: Int32Array }[]>();
-    texts.forEach((t: string | string[], index) => {
+    const rows = texts.map((t: string | string[], index) => {
       const pair = Array.isArray(t);
       if (pair && t.length !== 2) throw new AxformerError(`classifyBatch: texts[${index}] is an array of ${t.length}, not a [text, textPair] pair`);
-      let n: number;
-      try {
-        n = pair ? this.tokenizeInPlace(t[0], t[1]) : this.tokenizeInPlace(t as string);
-      } catch (err) {
-        throw new AxformerError(`classifyBatch: texts[${index}]: ${(err as Error).message}`);
-      }
-      const ids = new Int32Array(x.memory.buffer, x.ids_ptr() >>> 0, n).slice();
-      const types = new Int32Array(x.memory.buffer, x.type_ids_ptr() >>> 0, n).slice();
-      const group = byLength.get(n);
-      if (group) group.push({ index, ids, types });
-      else byLength.set(n, [{ index, ids, types }]);
+      return this.row(index, () => (pair ? this.tokenizeInPlace(t[0], t[1]) : this.tokenizeInPlace(t as string)), "classifyBatch");
     });
     const results: Classification[] = new Array(texts.length);
+    this.runBatches(rows, (chunk) => {
+      const out = this.classifications(chunk.length);
+      chunk.forEach((e, i) => { results[e.index] = out[i]; });
+    });
+    return results;
+  }
+
+  // One input of a batch: `write` tokenizes it (or writes its ids) into the id buffers.
+  private row(index: number, write: () => number, what: string): Row {
+    let n: number;
+    try {
+      n = write();
+    } catch (err) {
+      throw new AxformerError(`${what}: ${what === "embedIds" ? "idsList" : "texts"}[${index}]: ${(err as Error).message}`);
+    }
+    const x = this.x;
+    const ids = new Int32Array(x.memory.buffer, x.ids_ptr() >>> 0, n).slice();
+    const types = new Int32Array(x.memory.buffer, x.type_ids_ptr() >>> 0, n).slice();
+    return { index, ids, types };
+  }
+
+  // The rows grouped by token count; the sequences of one length run through the
+  // model together, as many per call as fit in max_len token rows (more rows per
+  // weight matrix pass). Each sequence's output is bit-identical to its own forward pass.
+  // done(chunk, n) reads the chunk's outputs before the next call overwrites them.
+  private runBatches(rows: Row[], done: (chunk: Row[], n: number) => void): void {
+    const x = this.x;
+    const byLength = new Map<number, Row[]>();
+    for (const r of rows) {
+      const group = byLength.get(r.ids.length);
+      if (group) group.push(r);
+      else byLength.set(r.ids.length, [r]);
+    }
     const maxBatch = x.max_batch();
     for (const [n, group] of byLength) {
       const per = Math.max(1, Math.min(maxBatch, Math.floor(this.maxLen / n)));
@@ -204,11 +306,9 @@ export class LoadedModel {
         const types = new Int32Array(x.memory.buffer, x.type_ids_ptr() >>> 0, n * chunk.length);
         chunk.forEach((e, i) => { ids.set(e.ids, i * n); types.set(e.types, i * n); });
         this.call(x.forward_batch(n, chunk.length));
-        const out = this.classifications(chunk.length);
-        chunk.forEach((e, i) => { results[e.index] = out[i]; });
+        done(chunk, n);
       }
     }
-    return results;
   }
 
   classifyIds(inputIds: ArrayLike<number>, tokenTypeIds?: ArrayLike<number>): Classification {
@@ -216,9 +316,9 @@ export class LoadedModel {
     return this.classifications(1)[0];
   }
 
-  // The forward pass in pieces, bit-identical to logits(): embed -> runLayers(0, L) -> runHead.
+  // The forward pass in pieces, bit-identical to the whole: embedTokens -> runLayers(0, L) -> runHead.
   // The hidden state entering layer 0, f32[n * hiddenSize].
-  embed(inputIds: ArrayLike<number>, tokenTypeIds?: ArrayLike<number>): Float32Array {
+  embedTokens(inputIds: ArrayLike<number>, tokenTypeIds?: ArrayLike<number>): Float32Array {
     const n = this.writeIds(inputIds, tokenTypeIds);
     this.call(this.x.embed(n));
     return this.readHidden(n);
@@ -231,11 +331,12 @@ export class LoadedModel {
     return this.readHidden(n);
   }
 
-  // Logits from the hidden state after the last layer (f32[n * hiddenSize]).
+  // The head's output from the hidden state after the last layer (f32[n * hiddenSize]):
+  // the logits of a sequence classifier, as forward() gives them for the other tasks.
   runHead(hidden: Float32Array, n: number): Float32Array {
     this.writeHidden(hidden, n);
     this.call(this.x.run_head(n));
-    return this.readLogits();
+    return this.readOutput(n);
   }
 
   // The wasm memory in bytes: the model file, the tokenizer tables and the
@@ -333,7 +434,18 @@ export class LoadedModel {
     return new Float32Array(this.x.memory.buffer, this.x.hidden_ptr() >>> 0, n * this.hiddenSize).slice();
   }
 
-  private readLogits(): Float32Array {
-    return new Float32Array(this.x.memory.buffer, this.x.logits_ptr() >>> 0, this.numLabels).slice();
+  // The head's output for b sequences of n tokens (assembly/index.ts forward()).
+  private readOutput(n: number, b = 1): Float32Array {
+    const len = this.task === "sequence-classification" ? this.numLabels
+      : this.task === "embedding" ? this.embeddingSize
+      : this.task === "question-answering" ? 2 * n : n * this.numLabels;
+    return new Float32Array(this.x.memory.buffer, this.x.logits_ptr() >>> 0, b * len).slice();
+  }
+
+  private requireTask(call: string, task: Task): void {
+    this.live();
+    if (this.task !== task) {
+      throw new AxformerError(`${call}: the model's task is ${this.task}, not ${task}; it offers ${TASK_CALLS[this.task]}`);
+    }
   }
 }

@@ -573,9 +573,202 @@ def rewrite_goldens(v):
     return folder_size(d)
 
 
+# ---------------------------------------------------------------------------------------
+# Issue 15's tasks (--tasks): test/fixtures/tasks/<name>/, each folder written by
+# save_pretrained (and sentence-transformers' save) from a tiny random-weight model,
+# with golden.json holding float64 references from the same libraries:
+#   st-bert/              a SentenceTransformer (BertModel in the root, 1_Pooling, 2_Normalize)
+#                         saved by sentence-transformers; golden.json "variants" gives, per
+#                         pooling / normalize / layout variant, the files that differ from the
+#                         saved folder and SentenceTransformer(variant).encode() in float64
+#   distilbert-base/      a bare DistilBertModel folder: sentence-transformers' own default
+#                         (mean pooling) is the reference
+#   bert-token/, distilbert-token/   *ForTokenClassification: logits [n][C]
+#   bert-qa/, distilbert-qa/         *ForQuestionAnswering: start_logits [n], end_logits [n]
+# Needs sentence-transformers besides torch and transformers (a venv of your own:
+# pip install ... sentence-transformers; the committed ones: 6.0.1 with transformers 5.18.0).
+
+TASK_OUT = os.path.join(ROOT, "test", "fixtures", "tasks")
+TASK_SIZE = dict(hidden=16, layers=2, heads=2, inter=24, max_position=40)
+TASK_TEXTS = ["hello world", "the movie was great fun", "a", "Free MONEY now, click!",
+              "it was the best of times, it was the worst of times, it was the age of thumb and the age of ink"]
+NER_LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+# sentence-transformers' Pooling configs as 6.x saves them (pooling_mode), and one as 2.x did.
+POOLING_VARIANTS = [
+    ("mean", {"embedding_dimension": 16, "pooling_mode": "mean", "include_prompt": True}, True),
+    ("mean-unnormalized", {"embedding_dimension": 16, "pooling_mode": "mean", "include_prompt": True}, False),
+    ("cls", {"embedding_dimension": 16, "pooling_mode": "cls", "include_prompt": True}, False),
+    ("max", {"embedding_dimension": 16, "pooling_mode": "max", "include_prompt": True}, True),
+    ("mean-sqrt-len", {"embedding_dimension": 16, "pooling_mode": "mean_sqrt_len_tokens", "include_prompt": True}, False),
+    ("weighted-mean", {"embedding_dimension": 16, "pooling_mode": "weightedmean", "include_prompt": True}, False),
+    ("last-token", {"embedding_dimension": 16, "pooling_mode": "lasttoken", "include_prompt": True}, False),
+    ("cls-mean-max", {"embedding_dimension": 16, "pooling_mode": ["cls", "max", "mean"], "include_prompt": True}, True),
+    ("legacy-mean-subfolder", {"word_embedding_dimension": 16, "pooling_mode_cls_token": False,
+                               "pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": False,
+                               "pooling_mode_mean_sqrt_len_tokens": False}, True),
+]
+
+
+def randomize(model, seed):
+    """Large weights so the outputs move with the input (HF's init is std 0.02)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            r = torch.randn(p.shape, generator=g)
+            if "LayerNorm" in name or "layer_norm" in name:
+                p.copy_(1 + 0.2 * r if name.endswith("weight") else 0.1 * r)
+            else:
+                p.copy_(r * (1.0 if "embeddings" in name else 0.4))
+
+
+def task_config(arch, **extra):
+    from transformers import BertConfig, DistilBertConfig
+    t = TASK_SIZE
+    if arch == "bert":
+        return BertConfig(vocab_size=len(VOCAB), hidden_size=t["hidden"], num_hidden_layers=t["layers"],
+                          num_attention_heads=t["heads"], intermediate_size=t["inter"],
+                          max_position_embeddings=t["max_position"], **extra)
+    return DistilBertConfig(vocab_size=len(VOCAB), dim=t["hidden"], n_layers=t["layers"], n_heads=t["heads"],
+                            hidden_dim=t["inter"], max_position_embeddings=t["max_position"], **extra)
+
+
+def save_tokenizer(d, max_len):
+    from transformers import BertTokenizerFast
+    vocab = os.path.join(d, "vocab.txt")
+    write_file(vocab, "\n".join(VOCAB) + "\n")
+    tok = BertTokenizerFast(vocab, model_max_length=max_len)
+    tok.save_pretrained(d)
+    return tok
+
+
+def encodings(tok, texts, pairs=False):
+    if pairs:
+        return [tok(q, c) for q, c in texts]
+    return [tok(t, truncation=True) for t in texts]
+
+
+def build_task_model(name, cls, arch, seed, texts, pairs=False, **extra):
+    d = os.path.join(TASK_OUT, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    model = cls(task_config(arch, **extra))
+    randomize(model, seed)
+    model.save_pretrained(d)
+    tok = save_tokenizer(d, TASK_SIZE["max_position"])
+    os.remove(os.path.join(d, "vocab.txt"))  # tokenizer.json holds the vocabulary
+    ref = cls.from_pretrained(d, attn_implementation="eager").double().eval()
+    cases = []
+    for e in encodings(tok, texts, pairs):
+        ids = e["input_ids"]
+        tts = e.get("token_type_ids", [0] * len(ids)) if arch == "bert" else [0] * len(ids)
+        kw = {"token_type_ids": torch.tensor([tts])} if arch == "bert" else {}
+        with torch.no_grad():
+            out = ref(input_ids=torch.tensor([ids]), **kw)
+        case = {"input_ids": ids, "token_type_ids": tts}
+        if hasattr(out, "start_logits"):
+            case.update(start_logits=out.start_logits[0].tolist(), end_logits=out.end_logits[0].tolist())
+        else:
+            case.update(logits=out.logits[0].tolist())
+        cases.append(case)
+    write_json(os.path.join(d, "golden.json"), {"texts": texts, "cases": cases}, indent=None)
+    return folder_size(d)
+
+
+def st_encode(d, texts):
+    from sentence_transformers import SentenceTransformer
+    st = SentenceTransformer(d, device="cpu")
+    st.double()
+    with torch.no_grad():
+        return st.encode(texts, convert_to_tensor=True, batch_size=len(texts)).tolist()
+
+
+def build_st_bert(seed):
+    from transformers import BertModel
+    from sentence_transformers import SentenceTransformer, models
+    import tempfile
+    d = os.path.join(TASK_OUT, "st-bert")
+    shutil.rmtree(d, ignore_errors=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        base = os.path.join(tmp, "base")
+        m = BertModel(task_config("bert"))
+        randomize(m, seed)
+        m.save_pretrained(base)
+        save_tokenizer(base, TASK_SIZE["max_position"])
+        st = SentenceTransformer(modules=[models.Transformer(base, max_seq_length=24),
+                                          models.Pooling(TASK_SIZE["hidden"], pooling_mode="mean"),
+                                          models.Normalize()], device="cpu")
+        st.save(d)
+        for f in ["README.md", "vocab.txt"]:
+            if os.path.exists(os.path.join(d, f)):
+                os.remove(os.path.join(d, f))
+        variants = []
+        for name, pooling, normalize in POOLING_VARIANTS:
+            v = os.path.join(tmp, name)
+            shutil.copytree(d, v)
+            files = {}
+            modules = json.load(open(os.path.join(v, "modules.json")))
+            if name.startswith("legacy"):
+                # sentence-transformers 2.x's layout: the encoder in 0_Transformer, max_seq_length
+                # in sentence_bert_config.json, the old module type names.
+                os.makedirs(os.path.join(v, "0_Transformer"))
+                for f in ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]:
+                    os.replace(os.path.join(v, f), os.path.join(v, "0_Transformer", f))
+                os.remove(os.path.join(v, "sentence_bert_config.json"))
+                files["0_Transformer/sentence_bert_config.json"] = {"max_seq_length": 20, "do_lower_case": False}
+                modules = [{"idx": 0, "name": "0", "path": "0_Transformer", "type": "sentence_transformers.models.Transformer"},
+                           {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+                           {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}]
+            if not normalize:
+                modules = modules[:2]
+                shutil.rmtree(os.path.join(v, "2_Normalize"))
+            files["modules.json"] = modules
+            files["1_Pooling/config.json"] = pooling
+            for f, obj in files.items():
+                write_json(os.path.join(v, f), obj)
+            variants.append({"name": name, "files": files, "moved_to": "0_Transformer" if name.startswith("legacy") else None,
+                             "embeddings": st_encode(v, TASK_TEXTS)})
+    tok = SentenceTransformer(d, device="cpu").tokenizer
+    ids = [tok(t, truncation=True, max_length=24)["input_ids"] for t in TASK_TEXTS]
+    write_json(os.path.join(d, "golden.json"), {"texts": TASK_TEXTS, "input_ids": ids, "variants": variants}, indent=None)
+    return folder_size(d)
+
+
+def build_bare_base(seed):
+    from transformers import DistilBertModel
+    d = os.path.join(TASK_OUT, "distilbert-base")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    m = DistilBertModel(task_config("distilbert"))
+    randomize(m, seed)
+    m.save_pretrained(d)
+    tok = save_tokenizer(d, TASK_SIZE["max_position"])
+    os.remove(os.path.join(d, "vocab.txt"))
+    ids = [tok(t, truncation=True)["input_ids"] for t in TASK_TEXTS]
+    emb = st_encode(d, TASK_TEXTS)  # no modules.json: sentence-transformers' mean pooling
+    write_json(os.path.join(d, "golden.json"), {"texts": TASK_TEXTS, "input_ids": ids, "embeddings": emb}, indent=None)
+    return folder_size(d)
+
+
+def build_tasks():
+    from transformers import (BertForTokenClassification, DistilBertForTokenClassification,
+                              BertForQuestionAnswering, DistilBertForQuestionAnswering)
+    os.makedirs(TASK_OUT, exist_ok=True)
+    labels = dict(id2label=dict(enumerate(NER_LABELS)), label2id={l: i for i, l in enumerate(NER_LABELS)})
+    qa = [("who was there?", "the team was at home today"), ("what", "hello world"),
+          ("where is the bank?", "it was under the old bridge, by the water, near the big meeting")]
+    total = build_st_bert(2000) + build_bare_base(2001)
+    total += build_task_model("bert-token", BertForTokenClassification, "bert", 2002, TASK_TEXTS, **labels)
+    total += build_task_model("distilbert-token", DistilBertForTokenClassification, "distilbert", 2003, TASK_TEXTS, **labels)
+    total += build_task_model("bert-qa", BertForQuestionAnswering, "bert", 2004, qa, pairs=True)
+    total += build_task_model("distilbert-qa", DistilBertForQuestionAnswering, "distilbert", 2005, qa, pairs=True)
+    print(f"tasks: total {total / 1024:.1f} KiB in {TASK_OUT}")
+
+
 def main():
     global OUT
     args = sys.argv[1:]
+    if "--tasks" in args:
+        return build_tasks()
     if "--out" in args:
         OUT = os.path.abspath(args[args.index("--out") + 1])
     goldens_only = "--goldens" in args

@@ -176,6 +176,8 @@ class IsolateModel {
         };
       },
       labels: async () => [...(await this.loaded(env)).labels],
+      task: async () => (await this.loaded(env)).task,
+      embed: async (texts: string[]) => (await this.loaded(env)).embed(texts).map((e) => Array.from(e)),
       classify: async (inputs: ClassifyInput[]) => {
         const model = await this.loaded(env);
         return inputs.map(({ text, textPair }) => {
