@@ -25,18 +25,14 @@ import { countSteps } from "./vocab";
 import { lastAtOrBefore } from "./unicode";
 import { fail } from "../errors";
 
-// Grapheme_Cluster_Break classes of the range table (docs/format.md "CHARSMAP").
+// Grapheme_Cluster_Break classes of the range table (docs/format.md "CHARSMAP"):
+// 0 Other, 1 CR, 2 LF, 3 Control, 4 Extend, 5 ZWJ, 6 Regional_Indicator, 7 Prepend,
+// 8 SpacingMark, 9 L, 10 V, 11 T, 12 LV, 13 LVT, 14 Extended_Pictographic; the
+// pair rules use them through JOIN, GB11 and the Hangul syllables by name.
 export const GCB_OTHER: u32 = 0;
-const GCB_CR: u32 = 1;
-const GCB_LF: u32 = 2;
 const GCB_CONTROL: u32 = 3;
 const GCB_EXTEND: u32 = 4;
 const GCB_ZWJ: u32 = 5;
-const GCB_PREPEND: u32 = 7;
-const GCB_SPACING: u32 = 8;
-const GCB_L: u32 = 9;
-const GCB_V: u32 = 10;
-const GCB_T: u32 = 11;
 const GCB_LV: u32 = 12;
 const GCB_LVT: u32 = 13;
 const GCB_PICT: u32 = 14;
