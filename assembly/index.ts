@@ -83,6 +83,9 @@ import { addedTokens, addedCount } from "./format/reader";
 import { Tokenizer } from "./tokenizer/wordpiece";
 import { BpeTokenizer } from "./tokenizer/bpe";
 import { merges, mergeCount, classRanges, classRangeCount } from "./format/reader";
+import { Unigram } from "./tokenizer/unigram";
+import { unigramScores, charsmapAt, charsmapSize } from "./format/reader";
+import { TOKENIZER_UNIGRAM } from "./format/constants";
 import { RunState } from "./model/model";
 import { allocRunState } from "./model/state";
 import { embed as embedTokens, runLayers, runHead, forward as runForward } from "./encoder/forward";
@@ -103,6 +106,7 @@ let loaded = false;
 let state: RunState | null = null;
 let tokenizer: Tokenizer | null = null;
 let bpe: BpeTokenizer | null = null;  // instead of `tokenizer` when CONFIG.tokenizer is TOKENIZER_BPE
+let unigram: Unigram | null = null;   // CONFIG.tokenizer Unigram: used instead of `tokenizer`
 let offsetsBuf: usize = 0;            // u32[2 * max_len]: token_offsets_ptr()
 let textBuf: usize = 0;
 let textCap: u32 = 0;
@@ -117,6 +121,8 @@ function unload(): void {
   tokenizer = null;
   if (bpe) bpe!.dispose();
   bpe = null;
+  if (unigram) unigram!.dispose();
+  unigram = null;
   if (offsetsBuf) heap.free(offsetsBuf);
   offsetsBuf = 0;
   state = null; // its memory region stays for the next model (model/state.ts)
@@ -172,6 +178,11 @@ export function load_model(ptr: usize, size: u32): i32 {
     if (!bpe!.checkBytes()) { unload(); return -1; }
     return 0;
   }
+  if (config.tokenizer == TOKENIZER_UNIGRAM) {
+    unigram = Unigram.create(config, vocab, unigramScores, charsmapAt, charsmapSize, addedTokens, addedCount);
+    if (!unigram) { unload(); return -1; } // fail() has named the problem
+    return 0;
+  }
   tokenizer = Tokenizer.create(config, vocab, addedTokens, addedCount);
   if (!tokenizer) { unload(); return -1; } // fail() has named the repeated token
   return 0;
@@ -225,6 +236,7 @@ export function tokenize(lenA: u32, lenB: i32, maxLen: u32): i32 {
   if (total > <u64>textCap) return fail(`tokenize: text of ${total} bytes is larger than text_buffer (${textCap} bytes)`);
   const limit = maxLen == 0 || maxLen > config.max_len ? config.max_len : maxLen;
   const s = state!;
+  if (unigram) return unigram!.encode(textBuf, lenA, textBuf + <usize>lenA, lenB, limit, s.input_ids, s.token_type_ids, offsetsBuf);
   if (bpe) return bpe!.encode(textBuf, lenA, textBuf + <usize>lenA, lenB, limit, s.input_ids, s.token_type_ids, offsetsBuf);
   return tokenizer!.encode(textBuf, lenA, textBuf + <usize>lenA, lenB, limit, s.input_ids, s.token_type_ids);
 }

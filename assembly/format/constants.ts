@@ -174,7 +174,19 @@ export const TOKENIZER_UNIGRAM = 2;  // SentencePiece Unigram (XLM-R)
 export const TEMPLATE_BERT = 0;      // [CLS] A [SEP] (B [SEP])
 export const TEMPLATE_ROBERTA = 1;   // <s> A </s> (</s> B </s>)
 
-// CFG_TOKENIZER_FLAGS bits of TOKENIZER_BPE (Hugging Face's ByteLevel options).
+// CFG_TOKENIZER_FLAGS bits of TOKENIZER_BPE (Hugging Face's ByteLevel options), bits 0..7;
 export const TOKFLAG_ADD_PREFIX_SPACE = 1;   // pre_tokenizer.add_prefix_space: ' ' before a piece that does not start with one
 export const TOKFLAG_TRIM_OFFSETS = 2;       // post_processor.trim_offsets: offsets leave out the spaces a token starts or ends with
 export const TOKFLAG_TRIM_PREFIX_SPACE = 4;  // post_processor.add_prefix_space: trimming keeps the added space of a text's first token
+// CONFIG.tokenizer_flags bits of the Unigram tokenizer (issue 16). They start at
+// bit 8 so the byte-level BPE bits (from bit 0) never collide.
+export const TOKFLAG_BYTE_FALLBACK = 256;     // 1 << 8: unknown pieces as <0xNN> byte tokens
+export const TOKFLAG_PREPEND_ALWAYS = 512;    // 1 << 9: Metaspace prepend_scheme "always"
+export const TOKFLAG_PREPEND_FIRST = 1024;    // 1 << 10: prepend_scheme "first" (neither bit: "never")
+export const TOKFLAG_SPLIT = 2048;            // 1 << 11: Metaspace split: a piece starts at each "▁"
+export const TOKFLAG_STRIP_LEFT = 4096;       // 1 << 12: normalizer Strip, left
+export const TOKFLAG_STRIP_RIGHT = 8192;      // 1 << 13: normalizer Strip, right
+export const TOKFLAG_COLLAPSE_SPACES = 16384; // 1 << 14: normalizer Replace(Regex(" {2,}"), content)
+export const TOKFLAG_COLLAPSE_TO_META = 32768; // 1 << 15: ... with content "▁" (else " ")
+export const TOKFLAG_COLLAPSE_FIRST = 65536;  // 1 << 16: the Replace comes before the Strip
+export const TOKFLAGS_UNIGRAM = 130816;       // bits 8..16

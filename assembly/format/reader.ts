@@ -9,6 +9,7 @@ import { fail } from "../errors";
 import { crc32 } from "./crc32";
 import { SECTION_ADDED_TOKENS, MAX_ADDED_TOKENS, MAX_ADDED_TOKEN_BYTES, ADDED_NORMALIZED, ADDED_ID_MASK, ADDED_LSTRIP, ADDED_RSTRIP } from "./constants";
 import { SECTION_MERGES, MERGE_ENTRY_SIZE, MAX_MERGES, MAX_CLASS_RANGES, CHAR_NUMBER, TOKENIZER_BPE, TEMPLATE_ROBERTA } from "./constants";
+import { SECTION_UNIGRAM, SECTION_CHARSMAP, TOKENIZER_UNIGRAM, TOKFLAGS_UNIGRAM } from "./constants";
 import { Config, Matrix, LayerWeights, Weights, StringList, Linear, LayerNormWeights } from "../model/model";
 import { runStateBytes } from "../model/state";
 import {
@@ -65,6 +66,9 @@ export let merges: usize = 0;        // MERGES entries (u32 left, right, rank, r
 export let mergeCount: u32 = 0;
 export let classRanges: usize = 0;   // MERGES' u32[classRangeCount] (start | class << 24)
 export let classRangeCount: u32 = 0;
+export let unigramScores: usize = 0; // f64[vocab_size] of UNIGRAM (Unigram tokenizer only)
+export let charsmapAt: usize = 0;    // CHARSMAP, 0 = absent
+export let charsmapSize: u32 = 0;
 
 let widened: usize[] = [];           // f32 copies of f16 matrices, freed by unloadModel
 let sectionAt = new StaticArray<usize>(SECTION_KINDS); // by kind: absolute address, 0 = absent
@@ -111,6 +115,8 @@ export function unloadModel(): void {
   mergeCount = 0;
   classRanges = 0;
   classRangeCount = 0;
+  unigramScores = charsmapAt = 0;
+  charsmapSize = 0;
   for (let k = 0; k < SECTION_KINDS; k++) { sectionAt[k] = 0; sectionSize[k] = 0; }
 }
 
@@ -194,6 +200,8 @@ function parse(p: usize, size: u32): i32 {
   r = readAddedTokens();
   if (r < 0) return r;
   r = readMerges();
+  if (r < 0) return r;
+  r = readUnigram();
   if (r < 0) return r;
   r = readTensorTable();
   if (r < 0) return r;
@@ -293,10 +301,11 @@ function readConfig(): i32 {
       outOfRange(CFG_POOLING, emb ? 1 : 0, emb ? 63 : 0) ||
       outOfRange(CFG_NORMALIZE, 0, emb ? 1 : 0) ||
       outOfRange(CFG_EMBEDDING_SIZE, 0, electra ? 1 << 16 : 0) ||
-      outOfRange(CFG_TOKENIZER, 0, TOKENIZER_BPE) ||
+      outOfRange(CFG_TOKENIZER, 0, TOKENIZER_UNIGRAM) ||
       outOfRange(CFG_TEMPLATE, 0, TEMPLATE_ROBERTA) ||
       outOfRange(CFG_HEAD_ACT, 0, word(CFG_HAS_PRE_CLASSIFIER) ? 3 : 0) ||
-      outOfRange(CFG_TOKENIZER_FLAGS, 0, word(CFG_TOKENIZER) == TOKENIZER_BPE ? 7 : 0)) return -1;
+      outOfRange(CFG_TOKENIZER_FLAGS, 0, word(CFG_TOKENIZER) == TOKENIZER_BPE ? 7 : word(CFG_TOKENIZER) == TOKENIZER_UNIGRAM ? TOKFLAGS_UNIGRAM : 0)) return -1;
+  if (word(CFG_TOKENIZER) == TOKENIZER_UNIGRAM && (word(CFG_TOKENIZER_FLAGS) & ~TOKFLAGS_UNIGRAM)) return fail("CONFIG.tokenizer_flags: bits outside 8..16");
   for (let i = CFG_RESERVED_FROM; i < CONFIG_WORDS; i++) if (outOfRange(i, 0, 0)) return -1;
   // 0 = no temperature (files written before it existed); else a positive finite f32
   let t = reinterpret<f32>(word(CFG_TEMPERATURE));
@@ -366,6 +375,24 @@ function readLayers(): i32 {
     if (!att && k != 0) return fail(at + "hard_k = " + k.toString() + " on a removed attention block");
     if (load<u32>(r, LR_RESERVED) != 0) return fail(at + "reserved is not 0");
   }
+  return 0;
+}
+
+// ---- UNIGRAM: f64[vocab_size] piece scores (NaN: not a piece; any other value is
+// only added and compared, so none can do harm);
+// CHARSMAP: the Precompiled normalizer, checked by the tokenizer (tokenizer/precompiled.ts).
+
+function readUnigram(): i32 {
+  let p = sectionAt[SECTION_UNIGRAM], size = <u64>sectionSize[SECTION_UNIGRAM];
+  if (config.tokenizer != TOKENIZER_UNIGRAM) {
+    if (p || sectionAt[SECTION_CHARSMAP]) return fail("UNIGRAM / CHARSMAP without CONFIG.tokenizer Unigram");
+    return 0;
+  }
+  if (!p) return fail("model file: no UNIGRAM section for CONFIG.tokenizer Unigram");
+  if (size != 8 * <u64>config.vocab_size) return fail("UNIGRAM: not 8 x vocab_size bytes");
+  unigramScores = p;
+  charsmapAt = sectionAt[SECTION_CHARSMAP];
+  charsmapSize = sectionSize[SECTION_CHARSMAP];
   return 0;
 }
 

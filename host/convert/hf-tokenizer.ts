@@ -23,6 +23,7 @@ import { MAX_ADDED_TOKENS, MAX_ADDED_TOKEN_BYTES } from "../../assembly/format/c
 import type { AddedToken, TokenizerConfig } from "../model/model.ts";
 import { ConvertError } from "./errors.ts";
 import { isBpeFolder, readHfBpe } from "./hf-bpe.ts";
+import { isUnigramFolder, readUnigramTokenizer } from "./hf-unigram.ts";
 
 export interface HfTokenizer {
   vocab: string[];          // exactly vocabSize tokens
@@ -54,6 +55,7 @@ export function readHfTokenizer(dir: string, vocabSize: number, maxPosition: num
   const tcfg = files.json("tokenizer_config.json") ?? {};
   const smap = files.json("special_tokens_map.json") ?? {};
   const tjson = files.json("tokenizer.json");
+  if (isUnigramFolder(dir, tjson)) return readUnigramTokenizer(dir, tjson, { ...tcfg, ...smap }, vocabSize, maxPosition, files.read);
   const options = basicTokenizerOptions(tcfg, tjson !== null);
   const special = specialTokens(tcfg, smap);
   const v = readVocab(files, tjson, options, special.unk_token);

@@ -24,7 +24,8 @@ export type FormatExports = Pick<AxformerExports,
   | "config_word" | "layer_field" | "vocab_count" | "vocab_ptr" | "vocab_len" | "tensor_count"
   | "tensor_name_ptr" | "tensor_name_len" | "tensor_dtype" | "tensor_ndim" | "tensor_dim"
   | "tensor_data_ptr" | "tensor_scales_ptr" | "tensor_layout" | "meta_ptr" | "meta_len"
-  | "added_token_count" | "added_token_entry" | "merges_ptr" | "merges_size">;
+  | "added_token_count" | "added_token_entry" | "merges_ptr" | "merges_size"
+  | "unigram_scores_ptr" | "charsmap_ptr" | "charsmap_size">;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -46,6 +47,12 @@ export function readModel(bytes: Uint8Array, wasm: FormatExports): Model {
   const w = (i: number) => wasm.config_word(i) >>> 0;
 
   const config = readConfig(w);
+  if (w(F.CFG_TOKENIZER) === F.TOKENIZER_UNIGRAM) {
+    // Copies: the wasm memory is reused by the next load.
+    const scores = new Float64Array(mem().slice(wasm.unigram_scores_ptr() >>> 0, (wasm.unigram_scores_ptr() >>> 0) + 8 * config.vocabSize));
+    const at = wasm.charsmap_ptr() >>> 0, size = wasm.charsmap_size() >>> 0;
+    config.tokenizer.unigram = { scores, charsmap: at ? new Uint8Array(mem().slice(at, at + size)) : null, flags: w(F.CFG_TOKENIZER_FLAGS) };
+  }
   const vocab = Array.from({ length: wasm.vocab_count() >>> 0 }, (_, i) => str(wasm.vocab_ptr(i), wasm.vocab_len(i)));
   const labels = Array.from({ length: config.numLabels }, (_, i) => str(wasm.label_ptr(i), wasm.label_len(i)));
   const addedTokens = Array.from({ length: wasm.added_token_count() >>> 0 }, (_, i) => {

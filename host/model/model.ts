@@ -71,6 +71,7 @@ export interface TokenizerConfig {
   kind?: "wordpiece" | "bpe";   // CONFIG.tokenizer; absent = WordPiece
   template?: "bert" | "roberta"; // CONFIG.template: [CLS] A [SEP] (B [SEP]) or <s> A </s> (</s> B </s>); absent = bert
   bpe?: BpeOptions;             // byte-level BPE's ByteLevel options (CONFIG.tokenizer_flags)
+  unigram?: UnigramTokenizer;   // present: a SentencePiece Unigram tokenizer (CONFIG.tokenizer Unigram; kind and template absent or "roberta")
 }
 
 // Hugging Face's ByteLevel pre-tokenizer and post-processor options.
@@ -78,6 +79,13 @@ export interface BpeOptions {
   addPrefixSpace: boolean;  // pre_tokenizer.add_prefix_space
   trimOffsets: boolean;     // post_processor.trim_offsets
   trimPrefixSpace: boolean; // post_processor.add_prefix_space (what trimming keeps)
+}
+
+// The data of a SentencePiece Unigram tokenizer (docs/format.md UNIGRAM, CHARSMAP).
+export interface UnigramTokenizer {
+  scores: Float64Array;         // [vocabSize] log probabilities; NaN: not a piece of the model
+  charsmap: Uint8Array | null;  // the CHARSMAP section (Precompiled charsmap + grapheme break ranges), or none
+  flags: number;                // TOKFLAG_* bits
 }
 
 export interface ModelConfig {
@@ -130,7 +138,7 @@ export interface Tensor {
 export interface AddedToken {
   id: number;
   normalized: boolean;
-  lstrip?: boolean; // the match takes the whitespace before it
+  lstrip?: boolean; // the match takes the whitespace before it (BPE, Unigram)
   rstrip?: boolean; // and after it
 }
 
