@@ -30,7 +30,7 @@
 //                                       tokenize_all call, its [start, end) UTF-8 byte range in
 //                                       the text it came from (a pair's second text: its own
 //                                       bytes); [CLS] and [SEP]: 0, 0 (tokenizer/wordpiece.ts)
-//   tokenize_all(len_a: u32): i32       every token of text_buffer[0, len_a), no special tokens
+//   tokenize_all(len_a: u32): i32       WordPiece only: every token of text_buffer[0, len_a), no special tokens
 //                                       and no truncation; returns N, ids at all_ids_ptr()
 //                                       (i32[N]), offsets at token_offsets_ptr(); memory grows
 //                                       with the text, 12 bytes a token
@@ -81,12 +81,18 @@ import { fail, errorPtr, errorLen } from "./errors";
 import { loadModel as parseModel, unloadModel as dropModel, config, weights, labels, vocab, setMemoryLimit } from "./format/reader";
 import { addedTokens, addedCount } from "./format/reader";
 import { Tokenizer } from "./tokenizer/wordpiece";
+import { BpeTokenizer } from "./tokenizer/bpe";
+import { merges, mergeCount, classRanges, classRangeCount } from "./format/reader";
+import { Unigram } from "./tokenizer/unigram";
+import { unigramScores, charsmapAt, charsmapSize } from "./format/reader";
+import { TOKENIZER_UNIGRAM } from "./format/constants";
 import { RunState } from "./model/model";
 import { allocRunState } from "./model/state";
 import { embed as embedTokens, runLayers, runHead, forward as runForward } from "./encoder/forward";
 import { labelScores } from "./encoder/scores";
 import { dot7 } from "./kernels/matmul_i8_relaxed";
 import { madd } from "./kernels/matmul";
+import { TOKENIZER_BPE } from "./format/constants";
 import { ARCH_DISTILBERT, TASK_SEQUENCE_CLASSIFICATION, TASK_TOKEN_CLASSIFICATION, TASK_QUESTION_ANSWERING } from "./format/constants";
 import { outputWidth } from "./model/state";
 
@@ -99,6 +105,9 @@ let modelCap: u32 = 0;        // its capacity in bytes
 let loaded = false;
 let state: RunState | null = null;
 let tokenizer: Tokenizer | null = null;
+let bpe: BpeTokenizer | null = null;  // instead of `tokenizer` when CONFIG.tokenizer is TOKENIZER_BPE
+let unigram: Unigram | null = null;   // CONFIG.tokenizer Unigram: used instead of `tokenizer`
+let offsetsBuf: usize = 0;            // u32[2 * max_len]: token_offsets_ptr()
 let textBuf: usize = 0;
 let textCap: u32 = 0;
 
@@ -110,6 +119,12 @@ function unload(): void {
   loaded = false;
   if (tokenizer) tokenizer!.dispose();
   tokenizer = null;
+  if (bpe) bpe!.dispose();
+  bpe = null;
+  if (unigram) unigram!.dispose();
+  unigram = null;
+  if (offsetsBuf) heap.free(offsetsBuf);
+  offsetsBuf = 0;
   state = null; // its memory region stays for the next model (model/state.ts)
 }
 
@@ -156,6 +171,18 @@ export function load_model(ptr: usize, size: u32): i32 {
   }
   loaded = true;
   state = s;
+  offsetsBuf = heap.alloc(<usize>config.max_len << 3);
+  memory.fill(offsetsBuf, 0, <usize>config.max_len << 3);
+  if (config.tokenizer == TOKENIZER_BPE) {
+    bpe = new BpeTokenizer(config, vocab, merges, mergeCount, classRanges, classRangeCount, addedTokens, addedCount);
+    if (!bpe!.checkBytes()) { unload(); return -1; }
+    return 0;
+  }
+  if (config.tokenizer == TOKENIZER_UNIGRAM) {
+    unigram = Unigram.create(config, vocab, unigramScores, charsmapAt, charsmapSize, addedTokens, addedCount);
+    if (!unigram) { unload(); return -1; } // fail() has named the problem
+    return 0;
+  }
   tokenizer = Tokenizer.create(config, vocab, addedTokens, addedCount);
   if (!tokenizer) { unload(); return -1; } // fail() has named the repeated token
   return 0;
@@ -209,18 +236,24 @@ export function tokenize(lenA: u32, lenB: i32, maxLen: u32): i32 {
   if (total > <u64>textCap) return fail(`tokenize: text of ${total} bytes is larger than text_buffer (${textCap} bytes)`);
   const limit = maxLen == 0 || maxLen > config.max_len ? config.max_len : maxLen;
   const s = state!;
+  if (unigram) return unigram!.encode(textBuf, lenA, textBuf + <usize>lenA, lenB, limit, s.input_ids, s.token_type_ids, offsetsBuf);
+  if (bpe) return bpe!.encode(textBuf, lenA, textBuf + <usize>lenA, lenB, limit, s.input_ids, s.token_type_ids, offsetsBuf);
   return tokenizer!.encode(textBuf, lenA, textBuf + <usize>lenA, lenB, limit, s.input_ids, s.token_type_ids);
 }
 
+// QA windows: WordPiece only (byte-level BPE and Unigram refuse it).
 export function tokenize_all(lenA: u32): i32 {
   if (!loaded) return fail("tokenize_all: no model loaded");
+  if (!tokenizer) return fail("tokenize_all: WordPiece models only");
   if (lenA > textCap) return fail(`tokenize_all: text of ${lenA} bytes is larger than text_buffer (${textCap} bytes)`);
   return tokenizer!.tokenizeAll(textBuf, lenA);
 }
 
-export function token_offsets_ptr(): usize { return tokenizer ? tokenizer!.offsets : 0; }
+// u32[2 * n]: [start, end) UTF-8 byte offsets of each token of the last tokenize
+// call into its own text (special tokens 0, 0): WordPiece keeps them in its
+// instance, the other tokenizers in offsetsBuf.
+export function token_offsets_ptr(): usize { return tokenizer ? tokenizer!.offsets : offsetsBuf; }
 export function all_ids_ptr(): usize { return tokenizer ? tokenizer!.allIds : 0; }
-
 export function ids_ptr(): usize { return state ? state!.input_ids : 0; }
 export function type_ids_ptr(): usize { return state ? state!.token_type_ids : 0; }
 export function logits_ptr(): usize { return state ? state!.logits : 0; }

@@ -5,7 +5,7 @@
 // The UTF-16 offsets are checked against the code point ones by slicing.
 //
 // Inputs: the GLUE dev sentences and pairs (../shared; skipped visibly when absent)
-// and the hostile strings of test/helpers/tokenizer-inputs.ts (these need only the
+// and the hostile strings of test/helpers/text-samples.ts (these need only the
 // bert-base-uncased vocab from ../shared too; a small built-in vocab covers the rest).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -17,7 +17,7 @@ import type { Encoding, LoadedModel } from "../host/runtime/index.ts";
 import type { Model } from "../host/model/model.ts";
 import { randomModel, SPECIAL_TOKENS, DEFAULT_WORDS } from "./helpers/random-model.ts";
 import { absent, skipUnless, SHARED_DATA, SHARED_VOCAB } from "./helpers/needs.ts";
-import { glueDev, HOSTILE } from "./helpers/tokenizer-inputs.ts";
+import { glueDev, HOSTILE } from "./helpers/text-samples.ts";
 
 interface Setting { name: string; lowercase: boolean; stripAccents: boolean | null; added?: Array<[string, boolean]> }
 

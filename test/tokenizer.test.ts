@@ -32,7 +32,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileTestEntry } from "./helpers/compile-as.ts";
 import { absent, skipUnless, SHARED_DATA, SHARED_VOCAB } from "./helpers/needs.ts";
-import { glueDev, HOSTILE, LONG, type Example } from "./helpers/tokenizer-inputs.ts";
+import { glueDev, HOSTILE, LONG, type Example } from "./helpers/text-samples.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 // The comparisons on the full vocabulary and the GLUE dev sets; skipped (and counted so)

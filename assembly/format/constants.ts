@@ -29,6 +29,16 @@ export const SECTION_KINDS = 12;          // kinds are 1..SECTION_KINDS-1
 export const MAX_ADDED_TOKEN_BYTES = 128;   // per added token, in VOCAB
 export const ADDED_NORMALIZED = 0x80000000; // entry bit: matched on the normalized text; the low 24 bits are the id
 export const ADDED_ID_MASK = 0xffffff;
+export const ADDED_LSTRIP = 0x40000000;     // entry bit: the match takes the whitespace before it (BPE; WordPiece drops it anyway)
+export const ADDED_RSTRIP = 0x20000000;     // entry bit: the match takes the whitespace after it
+// MERGES (docs/format.md "MERGES"): u32 merge count M, u32 range count R, R u32
+// Unicode ranges (start | class << 24), then M entries (u32 left, right, rank, result).
+export const MERGE_ENTRY_SIZE = 16;
+export const MAX_MERGES = 1 << 24;
+export const MAX_CLASS_RANGES = 1 << 16;
+export const CHAR_OTHER = 0;   // class of a range: neither letter nor number
+export const CHAR_LETTER = 1;  // \p{L}
+export const CHAR_NUMBER = 2;  // \p{N}
 
 export const CONFIG_WORDS = 64;     // version 3
 export const CONFIG_WORDS_V2 = 32;  // versions 1 and 2: words 32..63 read as 0
@@ -163,3 +173,20 @@ export const TOKENIZER_UNIGRAM = 2;  // SentencePiece Unigram (XLM-R)
 
 export const TEMPLATE_BERT = 0;      // [CLS] A [SEP] (B [SEP])
 export const TEMPLATE_ROBERTA = 1;   // <s> A </s> (</s> B </s>)
+
+// CFG_TOKENIZER_FLAGS bits of TOKENIZER_BPE (Hugging Face's ByteLevel options), bits 0..7;
+export const TOKFLAG_ADD_PREFIX_SPACE = 1;   // pre_tokenizer.add_prefix_space: ' ' before a piece that does not start with one
+export const TOKFLAG_TRIM_OFFSETS = 2;       // post_processor.trim_offsets: offsets leave out the spaces a token starts or ends with
+export const TOKFLAG_TRIM_PREFIX_SPACE = 4;  // post_processor.add_prefix_space: trimming keeps the added space of a text's first token
+// CONFIG.tokenizer_flags bits of the Unigram tokenizer (issue 16). They start at
+// bit 8 so the byte-level BPE bits (from bit 0) never collide.
+export const TOKFLAG_BYTE_FALLBACK = 256;     // 1 << 8: unknown pieces as <0xNN> byte tokens
+export const TOKFLAG_PREPEND_ALWAYS = 512;    // 1 << 9: Metaspace prepend_scheme "always"
+export const TOKFLAG_PREPEND_FIRST = 1024;    // 1 << 10: prepend_scheme "first" (neither bit: "never")
+export const TOKFLAG_SPLIT = 2048;            // 1 << 11: Metaspace split: a piece starts at each "▁"
+export const TOKFLAG_STRIP_LEFT = 4096;       // 1 << 12: normalizer Strip, left
+export const TOKFLAG_STRIP_RIGHT = 8192;      // 1 << 13: normalizer Strip, right
+export const TOKFLAG_COLLAPSE_SPACES = 16384; // 1 << 14: normalizer Replace(Regex(" {2,}"), content)
+export const TOKFLAG_COLLAPSE_TO_META = 32768; // 1 << 15: ... with content "▁" (else " ")
+export const TOKFLAG_COLLAPSE_FIRST = 65536;  // 1 << 16: the Replace comes before the Strip
+export const TOKFLAGS_UNIGRAM = 130816;       // bits 8..16

@@ -6,7 +6,8 @@ import {
   loaded, configWords, configCount, layerRecords, vocab, tensorCount, tensorTable, tensorNames, dataStart,
   metaStart, metaSize, config, stringPtr, stringLen, nameCompares, memoryNeeded,
 } from "./reader";
-import { addedTokens, addedCount } from "./reader";
+import { addedTokens, addedCount, merges, mergeCount, classRangeCount } from "./reader";
+import { unigramScores, charsmapAt, charsmapSize } from "./reader";
 import {
   CONFIG_WORDS, LAYER_RECORD_SIZE, TENSOR_ENTRY_SIZE, DTYPE_INT8, LR_HAS_ATTENTION, LR_HAS_FFN, LR_NUM_HEADS,
   LR_FFN_WIDTH, LR_HARD_K, TE_NAME_OFFSET, TE_NAME_LEN, TE_DTYPE, TE_NDIM, TE_DIMS, TE_DATA_OFFSET, TE_SCALE_OFFSET,
@@ -31,7 +32,14 @@ export function vocab_count(): u32 { return vocab.count; }
 export function vocab_ptr(i: u32): usize { return i < vocab.count ? stringPtr(vocab, i) : 0; }
 export function vocab_len(i: u32): u32 { return i < vocab.count ? stringLen(vocab, i) : 0; }
 export function added_token_count(): u32 { return addedCount; }
+// The Unigram tokenizer's sections as stored (0 when absent).
+export function unigram_scores_ptr(): usize { return unigramScores; }
+export function charsmap_ptr(): usize { return charsmapAt; }
+export function charsmap_size(): u32 { return charsmapAt ? charsmapSize : 0; }
 export function added_token_entry(i: u32): u32 { return i < addedCount ? load<u32>(addedTokens + (<usize>i << 2)) : 0; }
+// The MERGES section (byte-level BPE): its start and size in bytes, 0 when absent.
+export function merges_ptr(): usize { return merges ? merges - 8 - (<usize>classRangeCount << 2) : 0; }
+export function merges_size(): u32 { return merges ? 8 + (classRangeCount << 2) + mergeCount * 16 : 0; }
 
 function entry(i: u32): usize { return i < tensorCount ? tensorTable + i * TENSOR_ENTRY_SIZE : 0; }
 function field(i: u32, at: u32): u32 { let e = entry(i); return e ? load<u32>(e + at) : 0; }

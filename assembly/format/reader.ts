@@ -7,7 +7,9 @@
 
 import { fail } from "../errors";
 import { crc32 } from "./crc32";
-import { SECTION_ADDED_TOKENS, MAX_ADDED_TOKENS, MAX_ADDED_TOKEN_BYTES, ADDED_NORMALIZED, ADDED_ID_MASK } from "./constants";
+import { SECTION_ADDED_TOKENS, MAX_ADDED_TOKENS, MAX_ADDED_TOKEN_BYTES, ADDED_NORMALIZED, ADDED_ID_MASK, ADDED_LSTRIP, ADDED_RSTRIP } from "./constants";
+import { SECTION_MERGES, MERGE_ENTRY_SIZE, MAX_MERGES, MAX_CLASS_RANGES, CHAR_NUMBER, TOKENIZER_BPE, TEMPLATE_ROBERTA } from "./constants";
+import { SECTION_UNIGRAM, SECTION_CHARSMAP, TOKENIZER_UNIGRAM, TOKFLAGS_UNIGRAM } from "./constants";
 import { Config, Matrix, LayerWeights, Weights, StringList, Linear, LayerNormWeights } from "../model/model";
 import { runStateBytes } from "../model/state";
 import {
@@ -60,6 +62,13 @@ export let metaStart: usize = 0;
 export let metaSize: u32 = 0;
 export let addedTokens: usize = 0;   // u32[addedCount] entries of ADDED_TOKENS (id | ADDED_NORMALIZED)
 export let addedCount: u32 = 0;
+export let merges: usize = 0;        // MERGES entries (u32 left, right, rank, result), sorted by (left, right)
+export let mergeCount: u32 = 0;
+export let classRanges: usize = 0;   // MERGES' u32[classRangeCount] (start | class << 24)
+export let classRangeCount: u32 = 0;
+export let unigramScores: usize = 0; // f64[vocab_size] of UNIGRAM (Unigram tokenizer only)
+export let charsmapAt: usize = 0;    // CHARSMAP, 0 = absent
+export let charsmapSize: u32 = 0;
 
 let widened: usize[] = [];           // f32 copies of f16 matrices, freed by unloadModel
 let sectionAt = new StaticArray<usize>(SECTION_KINDS); // by kind: absolute address, 0 = absent
@@ -102,6 +111,12 @@ export function unloadModel(): void {
   tensorCount = metaSize = dataSize = 0;
   addedTokens = 0;
   addedCount = 0;
+  merges = 0;
+  mergeCount = 0;
+  classRanges = 0;
+  classRangeCount = 0;
+  unigramScores = charsmapAt = 0;
+  charsmapSize = 0;
   for (let k = 0; k < SECTION_KINDS; k++) { sectionAt[k] = 0; sectionSize[k] = 0; }
 }
 
@@ -183,6 +198,10 @@ function parse(p: usize, size: u32): i32 {
   r = readList(labels, SECTION_LABELS, config.num_labels);
   if (r < 0) return r;
   r = readAddedTokens();
+  if (r < 0) return r;
+  r = readMerges();
+  if (r < 0) return r;
+  r = readUnigram();
   if (r < 0) return r;
   r = readTensorTable();
   if (r < 0) return r;
@@ -282,10 +301,11 @@ function readConfig(): i32 {
       outOfRange(CFG_POOLING, emb ? 1 : 0, emb ? 63 : 0) ||
       outOfRange(CFG_NORMALIZE, 0, emb ? 1 : 0) ||
       outOfRange(CFG_EMBEDDING_SIZE, 0, electra ? 1 << 16 : 0) ||
-      outOfRange(CFG_TOKENIZER, 0, 0) ||
-      outOfRange(CFG_TEMPLATE, 0, 0) ||
+      outOfRange(CFG_TOKENIZER, 0, TOKENIZER_UNIGRAM) ||
+      outOfRange(CFG_TEMPLATE, 0, TEMPLATE_ROBERTA) ||
       outOfRange(CFG_HEAD_ACT, 0, word(CFG_HAS_PRE_CLASSIFIER) ? 3 : 0) ||
-      outOfRange(CFG_TOKENIZER_FLAGS, 0, 0)) return -1;
+      outOfRange(CFG_TOKENIZER_FLAGS, 0, word(CFG_TOKENIZER) == TOKENIZER_BPE ? 7 : word(CFG_TOKENIZER) == TOKENIZER_UNIGRAM ? TOKFLAGS_UNIGRAM : 0)) return -1;
+  if (word(CFG_TOKENIZER) == TOKENIZER_UNIGRAM && (word(CFG_TOKENIZER_FLAGS) & ~TOKFLAGS_UNIGRAM)) return fail("CONFIG.tokenizer_flags: bits outside 8..16");
   for (let i = CFG_RESERVED_FROM; i < CONFIG_WORDS; i++) if (outOfRange(i, 0, 0)) return -1;
   // 0 = no temperature (files written before it existed); else a positive finite f32
   let t = reinterpret<f32>(word(CFG_TEMPERATURE));
@@ -323,6 +343,9 @@ function readConfig(): i32 {
   c.position_offset = word(CFG_POSITION_OFFSET);
   c.embedding_size = word(CFG_EMBEDDING_SIZE);
   c.head_act = word(CFG_HEAD_ACT);
+  c.tokenizer = word(CFG_TOKENIZER);
+  c.template = word(CFG_TEMPLATE);
+  c.tokenizer_flags = word(CFG_TOKENIZER_FLAGS);
   c.task = task;
   c.pooling = word(CFG_POOLING);
   c.normalize = word(CFG_NORMALIZE) != 0;
@@ -355,6 +378,24 @@ function readLayers(): i32 {
   return 0;
 }
 
+// ---- UNIGRAM: f64[vocab_size] piece scores (NaN: not a piece; any other value is
+// only added and compared, so none can do harm);
+// CHARSMAP: the Precompiled normalizer, checked by the tokenizer (tokenizer/precompiled.ts).
+
+function readUnigram(): i32 {
+  let p = sectionAt[SECTION_UNIGRAM], size = <u64>sectionSize[SECTION_UNIGRAM];
+  if (config.tokenizer != TOKENIZER_UNIGRAM) {
+    if (p || sectionAt[SECTION_CHARSMAP]) return fail("UNIGRAM / CHARSMAP without CONFIG.tokenizer Unigram");
+    return 0;
+  }
+  if (!p) return fail("model file: no UNIGRAM section for CONFIG.tokenizer Unigram");
+  if (size != 8 * <u64>config.vocab_size) return fail("UNIGRAM: not 8 x vocab_size bytes");
+  unigramScores = p;
+  charsmapAt = sectionAt[SECTION_CHARSMAP];
+  charsmapSize = sectionSize[SECTION_CHARSMAP];
+  return 0;
+}
+
 // ---- ADDED_TOKENS: count, then count entries: a vocab id in the low 24 bits, bit
 // 31 = normalized, bits 24..30 zero; ids distinct, tokens 1..MAX_ADDED_TOKEN_BYTES bytes.
 
@@ -367,7 +408,7 @@ function readAddedTokens(): i32 {
   if (size != 4 + 4 * <u64>count) return fail("ADDED_TOKENS: " + size.toString() + " bytes, but count " + count.toString() + " needs " + (4 + 4 * <u64>count).toString());
   for (let i: u32 = 0; i < count; i++) {
     let e = load<u32>(p + 4 + (<usize>i << 2)), id = e & ADDED_ID_MASK;
-    if (e & ~(ADDED_ID_MASK | ADDED_NORMALIZED)) return fail("ADDED_TOKENS[" + i.toString() + "]: reserved bits 24..30 are not 0");
+    if (e & ~(ADDED_ID_MASK | ADDED_NORMALIZED | ADDED_LSTRIP | ADDED_RSTRIP)) return fail("ADDED_TOKENS[" + i.toString() + "]: reserved bits 24..28 are not 0");
     if (id >= vocab.count) return fail("ADDED_TOKENS[" + i.toString() + "] = " + id.toString() + " is not a vocab id");
     let len = stringLen(vocab, id);
     if (len == 0 || len > <u32>MAX_ADDED_TOKEN_BYTES) return fail("ADDED_TOKENS[" + i.toString() + "]: token " + id.toString() + " is " + len.toString() + " bytes, not 1.." + MAX_ADDED_TOKEN_BYTES.toString());
@@ -377,6 +418,44 @@ function readAddedTokens(): i32 {
   }
   addedTokens = p + 4;
   addedCount = count;
+  return 0;
+}
+
+// ---- MERGES (byte-level BPE): u32 M, u32 R, u32 ranges[R] (start | class << 24,
+// starts strictly increasing from 0, class CHAR_*), then M entries of u32 left,
+// right, rank, result: ids below vocab_size, rank below M, sorted by (left, right)
+// without repeats. Required by TOKENIZER_BPE, refused otherwise. One pass, O(R + M).
+
+function readMerges(): i32 {
+  let p = sectionAt[SECTION_MERGES], size = <u64>sectionSize[SECTION_MERGES];
+  let bpe = config.tokenizer == TOKENIZER_BPE;
+  if (!p) return bpe ? fail("model file: CONFIG.tokenizer is byte-level BPE but the MERGES section is missing") : 0;
+  if (!bpe) return fail("MERGES: present but CONFIG.tokenizer is not byte-level BPE");
+  if (size < 12) return fail("MERGES: " + size.toString() + " bytes, too short for its counts");
+  let m = load<u32>(p), r = load<u32>(p, 4);
+  if (m > <u32>MAX_MERGES || r < 1 || r > <u32>MAX_CLASS_RANGES || size != 8 + 4 * <u64>r + <u64>MERGE_ENTRY_SIZE * m)
+    return fail("MERGES: " + size.toString() + " bytes for " + m.toString() + " merges (at most 2^24) and " + r.toString() + " ranges (1..65536)");
+  let ranges = p + 8, e = ranges + (<usize>r << 2), V = vocab.count;
+  let prev: i64 = -1;
+  for (let i: u32 = 0; i < r; i++) {
+    let w = load<u32>(ranges + (<usize>i << 2)), start = w & 0xffffff;
+    if ((i == 0) != (start == 0) || <i64>start <= prev || start > 0x10ffff || (w >> 24) > <u32>CHAR_NUMBER)
+      return fail("MERGES.ranges[" + i.toString() + "]: bad start or class");
+    prev = start;
+  }
+  prev = -1;
+  for (let i: u32 = 0; i < m; i++) {
+    let at = e + <usize>i * MERGE_ENTRY_SIZE;
+    let left = load<u32>(at), right = load<u32>(at, 4);
+    let key = <i64>((<u64>left << 32) | right);
+    if (left >= V || right >= V || load<u32>(at, 12) >= V || load<u32>(at, 8) >= m || key <= prev)
+      return fail("MERGES[" + i.toString() + "]: an id is not below vocab_size, the rank not below the count, or (left, right) not above the previous entry's");
+    prev = key;
+  }
+  merges = e;
+  mergeCount = m;
+  classRanges = ranges;
+  classRangeCount = r;
   return 0;
 }
 

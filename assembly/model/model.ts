@@ -39,6 +39,9 @@ export class Config {
   flags: u32 = 0;                // CONFIG.flags; bit 0: every token has type 0
   temperature: f32 = 1;          // scores use logits / temperature (calibration)
   head_act: u32 = 0;             // the pre_classifier's activation: 0 = ReLU, else ACT_* (ELECTRA: GELU)
+  tokenizer: u32 = 0;            // TOKENIZER_*
+  template: u32 = 0;             // TEMPLATE_*: [CLS] A [SEP] (B [SEP]) or <s> A </s> (</s> B </s>)
+  tokenizer_flags: u32 = 0;      // TOKFLAG_* (byte-level BPE: bits 0..7, Unigram: 8..16)
   task: u32 = 0;                 // TASK_*: what the head computes
   pooling: u32 = 0;              // embeddings: POOL_* bits, concatenated in bit order
   normalize: bool = false;       // embeddings: L2-normalise the pooled vector

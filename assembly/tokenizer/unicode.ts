@@ -57,7 +57,7 @@ const RUN_START_MASK: u32 = 0x1fffff;
 // Index of the last entry of a table of `count` entries, `stride` bytes apart,
 // whose low 21 bits (a start code point) are <= cp; -1 if none.
 @inline
-function lastAtOrBefore(table: usize, count: i32, stride: i32, cp: u32): i32 {
+export function lastAtOrBefore(table: usize, count: i32, stride: i32, cp: u32): i32 {
   let lo = 0;
   let hi = count - 1;
   let found = -1;

@@ -31,7 +31,7 @@ import { StringList } from "../model/model";
 import { fail } from "../errors";
 
 const HASH: u32 = 0x23; // '#'
-const ENTRY = 12; // sorted entry: u32 ptr (absolute), u32 len, i32 id
+export const ENTRY = 12; // sorted entry: u32 ptr (absolute), u32 len, i32 id
 
 // Work counter for tests (test/tokenizer-hardening.test.ts): byte comparisons
 // while building, binary-search steps while matching.
@@ -145,7 +145,7 @@ function keyAt(e: usize, depth: u32): i32 {
 
 // In sorted[lo, hi), whose tokens share their first `depth` bytes: the first
 // entry whose byte `depth` is >= c (lowerBound) or > c (upperBound).
-function lowerBound(sorted: usize, lo: u32, hi: u32, depth: u32, c: u32): u32 {
+export function lowerBound(sorted: usize, lo: u32, hi: u32, depth: u32, c: u32): u32 {
   while (lo < hi) {
     countSteps(1);
     const mid = lo + ((hi - lo) >> 1);
@@ -157,7 +157,7 @@ function lowerBound(sorted: usize, lo: u32, hi: u32, depth: u32, c: u32): u32 {
 
 // Called with lo just found by lowerBound, so the run of byte c is usually short:
 // gallop from lo (1, 2, 4, ... entries) before bisecting, O(log run) steps.
-function upperBound(sorted: usize, lo: u32, hi: u32, depth: u32, c: u32): u32 {
+export function upperBound(sorted: usize, lo: u32, hi: u32, depth: u32, c: u32): u32 {
   let step: u32 = 1;
   while (step < hi - lo) {
     countSteps(1);

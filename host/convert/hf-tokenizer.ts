@@ -22,12 +22,15 @@ import { join } from "node:path";
 import { MAX_ADDED_TOKENS, MAX_ADDED_TOKEN_BYTES } from "../../assembly/format/constants.ts";
 import type { AddedToken, TokenizerConfig } from "../model/model.ts";
 import { ConvertError } from "./errors.ts";
+import { isBpeFolder, readHfBpe } from "./hf-bpe.ts";
+import { isUnigramFolder, readUnigramTokenizer } from "./hf-unigram.ts";
 
 export interface HfTokenizer {
   vocab: string[];          // exactly vocabSize tokens
   addedTokens: AddedToken[]; // the added tokens the runtime matches whole before WordPiece
   tokenizer: TokenizerConfig;
   files: string[];          // the files read
+  merges?: Uint8Array;      // byte-level BPE: the MERGES section (hf-bpe.ts)
 }
 
 type Json = Record<string, unknown>;
@@ -47,10 +50,12 @@ const NO_MAX_LENGTH = 1e15;
 // BertTokenizer and DistilBertTokenizer share every default, so the architecture
 // does not matter here.
 export function readHfTokenizer(dir: string, vocabSize: number, maxPosition: number): HfTokenizer {
+  if (isBpeFolder(dir, TOKENIZER_CLASSES)) return readHfBpe(dir, vocabSize, maxPosition);
   const files = new TokenizerFiles(dir);
   const tcfg = files.json("tokenizer_config.json") ?? {};
   const smap = files.json("special_tokens_map.json") ?? {};
   const tjson = files.json("tokenizer.json");
+  if (isUnigramFolder(dir, tjson)) return readUnigramTokenizer(dir, tjson, { ...tcfg, ...smap }, vocabSize, maxPosition, files.read);
   const options = basicTokenizerOptions(tcfg, tjson !== null);
   const special = specialTokens(tcfg, smap);
   const v = readVocab(files, tjson, options, special.unk_token);
@@ -70,7 +75,7 @@ export function readHfTokenizer(dir: string, vocabSize: number, maxPosition: num
 }
 
 // The folder's tokenizer files, each read at most once, in the order asked.
-class TokenizerFiles {
+export class TokenizerFiles {
   readonly read: string[] = [];
   constructor(readonly dir: string) {}
 
@@ -212,13 +217,13 @@ function resolveIds(v: VocabSource, special: Record<Role, SpecialToken>, vocabSi
 
 // A special token in tokenizer_config.json / special_tokens_map.json: a string,
 // an AddedToken dict {"content": ...}, or null (none).
-function tokenString(v: unknown, from: string): string | null {
+export function tokenString(v: unknown, from: string): string | null {
   if (v === null || typeof v === "string") return v;
   if (typeof v === "object" && typeof (v as Json).content === "string") return (v as Json).content as string;
   throw new ConvertError(`${from}: must be a token string or {"content": ...}, got ${JSON.stringify(v)}`);
 }
 
-function maxLength(tcfg: Json, maxPosition: number): number {
+export function maxLength(tcfg: Json, maxPosition: number): number {
   const field = tcfg.model_max_length !== undefined ? "model_max_length" : "max_len"; // max_len: transformers < 4
   const v = tcfg[field];
   if (v === undefined || v === null || (typeof v === "number" && v >= NO_MAX_LENGTH)) return maxPosition;
@@ -358,7 +363,7 @@ function specialTokensOfPostProcessor(pp: unknown, bad: (field: string, why: str
 
 // Added tokens as [id, content] pairs from tokenizer.json's added_tokens list or
 // tokenizer_config.json's added_tokens_decoder {"id": {content}}.
-function addedTokensOf(v: unknown, file: string, field: string): [number, string][] {
+export function addedTokensOf(v: unknown, file: string, field: string): [number, string][] {
   if (v === undefined || v === null) return [];
   if (typeof v !== "object") throw new ConvertError(`${file}: field ${field} is not a list or object`);
   const items: [unknown, unknown][] = Array.isArray(v)
@@ -380,16 +385,18 @@ function addedTokensJson(v: Json): [number, string][] {
 }
 
 // An added token with its AddedToken flags, as tokenizers serialises it.
-interface AddedTokenFlags {
+export interface AddedTokenFlags {
   id: number;
   content: string;
   special: boolean;
   normalized: boolean;  // default !special, as AddedToken::from(content, special)
   singleWord: boolean;
+  lstrip: boolean;
+  rstrip: boolean;
   where: string;
 }
 
-function addedTokenFlags(v: unknown, file: string, field: string): AddedTokenFlags[] {
+export function addedTokenFlags(v: unknown, file: string, field: string): AddedTokenFlags[] {
   if (v === undefined || v === null) return [];
   const raw: [unknown, unknown][] = Array.isArray(v)
     ? v.map((a) => [(a as Json)?.id, a])
@@ -405,9 +412,8 @@ function addedTokenFlags(v: unknown, file: string, field: string): AddedTokenFla
     const special = flag("special", false);
     // lstrip / rstrip only widen the match over whitespace next to the token, which
     // BERT's pre-tokenizer drops anyway: the ids are the same either way.
-    flag("lstrip", false);
-    flag("rstrip", false);
-    return { id: id as number, content: t.content as string, special, normalized: flag("normalized", !special), singleWord: flag("single_word", false), where };
+    const lstrip = flag("lstrip", false), rstrip = flag("rstrip", false);
+    return { id: id as number, content: t.content as string, special, normalized: flag("normalized", !special), singleWord: flag("single_word", false), lstrip, rstrip, where };
   });
 }
 
@@ -439,7 +445,7 @@ function matchedAddedTokens(tokens: string[], specialIds: (number | null)[], add
 // Added tokens inside the vocab must agree with it; those past its end extend it,
 // in id order and without gaps. (matchedAddedTokens says which the runtime
 // matches whole in the raw text, as transformers does.)
-function addTokens(vocab: (string | null)[], added: [number, string][], file: string): void {
+export function addTokens(vocab: (string | null)[], added: [number, string][], file: string): void {
   for (const [id, content] of [...added].sort((a, b) => a[0] - b[0])) {
     if (id < vocab.length) {
       if (vocab[id] !== content && vocab[id] !== null)
@@ -455,7 +461,7 @@ function addTokens(vocab: (string | null)[], added: [number, string][], file: st
 
 // Distinct tokens, exactly vocabSize of them: an earlier duplicate (never produced,
 // the later id wins the lookup), a hole, and every row past the vocab get placeholders.
-function finishVocab(vocab: (string | null)[], vocabSize: number): string[] {
+export function finishVocab(vocab: (string | null)[], vocabSize: number): string[] {
   const last = new Map<string, number>();
   vocab.forEach((tok, i) => tok !== null && last.set(tok, i));
   let n = 0;

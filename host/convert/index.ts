@@ -55,6 +55,7 @@ export async function convertHfDir(dir: string, opts: ConvertOptions = {}): Prom
     vocab: tok.vocab,
     labels: hf.labels,
     ...(tok.addedTokens.length ? { addedTokens: tok.addedTokens } : {}),
+    ...(tok.merges ? { merges: tok.merges } : {}),
     tensors,
     meta: {
       source: {

@@ -24,7 +24,8 @@ export type FormatExports = Pick<AxformerExports,
   | "config_word" | "layer_field" | "vocab_count" | "vocab_ptr" | "vocab_len" | "tensor_count"
   | "tensor_name_ptr" | "tensor_name_len" | "tensor_dtype" | "tensor_ndim" | "tensor_dim"
   | "tensor_data_ptr" | "tensor_scales_ptr" | "tensor_layout" | "meta_ptr" | "meta_len"
-  | "added_token_count" | "added_token_entry">;
+  | "added_token_count" | "added_token_entry" | "merges_ptr" | "merges_size"
+  | "unigram_scores_ptr" | "charsmap_ptr" | "charsmap_size">;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -46,12 +47,21 @@ export function readModel(bytes: Uint8Array, wasm: FormatExports): Model {
   const w = (i: number) => wasm.config_word(i) >>> 0;
 
   const config = readConfig(w);
+  if (w(F.CFG_TOKENIZER) === F.TOKENIZER_UNIGRAM) {
+    // Copies: the wasm memory is reused by the next load.
+    const scores = new Float64Array(mem().slice(wasm.unigram_scores_ptr() >>> 0, (wasm.unigram_scores_ptr() >>> 0) + 8 * config.vocabSize));
+    const at = wasm.charsmap_ptr() >>> 0, size = wasm.charsmap_size() >>> 0;
+    config.tokenizer.unigram = { scores, charsmap: at ? new Uint8Array(mem().slice(at, at + size)) : null, flags: w(F.CFG_TOKENIZER_FLAGS) };
+  }
   const vocab = Array.from({ length: wasm.vocab_count() >>> 0 }, (_, i) => str(wasm.vocab_ptr(i), wasm.vocab_len(i)));
   const labels = Array.from({ length: config.numLabels }, (_, i) => str(wasm.label_ptr(i), wasm.label_len(i)));
   const addedTokens = Array.from({ length: wasm.added_token_count() >>> 0 }, (_, i) => {
     const e = wasm.added_token_entry(i) >>> 0;
-    return { id: e & F.ADDED_ID_MASK, normalized: (e & F.ADDED_NORMALIZED) !== 0 };
+    const strip = { ...(e & F.ADDED_LSTRIP ? { lstrip: true } : {}), ...(e & F.ADDED_RSTRIP ? { rstrip: true } : {}) };
+    return { id: e & F.ADDED_ID_MASK, normalized: (e & F.ADDED_NORMALIZED) !== 0, ...strip };
   });
+  const mergesSize = wasm.merges_size() >>> 0;
+  const merges = mergesSize ? new Uint8Array(mem(), wasm.merges_ptr() >>> 0, mergesSize).slice() : undefined;
 
   const metaLen = wasm.meta_len() >>> 0;
   let meta: unknown = {};
@@ -75,7 +85,7 @@ export function readModel(bytes: Uint8Array, wasm: FormatExports): Model {
     const shape = Array.from({ length: wasm.tensor_ndim(i) }, (_, d) => wasm.tensor_dim(i, d) >>> 0);
     tensors.set(name, readTensor(mem(), wasm.tensor_dtype(i), shape, wasm.tensor_data_ptr(i) >>> 0, wasm.tensor_scales_ptr(i) >>> 0, wasm.tensor_layout(i)));
   }
-  return { config, layers, vocab, labels, ...(addedTokens.length ? { addedTokens } : {}), tensors, meta: rest };
+  return { config, layers, vocab, labels, ...(addedTokens.length ? { addedTokens } : {}), ...(merges ? { merges } : {}), tensors, meta: rest };
 }
 
 function readConfig(w: (i: number) => number): ModelConfig {
@@ -119,6 +129,15 @@ function readConfig(w: (i: number) => number): ModelConfig {
       maskId: w(F.CFG_MASK_ID) === F.NO_TOKEN ? null : w(F.CFG_MASK_ID),
       maxLen: w(F.CFG_MAX_LEN),
       maxInputCharsPerWord: w(F.CFG_MAX_INPUT_CHARS_PER_WORD),
+      ...(w(F.CFG_TOKENIZER) === F.TOKENIZER_BPE ? {
+        kind: "bpe" as const,
+        bpe: {
+          addPrefixSpace: (w(F.CFG_TOKENIZER_FLAGS) & F.TOKFLAG_ADD_PREFIX_SPACE) !== 0,
+          trimOffsets: (w(F.CFG_TOKENIZER_FLAGS) & F.TOKFLAG_TRIM_OFFSETS) !== 0,
+          trimPrefixSpace: (w(F.CFG_TOKENIZER_FLAGS) & F.TOKFLAG_TRIM_PREFIX_SPACE) !== 0,
+        },
+      } : {}),
+      ...(w(F.CFG_TEMPLATE) === F.TEMPLATE_ROBERTA ? { template: "roberta" as const } : {}),
     },
   };
 }

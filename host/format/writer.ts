@@ -108,6 +108,12 @@ export function validateModel(model: Model): TensorSpec[] {
   need(isCount(t.maxLen, 2) && t.maxLen <= c.maxPosition - offset,
     `config.tokenizer.maxLen = ${t.maxLen} (2..maxPosition ${c.maxPosition}${offset ? ` - positionOffset ${offset}` : ""})`);
   need(isCount(t.maxInputCharsPerWord), `config.tokenizer.maxInputCharsPerWord = ${t.maxInputCharsPerWord}`);
+  need((t.kind === "bpe") === (model.merges !== undefined) && (t.kind !== "bpe" || t.bpe !== undefined),
+    `config.tokenizer.kind = ${t.kind} needs merges and bpe options exactly when it is "bpe"`);
+  need(!t.unigram || (t.unigram.scores.length === c.vocabSize && t.unigram.scores.every((x) => Number.isNaN(x) || Number.isFinite(x))),
+    `config.tokenizer.unigram.scores: ${t.unigram?.scores.length} scores for vocabSize ${c.vocabSize} (finite or NaN)`);
+  need(!t.unigram || (t.unigram.flags & ~F.TOKFLAGS_UNIGRAM) === 0, `config.tokenizer.unigram.flags = ${t.unigram?.flags}`);
+  need(!(t.unigram && (t.kind === "bpe" || t.template === "bert")), "config.tokenizer: a Unigram tokenizer is not byte-level BPE and uses the roberta template");
 
   need(Array.isArray(model.layers) && model.layers.length === c.numLayers, `${model.layers?.length} layer states for config.numLayers = ${c.numLayers}`);
   model.layers.forEach((l, i) => {
@@ -212,6 +218,15 @@ function configWords(c: ModelConfig): Uint32Array {
   w[F.CFG_FLAGS] = c.typeVocabSize === 0 || c.arch === "roberta" ? 1 : 0;
   f32[0] = c.temperature ?? 0; // 0 = none
   w[F.CFG_TEMPERATURE] = f32bits[0];
+  w[F.CFG_TOKENIZER] = t.kind === "bpe" ? F.TOKENIZER_BPE : F.TOKENIZER_WORDPIECE;
+  w[F.CFG_TEMPLATE] = t.template === "roberta" ? F.TEMPLATE_ROBERTA : F.TEMPLATE_BERT;
+  w[F.CFG_TOKENIZER_FLAGS] = t.bpe ? (t.bpe.addPrefixSpace ? F.TOKFLAG_ADD_PREFIX_SPACE : 0) |
+    (t.bpe.trimOffsets ? F.TOKFLAG_TRIM_OFFSETS : 0) | (t.bpe.trimPrefixSpace ? F.TOKFLAG_TRIM_PREFIX_SPACE : 0) : 0;
+  if (t.unigram) {
+    w[F.CFG_TOKENIZER] = F.TOKENIZER_UNIGRAM;
+    w[F.CFG_TEMPLATE] = F.TEMPLATE_ROBERTA;
+    w[F.CFG_TOKENIZER_FLAGS] = t.unigram.flags;
+  }
   w[F.CFG_TASK] = TASK_CODES[task(c)];
   w[F.CFG_POOLING] = (c.pooling ?? []).reduce((bits, m) => bits | POOLING_CODES[m], 0);
   w[F.CFG_NORMALIZE] = +(c.normalize ?? false);
@@ -328,8 +343,15 @@ function serialize(model: Model, tensors: { name: string; t: Tensor; storage: St
     { kind: F.SECTION_META, bytes: metaJson(model), size: 0, offset: 0 },
   ];
   if (model.addedTokens?.length) {
-    const entries = model.addedTokens.map((a) => (a.id | (a.normalized ? F.ADDED_NORMALIZED : 0)) >>> 0);
+    const entries = model.addedTokens.map((a) =>
+      (a.id | (a.normalized ? F.ADDED_NORMALIZED : 0) | (a.lstrip ? F.ADDED_LSTRIP : 0) | (a.rstrip ? F.ADDED_RSTRIP : 0)) >>> 0);
     sections.push({ kind: F.SECTION_ADDED_TOKENS, bytes: new Uint8Array(Uint32Array.from([entries.length, ...entries]).buffer), size: 0, offset: 0 });
+  }
+  if (model.merges) sections.push({ kind: F.SECTION_MERGES, bytes: model.merges, size: 0, offset: 0 });
+  const unigram = model.config.tokenizer.unigram;
+  if (unigram) {
+    sections.push({ kind: F.SECTION_UNIGRAM, bytes: new Uint8Array(Float64Array.from(unigram.scores).buffer), size: 0, offset: 0 });
+    if (unigram.charsmap) sections.push({ kind: F.SECTION_CHARSMAP, bytes: unigram.charsmap, size: 0, offset: 0 });
   }
   const tableEnd = F.HEADER_SIZE + sections.length * F.SECTION_ENTRY_SIZE;
   let end = tableEnd;

@@ -68,6 +68,24 @@ export interface TokenizerConfig {
   maskId: number | null;
   maxLen: number;               // <= maxPosition
   maxInputCharsPerWord: number; // 100 in Hugging Face
+  kind?: "wordpiece" | "bpe";   // CONFIG.tokenizer; absent = WordPiece
+  template?: "bert" | "roberta"; // CONFIG.template: [CLS] A [SEP] (B [SEP]) or <s> A </s> (</s> B </s>); absent = bert
+  bpe?: BpeOptions;             // byte-level BPE's ByteLevel options (CONFIG.tokenizer_flags)
+  unigram?: UnigramTokenizer;   // present: a SentencePiece Unigram tokenizer (CONFIG.tokenizer Unigram; kind and template absent or "roberta")
+}
+
+// Hugging Face's ByteLevel pre-tokenizer and post-processor options.
+export interface BpeOptions {
+  addPrefixSpace: boolean;  // pre_tokenizer.add_prefix_space
+  trimOffsets: boolean;     // post_processor.trim_offsets
+  trimPrefixSpace: boolean; // post_processor.add_prefix_space (what trimming keeps)
+}
+
+// The data of a SentencePiece Unigram tokenizer (docs/format.md UNIGRAM, CHARSMAP).
+export interface UnigramTokenizer {
+  scores: Float64Array;         // [vocabSize] log probabilities; NaN: not a piece of the model
+  charsmap: Uint8Array | null;  // the CHARSMAP section (Precompiled charsmap + grapheme break ranges), or none
+  flags: number;                // TOKFLAG_* bits
 }
 
 export interface ModelConfig {
@@ -120,6 +138,8 @@ export interface Tensor {
 export interface AddedToken {
   id: number;
   normalized: boolean;
+  lstrip?: boolean; // the match takes the whitespace before it (BPE, Unigram)
+  rstrip?: boolean; // and after it
 }
 
 export interface Model {
@@ -128,6 +148,7 @@ export interface Model {
   vocab: string[];               // token i has id i
   labels: string[];              // id2label in id order
   addedTokens?: AddedToken[];    // matched whole in the text before WordPiece (ADDED_TOKENS); absent = none
+  merges?: Uint8Array;           // byte-level BPE: the MERGES section (host/format/merges.ts); absent for WordPiece
   tensors: Map<string, Tensor>;  // names of docs/format.md
   meta: Record<string, unknown>; // written to the META section as JSON
 }

@@ -17,7 +17,7 @@ import { axformerExports, type AxformerExports } from "./abi.ts";
 import { CharIndex, type Span } from "./offsets.ts";
 import { answer as answerPipeline, tokenClassify as tokenClassifyPipeline, type Answer, type AnswerOptions, type Entity, type TokenClassifyOptions } from "./pipelines.ts";
 export type { Answer, AnswerOptions, Entity, TokenClassifyOptions };
-import { CFG_CLS_ID, CFG_SEP_ID, CFG_UNK_ID } from "../../assembly/format/constants.ts";
+import { CFG_CLS_ID, CFG_SEP_ID, CFG_UNK_ID, CFG_TEMPLATE, TEMPLATE_ROBERTA } from "../../assembly/format/constants.ts";
 export type { AxformerExports, ProblemType, Task };
 
 // An error reported by the runtime, with its message (or a trap, reworded).
@@ -187,7 +187,7 @@ export class LoadedModel {
       decoder.decode(new Uint8Array(x.memory.buffer, x.label_ptr(i) >>> 0, x.label_len(i))));
   }
 
-  // WordPiece ids for a text or a text pair: [CLS] a [SEP] (b [SEP]), truncated
+  // Token ids for a text or a text pair: [CLS] a [SEP] (b [SEP]) or the template, truncated
   // longest-first to maxLen (default: the model's max_len).
   tokenize(text: string, textPair?: string, maxLen?: number): Encoding {
     const n = this.tokenizeInPlace(text, textPair, maxLen);
@@ -199,14 +199,19 @@ export class LoadedModel {
       inputIds: Array.from(ids), tokenTypeIds: Array.from(types),
       offsets: [], offsetsUtf16: [], specialTokensMask: [], sequenceIds: [],
     };
-    // The template's tokens are the only ones with an empty range: [CLS] a [SEP] (b [SEP]).
+    // The template's tokens: [CLS]/[SEP] (<s>/</s>) ids with an empty range, as
+    // [CLS] a [SEP] (b [SEP]) or <s> a </s> (</s> b </s>); the second text starts
+    // after the template's 2 (RoBERTa: 3) leading specials.
     const index = [new CharIndex(text), textPair === undefined ? null : new CharIndex(textPair)];
-    let seq = -1;
+    const { cls, sep } = this.specialTokenIds();
+    const secondAfter = x.config_word(CFG_TEMPLATE) === TEMPLATE_ROBERTA ? 3 : 2;
+    let specials = 0, seq = 0;
     for (let i = 0; i < n; i++) {
       const s = bytes[2 * i], e = bytes[2 * i + 1];
-      const special = e === 0;
-      if (special) seq = i === 0 ? 0 : seq + 1;
-      const at = index[Math.min(seq, 1)]!;
+      const special = e === 0 && (enc.inputIds[i] === cls || enc.inputIds[i] === sep);
+      if (special) specials++;
+      else seq = specials >= secondAfter ? 1 : 0;
+      const at = index[seq]!;
       enc.offsets.push(special ? [0, 0] : [at.codePoint(s), at.codePoint(e)]);
       enc.offsetsUtf16.push(special ? [0, 0] : [at.utf16(s), at.utf16(e)]);
       enc.specialTokensMask.push(special ? 1 : 0);

@@ -1,5 +1,6 @@
-// Tokenizer test inputs shared by test/tokenizer.test.ts and test/offsets.test.ts: the
-// GLUE dev sentences (../shared) and hand-written hostile strings.
+// Texts the tokenizer tests share (tokenizer, offsets, bpe tests): every GLUE dev sentence and pair in
+// ../shared/data, and hostile strings (accents, CJK, emoji, astral, lone surrogates,
+// control characters, long words, whitespace runs, special-token look-alikes).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SHARED_DATA } from "./needs.ts";
@@ -79,4 +80,33 @@ export const HOSTILE: string[] = [
   "word" + "\u0301".repeat(150),
   "CamelCaseWord UPPER lower MiXeD",
   LONG.repeat(3),
+];
+
+// Byte-level BPE's own: contractions, numbers, whitespace runs, RoBERTa's special
+// tokens in odd places, long words, byte-level characters written in the text.
+export const BPE_HOSTILE: string[] = [
+  "it's don't I'm we've they'll she'd you're 'S 'T 'RE 's's ''s '''ll x'sy 'd' ' s '",
+  "Hello  world   three    four\t\ttabs\n\nnewlines \r\n crlf  ",
+  " leading space",
+  "  two leading",
+  "\tleading tab",
+  "trailing space ",
+  "trailing spaces   ",
+  " ",
+  "  ",
+  "\n",
+  "a\u00a0b\u3000c\u2003d\u0085e\ufeffF\u200bG",
+  "123 4567 3.14159 1,000,000 ١٢٣ ½ ² Ⅻ 五 12abc abc12 a1b2c3",
+  "!!! ??? ... --- *** ((( ))) <<< >>> !?!? a!b?c",
+  "x<s>y</s>z<mask>w<pad><unk> <s> </s> <mask> <maskx <mask <s>>",
+  "<s><s></s></s><mask><mask>",
+  "hello <mask> world   <mask>   end <mask>",
+  "café naïve 😀😀😀 👨‍👩‍👧 🇺🇸🇫🇷 日本語日本語 한국어",
+  "a".repeat(1000),
+  "ab".repeat(700),
+  "😀".repeat(300),
+  "é".repeat(500) + " " + "1".repeat(400),
+  " ".repeat(300) + "x" + " ".repeat(300),
+  "ĠĠ Ġthe Ċ ĉ ŀ Ń", // byte-level characters written in the text
+  "\u0000\u0001\u001f\u007f\u0080\u009f",
 ];
