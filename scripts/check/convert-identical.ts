@@ -12,7 +12,7 @@ import { join } from "node:path";
 const root = join(import.meta.dirname, "..", "..");
 const expectedPath = join(import.meta.dirname, "convert-identical.json");
 const dirs = [
-  ...["spam", "sst2", "sst2-2k"].map((m) => `models/${m}`),
+  ...readdirSync(join(root, "models")).sort().map((m) => `models/${m}`),
   ...readdirSync(join(root, "test/fixtures/parity")).sort().map((f) => `test/fixtures/parity/${f}`),
 ];
 const storages: [string, string[]][] = [["f32", []], ["f16", ["--f16"]], ["int8", ["--int8"]]];

@@ -70,16 +70,24 @@ for (const name of readdirSync("models").sort()) {
       { stdio: "ignore" });
     const model = await loadModelFile(out);
     const rows: string[][] = [];
-    for (const t of inputs) {
-      const c = typeof t === "string" ? model.classify(t) : model.classify(t[0], t[1]);
-      rows.push(hex(new Float32Array(c.logits)));
-    }
-    for (const c of model.classifyBatch(inputs)) rows.push(hex(new Float32Array(c.logits)));
     const r = rng(7);
-    for (const n of [1, 2, 7, 33, model.maxLen]) {
-      const ids = Array.from({ length: n }, () => Math.floor(r() * model.vocabSize));
-      const types = Array.from({ length: n }, (_, i) => (model.typeVocabSize > 1 && i >= n / 2 ? 1 : 0));
-      rows.push(hex(model.logits(ids, types)));
+    const idRows = [1, 2, 7, 33, model.maxLen].map((n) => Array.from({ length: n }, () => Math.floor(r() * model.vocabSize)));
+    if (model.task === "embedding") {
+      // An embedding model has no logits: its output is the pooled (normalised) vector.
+      const flat = inputs.flatMap((t) => (typeof t === "string" ? [t] : t));
+      for (const t of flat) rows.push(hex(model.embed([t])[0]));
+      for (const e of model.embed(flat)) rows.push(hex(e));
+      for (const e of model.embedIds(idRows)) rows.push(hex(e));
+    } else {
+      for (const t of inputs) {
+        const c = typeof t === "string" ? model.classify(t) : model.classify(t[0], t[1]);
+        rows.push(hex(new Float32Array(c.logits)));
+      }
+      for (const c of model.classifyBatch(inputs)) rows.push(hex(new Float32Array(c.logits)));
+      for (const ids of idRows) {
+        const types = ids.map((_, i) => (model.typeVocabSize > 1 && i >= ids.length / 2 ? 1 : 0));
+        rows.push(hex(model.logits(ids, types)));
+      }
     }
     result[`${name}-${variant}`] = rows;
   }
