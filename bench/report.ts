@@ -26,6 +26,7 @@ export interface RunInfo {
   warmup: string;    // the warm-up rule, in words
   simd: string;      // the runtime build this Node chose, and why
   workerd: Array<WorkerdResult & { storage: string }> | null;
+  workerdError?: string; // the workerd part failed: why
   plan: {
     seqs: number[]; budgetMs: number; minSamples: number; maxSamples: number;
     slowRoundMs: number; slowBudgetMs: number; slowMinSamples: number;
@@ -158,7 +159,9 @@ export function renderReport(info: RunInfo, cases: CaseResult[], caps: CapRow[],
 
   line(`## workerd: the default model per request`);
   line();
-  if (!info.workerd) {
+  if (info.workerdError) {
+    line(`Failed in this run: ${info.workerdError}`);
+  } else if (!info.workerd) {
     line(`Not run (--no-workerd).`);
   } else {
     line(`The Worker of \`axformer deploy workers\` for models/spam (converted in the run), bundled by wrangler, under Miniflare (the real workerd), ` +

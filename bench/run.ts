@@ -204,6 +204,10 @@ if (!opts["no-workerd"]) {
       rows.push({ storage, ...(await measureWorkerd(path, tokens, { requests: plan.workerdRequests, warmupMs: plan.warmup.minMs })) });
     }
     info.workerd = rows;
+  } catch (e) {
+    // A failure here must not lose the twenty minutes of tables above: it goes in the report.
+    info.workerdError = (e as Error).message;
+    log(`workerd: failed: ${info.workerdError}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

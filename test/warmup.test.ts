@@ -51,6 +51,13 @@ test("slow runs: windows of at least 3 runs, and the async form awaits each run"
   assert.is(r.runs, 6); // 2.5 s passes after 3 runs, but two windows of 3 need 6
 });
 
+test("an option passed as undefined takes its default (the full bench's workerd warm-up)", () => {
+  const s = scripted(() => 1);
+  const r = warmUpSync(s.run, { minMs: undefined, now: s.now });
+  assert.ok(r.settled);
+  assert.ok(r.ms >= 2500 && r.ms <= 2502, `warmed ${r.ms} ms, the default minMs is 2500`);
+});
+
 test("options out of range are refused", () => {
   assert.throws(() => warmUpSync(() => {}, { minMs: 10, maxMs: 5 }), /out of range/);
 });

@@ -31,9 +31,16 @@ export const WARMUP_DEFAULTS: Required<WarmupOptions> = {
   minMs: 2500, maxMs: 20_000, windowMs: 500, minWindow: 3, tolerance: 0.02, now: () => performance.now(),
 };
 
+// The options with their defaults; an option given as undefined takes its default
+// (callers pass optional settings through, e.g. `{ minMs: opts.warmupMs }`).
+function withDefaults(o: WarmupOptions): Required<WarmupOptions> {
+  const given = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  return { ...WARMUP_DEFAULTS, ...given };
+}
+
 // A one-line statement of the rule, for reports.
 export function describeWarmup(o: WarmupOptions = {}): string {
-  const p = { ...WARMUP_DEFAULTS, ...o };
+  const p = withDefaults(o);
   return `warm-up by time: at least ${p.minMs / 1000} s and until the median of the last ${p.windowMs} ms of runs ` +
     `(>= ${p.minWindow} runs) is within ${(p.tolerance * 100).toFixed(0)}% of the window before (at most ${p.maxMs / 1000} s)`;
 }
@@ -52,7 +59,7 @@ export function warmUpSync(run: () => unknown, opts: WarmupOptions = {}): Warmup
 function settle(run: () => unknown, opts: WarmupOptions, awaitRuns: true): Promise<WarmupResult>;
 function settle(run: () => unknown, opts: WarmupOptions, awaitRuns: false): WarmupResult;
 function settle(run: () => unknown, opts: WarmupOptions, awaitRuns: boolean): WarmupResult | Promise<WarmupResult> {
-  const p = { ...WARMUP_DEFAULTS, ...opts };
+  const p = withDefaults(opts);
   if (!(p.minMs >= 0 && p.maxMs >= p.minMs && p.windowMs > 0 && p.minWindow >= 1 && p.tolerance > 0)) {
     throw new Error(`warm-up options out of range: ${JSON.stringify(p)}`);
   }
