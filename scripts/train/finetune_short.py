@@ -27,21 +27,10 @@ import torch.nn.functional as F
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train import (BertForSequenceClassification, adamw_linear, collate, ece, hf_config, load_slices,  # noqa: E402
-                   load_split, metrics, predict, save_safetensors, tokenizer_files, train_batches, write_json)
+from train import (BertForSequenceClassification, adamw_linear, ece, fit_temperature, hf_config, load_slices,  # noqa: E402
+                   load_split, metrics, predict, save_safetensors, temperature_by_nll, tokenizer_files, train_epoch,
+                   write_json)
 from logits import load_safetensors  # noqa: E402
-
-
-def fit_beta(nll):
-    """argmin over 1/T in (0, 20] of a convex nll(1/T), by ternary search (as train.fit_temperature)."""
-    lo, hi = 1e-3, 20.0
-    for _ in range(100):
-        a, b = lo + (hi - lo) / 3, hi - (hi - lo) / 3
-        if nll(a) <= nll(b):
-            hi = b
-        else:
-            lo = a
-    return (lo + hi) / 2
 
 
 def main():
@@ -80,20 +69,10 @@ def main():
     opt, sched = adamw_linear(model, args, args.epochs * -(-len(train) // args.batch))
     history = []
     for epoch in range(1, args.epochs + 1):
-        model.train()
-        t0, loss_sum, n = time.time(), 0.0, 0
-        for idx in train_batches(train, args.batch, rng):
-            ids, types, mask, labels = collate([train[i] for i in idx])
-            loss = F.cross_entropy(model(ids, types, mask), labels)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            loss_sum += loss.item() * len(idx)
-            n += len(idx)
-        history.append({"epoch": epoch, "train_loss": loss_sum / n})
-        print(f"epoch {epoch}: train loss {loss_sum / n:.4f} ({time.time() - t0:.0f} s)", flush=True)
+        t0 = time.time()
+        loss = train_epoch(model, train, args.batch, rng, opt, sched)
+        history.append({"epoch": epoch, "train_loss": loss})
+        print(f"epoch {epoch}: train loss {loss:.4f} ({time.time() - t0:.0f} s)", flush=True)
 
     model.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})  # what is saved
     scored = {}
@@ -104,8 +83,8 @@ def main():
     val = [v for (s, _), v in scored.items() if s == "val"]
     pooled_l, pooled_y = torch.cat([l for l, _ in val]), torch.cat([y for _, y in val])
     temps = {
-        "pooled": 1 / fit_beta(lambda b: F.cross_entropy(pooled_l * b, pooled_y).item()),
-        "slices equal": 1 / fit_beta(lambda b: sum(F.cross_entropy(l * b, y).item() for l, y in val)),
+        "pooled": fit_temperature(pooled_l, pooled_y.tolist()),
+        "slices equal": temperature_by_nll(lambda b: sum(F.cross_entropy(l * b, y).item() for l, y in val)),
     }
     report = {}
     for tname, T in temps.items():
