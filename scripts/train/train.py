@@ -246,6 +246,22 @@ def train_batches(rows, batch, rng):
     return batches
 
 
+def train_epoch(model, rows, batch, rng, opt, sched):  # one pass over rows -> mean train loss
+    model.train()
+    loss_sum, n = 0.0, 0
+    for idx in train_batches(rows, batch, rng):
+        ids, types, mask, labels = collate([rows[i] for i in idx])
+        loss = F.cross_entropy(model(ids, types, mask), labels)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        loss_sum += loss.item() * len(idx)
+        n += len(idx)
+    return loss_sum / n
+
+
 @torch.no_grad()
 def predict(model, rows, batch=64):  # -> logits [N, labels], in row order
     model.eval()
@@ -289,10 +305,14 @@ def ece(probs, gold, bins=15):
 
 
 def fit_temperature(logits, gold):
-    """The T that minimizes the negative log-likelihood of softmax(logits / T) (Guo et al. 2017). The
-    NLL is convex in 1/T, so a ternary search over 1/T in (0, 20] finds the minimum."""
+    """The T that minimizes the negative log-likelihood of softmax(logits / T) (Guo et al. 2017)."""
     y = torch.tensor(gold)
-    nll = lambda beta: F.cross_entropy(logits * beta, y).item()
+    return temperature_by_nll(lambda beta: F.cross_entropy(logits * beta, y).item())
+
+
+def temperature_by_nll(nll):
+    """T = 1 / beta for the beta in (0, 20] that minimizes nll(beta). A softmax NLL is convex in
+    beta = 1/T, so a ternary search finds the minimum."""
     lo, hi = 1e-3, 20.0
     for _ in range(100):
         a, b = lo + (hi - lo) / 3, hi - (hi - lo) / 3
@@ -486,21 +506,11 @@ def main():
     val_pick = val[: args.val_rows] if args.val_rows else val
     best, best_state, best_epoch, history = -math.inf, None, 0, []
     for epoch in range(1, args.epochs + 1):
-        model.train()
-        t0, loss_sum, n = time.time(), 0.0, 0
-        for idx in train_batches(train, args.batch, rng):
-            ids, types, mask, labels = collate([train[i] for i in idx])
-            loss = F.cross_entropy(model(ids, types, mask), labels)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            loss_sum += loss.item() * len(idx)
-            n += len(idx)
+        t0 = time.time()
+        loss = train_epoch(model, train, args.batch, rng, opt, sched)
         m = metrics(predict(model, val_pick), val_pick)
-        history.append({"epoch": epoch, "train_loss": loss_sum / n, "val": m})
-        print(f"epoch {epoch}: train loss {loss_sum / n:.4f}, val {fmt(m)} ({time.time() - t0:.0f} s)", flush=True)
+        history.append({"epoch": epoch, "train_loss": loss, "val": m})
+        print(f"epoch {epoch}: train loss {loss:.4f}, val {fmt(m)} ({time.time() - t0:.0f} s)", flush=True)
         if m[key] > best:
             best, best_epoch = m[key], epoch
             best_state = {k: v.clone() for k, v in model.state_dict().items()}
