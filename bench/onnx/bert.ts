@@ -106,8 +106,6 @@ export function bertToOnnx(model: Model, head: OnnxHead = "classifier"): Uint8Ar
   const sqrt2 = g.scalar("sqrt_2", Math.SQRT2), one = g.scalar("one", 1), half = g.scalar("half", 0.5);
 
   // Embeddings: word + token type + position, then LayerNorm.   x: [1, seq, H]
-  const seqLen = g.op("Shape", ["input_ids"], [{ name: "start", i: 1 }, { name: "end", i: 2 }]); // [1]
-  const zero = g.int64s("zero", [0]);
   // RoBERTa: create_position_ids_from_input_ids inside the graph, as Hugging Face's ONNX
   // export traces it: mask = ids != padding_idx, positions = cumsum(mask) * mask + padding_idx.
   // https://github.com/huggingface/transformers/blob/main/src/transformers/models/roberta/modeling_roberta.py
@@ -118,7 +116,11 @@ export function bertToOnnx(model: Model, head: OnnxHead = "classifier"): Uint8Ar
       const ids = g.op("Add", [g.op("Mul", [g.op("CumSum", [mask, g.int64Scalar("seq_axis", 1)]), mask]), pad]);
       return g.op("Gather", [table("embeddings.position_embeddings.weight"), ids]); // [1, seq, H]
     })()
-    : g.op("Slice", [table("embeddings.position_embeddings.weight"), zero, seqLen, zero]); // [seq, H]
+    : (() => {
+      const zero = g.int64s("zero", [0]);
+      const seqLen = g.op("Shape", ["input_ids"], [{ name: "start", i: 1 }, { name: "end", i: 2 }]); // [1]
+      return g.op("Slice", [table("embeddings.position_embeddings.weight"), zero, seqLen, zero]); // [seq, H]
+    })();
   let x = g.op("Add", [
     g.op("Add", [
       g.op("Gather", [table("embeddings.word_embeddings.weight"), "input_ids"]),
