@@ -1,10 +1,12 @@
-// `npm run bench [-- --quick | --tiny] [-- --out FILE]`: ours (f32 and int8) against
+// `npm run bench [-- --quick | --tiny [--roberta]] [-- --out FILE]`: ours (f32 and int8) against
 // onnxruntime-web and TF.js wasm, single thread, same random weights, BERT
 // shapes bert-tiny / MiniLM / bert-base at seq 8, 16, 32, 64, 128, 256; in the same
 // run this core's memory bandwidth (bench/bandwidth.ts: short sequences stream the
 // weights) and the default model's request latency on workerd (bench/workerd.ts).
 // --tiny: bert-tiny at seq 8 and 16, short warm-ups, a few samples: checks that
-// everything runs (a minute or two), nothing to read numbers from.
+// everything runs (a minute or two), nothing to read numbers from. --tiny --roberta
+// (or --quick --roberta): the roberta-base shape alone, at seq 128 (its one length;
+// the full run has it after bert-base).
 //
 // The engines are timed in rotation (sample i starts with engine i mod 4), so
 // a burst of load from elsewhere on the machine hits all of them alike; that is
@@ -37,6 +39,7 @@ import { convertHfDir } from "../host/convert/index.ts";
 
 const { values: opts } = parseArgs({ options: {
   quick: { type: "boolean", default: false }, tiny: { type: "boolean", default: false }, out: { type: "string" },
+  roberta: { type: "boolean", default: false }, // with --tiny or --quick: the roberta-base shape alone (its seqs)
   "no-workerd": { type: "boolean", default: false },
 } });
 const tiny = opts.tiny!;
@@ -63,6 +66,7 @@ const plan: { shapes: typeof SHAPES; seqs: number[]; warmup: WarmupOptions; budg
   : { shapes: SHAPES, seqs: SEQS, warmup: {}, budgetMs: 30_000, minSamples: 20, maxSamples: 100,
       slowRoundMs: 4_000, slowBudgetMs: 120_000, slowMinSamples: 5, bandwidthMiB: 256, peakMs: 600, workerdRequests: 300 };
 
+if (opts.roberta && quick) plan.shapes = SHAPES.filter((s) => s.roberta);
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void; // frees a shape's engines before the next is built
 
@@ -123,7 +127,7 @@ for (const shape of plan.shapes) {
   const engines: Engine[] = [oursF32, oursInt8, ort, tfjs];
   const files = { f32: f32File.length, int8: int8File.length, onnx: onnxBytes };
 
-  if (shape.layers === 12 && !quick) {
+  if (shape.layers === 12 && !shape.roberta && !quick) {
     // bert-base int8 under the Workers cap, at max_len 512 (the bench's) and 128.
     const { ids, typeIds } = inputs(128);
     const short = writeModel(asInt8({ ...model, config: { ...model.config, tokenizer: { ...model.config.tokenizer, maxLen: 128 } } }));
@@ -136,8 +140,8 @@ for (const shape of plan.shapes) {
   }
   model = null;
 
-  for (const seq of plan.seqs) {
-    const { ids, typeIds } = inputs(seq);
+  for (const seq of shape.roberta?.seqs ?? plan.seqs) {
+    const { ids, typeIds } = inputs(seq, undefined, !!shape.roberta);
     const times = new Map<Engine, number[]>(engines.map((e) => [e, []]));
     const first = new Map<Engine, Float32Array>();
     const lastWarm = new Map<Engine, number>();

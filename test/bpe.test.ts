@@ -19,7 +19,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { AutoTokenizer, env } from "@huggingface/transformers";
 import { Tokenizer } from "tokenizers";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bpeFolder, bpeModel, tokenizerJson, type BpeOptions } from "./helpers/bpe-folder.ts";
@@ -172,6 +172,7 @@ withShared("GLUE dev sentences and pairs: tokenizers, at 512 and truncated", asy
 
 withShared("GLUE dev sentences: transformers.js gives the same ids", async () => {
   const dir = mkdtempSync(join(tmpdir(), "axf-bpe-tjs-"));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, "roberta"));
   writeFileSync(join(dir, "roberta", "tokenizer.json"), tokenizerJson());
   writeFileSync(join(dir, "roberta", "tokenizer_config.json"), readFileSync(join(bpeFolder({}), "tokenizer_config.json")));

@@ -170,4 +170,36 @@ test("optimizer on a random-weight RoBERTa: the same decisions twice, a smaller 
   assert.ok(c.scores.every(Number.isFinite));
 });
 
+// ---- the CLI contract with the families' own tokenizers (byte-level BPE, Unigram with the
+// nmt_nfkc charsmap, Unigram with byte fallback): text in, transformers' ids and logits out
+
+interface TextCase extends GoldenCase { text?: string; text_pair?: string }
+
+test("CLI: run --json <text> [<text_b>] and tokenize --json give transformers' fast tokenizer's ids and the model's logits, long texts truncated", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "axformer-families-"));
+  try {
+    for (const name of ["roberta-f32", "xlm-roberta-f32", "camembert-f32"]) {
+      const out = join(dir, `${name}.axf`);
+      await cli("convert", join(PARITY, name), "-o", out);
+      const texts = (JSON.parse(readFileSync(join(PARITY, name, "golden.json"), "utf8")) as TextCase[]).filter((c) => c.text !== undefined);
+      const long = Math.max(...texts.map((c) => c.input_ids.length));
+      // A single text, a pair, one long text (truncated), a pair of two long ones (both cut).
+      const picked = [
+        texts.find((c) => c.text_pair === undefined && c.text!.length > 10)!,
+        texts.find((c) => c.text_pair !== undefined && c.input_ids.length < long)!,
+        texts.find((c) => c.text_pair === undefined && c.input_ids.length === long)!,
+        texts.find((c) => c.text_pair !== undefined && c.text!.length > 100 && c.text_pair.length > 100)!,
+      ];
+      for (const c of picked) {
+        const args = [c.text!, ...(c.text_pair === undefined ? [] : [c.text_pair])];
+        const what = `${name} ${JSON.stringify(c.text!.slice(0, 30))}${c.text_pair === undefined ? "" : " + pair"}`;
+        assert.equal(JSON.parse((await cli("tokenize", out, ...args, "--json")).stdout).input_ids, c.input_ids, `${what}: input_ids`);
+        close(JSON.parse((await cli("run", out, "--json", ...args)).stdout).logits, c.logits, 1e-4, what);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();

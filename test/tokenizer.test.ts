@@ -13,7 +13,9 @@
 //   4. it treats an empty text_pair as no pair; Python encodes [CLS] a [SEP] [SEP];
 //   5. it truncates by cutting the finished sequence (losing the last [SEP]);
 //      Hugging Face truncates the texts and keeps the special tokens: the expected
-//      ids are assembled here from each text's ids and tokenizers' truncate_encodings;
+//      ids are assembled here from each text's ids and tokenizers' truncate_encodings,
+//      fed with what tokenizers 0.23 counts (cappedCount: each text of a pair stops at
+//      the end of the word that brings it to max_len, see assembly/tokenizer/template.ts);
 //   6. it matches a special token against a whole normalized section ("[CL\0S]" with
 //      clean_text becomes [CLS]); Rust only matches the raw text (checked below by
 //      equivalence instead).
@@ -197,6 +199,8 @@ interface Reference {
   cls: number;
   sep: number;
   maxLen: number;
+  vocab: string[];
+  added: Set<number>; // the special tokens matched in the text: a word of their own that never ends the count
 }
 
 async function loadTransformersJs(vocab: string[], ids: Record<string, number>, o: Options): Promise<any> {
@@ -267,7 +271,8 @@ async function referenceTokenizer(vocab: string[], ids: Record<string, number>, 
   const normalize = normalizer.normalize.bind(normalizer);
   normalizer.normalize = (text: string) =>
     normalize(o.lowercase ? [...text].map((c) => c.toLowerCase()).join("") : text);
-  return { fixed, plain, cls: ids["[CLS]"], sep: ids["[SEP]"], maxLen: o.maxLen };
+  const added = new Set(["[CLS]", "[SEP]", "[MASK]", "[PAD]"].map((t) => ids[t]));
+  return { fixed, plain, cls: ids["[CLS]"], sep: ids["[SEP]"], maxLen: o.maxLen, vocab, added };
 }
 
 function segment(tok: any, text: string): number[] {
@@ -288,11 +293,30 @@ function assemble(ref: Reference, idsA: number[], idsB?: number[], maxLen = 0): 
     const kept = idsA.slice(0, limit - 2);
     return { ids: [ref.cls, ...kept, ref.sep], types: new Array(kept.length + 2).fill(0) };
   }
-  const [na, nb] = hfTruncatePair(idsA.length, idsB.length, limit - 3);
+  const [na, nb] = hfTruncatePair(cappedCount(ref, idsA, limit), cappedCount(ref, idsB, limit), limit - 3);
   return {
     ids: [ref.cls, ...idsA.slice(0, na), ref.sep, ...idsB.slice(0, nb), ref.sep],
     types: [...new Array(na + 2).fill(0), ...new Array(nb + 1).fill(1)],
   };
+}
+
+// How many tokens tokenizers 0.23 counts in a text of a pair before truncating: word
+// by word (a word is a token and the "##" ones after it; a matched special token is a
+// word that adds its token without ending the count), up to the end of the word that
+// brings the count to max_len. ([UNK] always counts as a word, though a literal
+// "[UNK]" in the text is a special token: the one hostile text holding it is too short
+// for the difference to show.)
+function cappedCount(ref: Reference, ids: number[], cap: number): number {
+  let n = 0;
+  for (let i = 0; i < ids.length;) {
+    if (ref.added.has(ids[i])) { n++; i++; continue; }
+    let j = i + 1;
+    while (j < ids.length && ref.vocab[ids[j]].startsWith("##")) j++;
+    n += j - i;
+    i = j;
+    if (n >= cap) return n;
+  }
+  return n;
 }
 
 function expected(ref: Reference, a: string, b?: string, maxLen = 0): Encoding {

@@ -28,7 +28,7 @@
 //                  the char); trim_offsets then drops leading / trailing spaces
 //                  (ByteLevel's process_offsets)
 //   template       <s> A </s> (</s> B </s>) or [CLS] A [SEP] (B [SEP]), truncation
-//                  longest-first as tokenizers' truncate_encodings (truncatePair)
+//                  longest-first as tokenizers' truncate_encodings (template.ts)
 //
 // Pair lookups search MERGES in place (sorted by (left, right) in the file) through
 // u32[V + 1] first-entry indices built at load: nothing hashed, nothing to collide.
@@ -38,7 +38,7 @@ import { fail } from "../errors";
 import { decodeUtf8 } from "./utf8";
 import { CLASS_WHITESPACE, charClass } from "./unicode";
 import { Trie } from "./trie";
-import { truncatePair } from "./wordpiece";
+import { assemble, truncatePair } from "./template";
 import {
   MAX_ADDED_TOKENS, ADDED_NORMALIZED, ADDED_ID_MASK, ADDED_LSTRIP, ADDED_RSTRIP, MERGE_ENTRY_SIZE,
   CHAR_OTHER, CHAR_LETTER, CHAR_NUMBER, TEMPLATE_ROBERTA,
@@ -86,7 +86,8 @@ export class BpeTokenizer {
   outOffsets: usize = 0;
   outCapacity: u32 = 0;
   outCount: u32 = 0;
-  stopAt: u32 = 0;      // no word starts once outCount has reached it
+  stopAt: u32 = 0;      // a word that brings outCount to it is the last (template.ts)
+  stopped: bool = false;
   trimStart: usize = 0; // trimmed()'s second result
   pairIds: usize = 0;   // i32[pairCapacity], the second text before assembly
   pairOffsets: usize = 0; // u32[2 * pairCapacity]
@@ -199,46 +200,23 @@ export class BpeTokenizer {
       return fail(`tokenizer: max_len ${maxLen} leaves no room for the ${numSpecial} special tokens of ${isPair ? "a pair" : "a single text"}`);
     }
     const budget = maxLen - numSpecial;
-    // A single text stops once it has its budget; each text of a pair once it has
-    // max_len tokens, at the end of a word, as tokenizers does (its truncation then
-    // shares the budget out by these counts).
+    // A single text stops once it has its budget; each text of a pair at the end of
+    // the word that brings it to max_len (template.ts).
     let nA = this.tokenize(a, aLen, ids + 4, offsets + 8, budget, isPair ? maxLen : budget);
-    let nB: u32 = 0;
+    let nB: i32 = -1;
     if (isPair) {
       this.reservePair(cfg.max_len);
-      nB = this.tokenize(b, <u32>bLen, this.pairIds, this.pairOffsets, budget, maxLen);
-      const kept = truncatePair(nA, nB, budget);
+      const kept = truncatePair(nA, this.tokenize(b, <u32>bLen, this.pairIds, this.pairOffsets, budget, maxLen), budget);
       nA = <u32>(kept >> 32);
-      nB = <u32>kept;
+      nB = <i32><u32>kept;
     } else if (nA > budget) {
       nA = budget;
     }
-    // cls A sep (sep) B sep; specials have offsets (0, 0).
-    store<i32>(ids, cfg.cls_id);
-    store<u64>(offsets, 0);
-    let n: u32 = 1 + nA;
-    store<i32>(ids + (<usize>n << 2), cfg.sep_id);
-    store<u64>(offsets + (<usize>n << 3), 0);
-    n++;
-    const firstEnd = n;
-    if (isPair) {
-      if (roberta) {
-        store<i32>(ids + (<usize>n << 2), cfg.sep_id);
-        store<u64>(offsets + (<usize>n << 3), 0);
-        n++;
-      }
-      memory.copy(ids + (<usize>n << 2), this.pairIds, <usize>nB << 2);
-      memory.copy(offsets + (<usize>n << 3), this.pairOffsets, <usize>nB << 3);
-      n += nB;
-      store<i32>(ids + (<usize>n << 2), cfg.sep_id);
-      store<u64>(offsets + (<usize>n << 3), 0);
-      n++;
-    }
-    // Token types as the WordPiece path gives them (wordpiece.ts): RoBERTa's single
-    // type row gives 0 throughout.
+    // cls A sep (sep) B sep; specials have offsets (0, 0). Token types as the
+    // WordPiece path gives them (wordpiece.ts): RoBERTa's single type row gives 0
+    // throughout.
     const secondType: i32 = (cfg.flags & 1) == 0 && cfg.type_vocab_size >= 2 ? 1 : 0;
-    for (let i: u32 = 0; i < n; i++) store<i32>(types + (<usize>i << 2), i < firstEnd ? 0 : secondType);
-    return <i32>n;
+    return <i32>assemble(ids, offsets, types, cfg.cls_id, cfg.sep_id, nA, this.pairIds, this.pairOffsets, nB, roberta, secondType);
   }
 
   private reservePair(capacity: u32): void {
@@ -261,6 +239,7 @@ export class BpeTokenizer {
     this.outCapacity = capacity;
     this.outCount = 0;
     this.stopAt = stopAt;
+    this.stopped = false;
     this.split(ptr, ptr + <usize>len, false);
     return this.outCount;
   }
@@ -273,7 +252,7 @@ export class BpeTokenizer {
     let from = p;
     let q = p;
     while (q < end) {
-      if (this.outCount >= this.stopAt) return;
+      if (this.stopped) return;
       if (!load<u8>(firsts + <usize>load<u8>(q))) { q++; continue; }
       const found = trie.longestBytes(q, end);
       if (found < 0) { q++; continue; }
@@ -281,6 +260,7 @@ export class BpeTokenizer {
       if (found & <i32>ADDED_LSTRIP) start = skipWhitespaceBack(from, start);
       if (found & <i32>ADDED_RSTRIP) stop = skipWhitespace(stop, end);
       if (start > from) this.gap(from, start, norm);
+      if (this.stopped) return; // (the gap held the last word)
       // The whitespace taken by lstrip / rstrip belongs to no token; offsets are
       // trimmed of the token's own leading / trailing whitespace, as for words.
       const te = q + <usize>trie.matchLen;
@@ -299,7 +279,7 @@ export class BpeTokenizer {
   }
 
   private gap(p: usize, end: usize, norm: bool): void {
-    if (this.outCount >= this.stopAt) return;
+    if (this.stopped) return;
     if (!norm) this.split(p, end, true);
     else this.preTokenize(p, end);
   }
@@ -308,9 +288,10 @@ export class BpeTokenizer {
   private preTokenize(p: usize, end: usize): void {
     let prefix = this.addPrefix && load<u8>(p) != SPACE;
     while (p < end) {
-      if (this.outCount >= this.stopAt) return;
+      if (this.stopped) return;
       const stop = prefix ? this.prefixedEnd(p, end) : this.matchEnd(p, end);
       this.word(p, stop, prefix, end);
+      if (this.outCount >= this.stopAt) this.stopped = true;
       prefix = false;
       p = stop;
     }

@@ -36,7 +36,7 @@ import { CLASS_WHITESPACE, charClass } from "./unicode";
 import { Vocab, ENTRY, lowerBound, upperBound, countSteps } from "./vocab";
 import { Trie } from "./trie";
 import { Precompiled } from "./precompiled";
-import { truncatePair } from "./wordpiece";
+import { assemble, truncatePair } from "./template";
 import {
   MAX_ADDED_TOKENS, ADDED_NORMALIZED, ADDED_ID_MASK, ADDED_LSTRIP, ADDED_RSTRIP, TOKFLAG_BYTE_FALLBACK, TOKFLAG_PREPEND_ALWAYS,
   TOKFLAG_PREPEND_FIRST, TOKFLAG_SPLIT, TOKFLAG_STRIP_LEFT, TOKFLAG_STRIP_RIGHT, TOKFLAG_COLLAPSE_SPACES,
@@ -87,6 +87,8 @@ export class Unigram {
   outOffsets: usize = 0;
   outCapacity: u32 = 0;
   outCount: u32 = 0;
+  stopAt: u32 = 0;        // a word that brings outCount to it is the last (template.ts)
+  stopped: bool = false;
   pairIds: usize = 0;     // i32[maxLen], text b before assembly
   pairOffsets: usize = 0; // u32[2 * maxLen]
 
@@ -174,45 +176,36 @@ export class Unigram {
     const numSpecial: u32 = isPair ? 4 : 2;
     if (limit < numSpecial) return fail("tokenizer: max_len leaves no room for the special tokens");
     const budget = limit - numSpecial;
-    let nA = this.tokenize(a, aLen, ids + 4, offsets + 8, budget, !isPair);
-    let nB: u32 = 0;
+    // A single text stops once it has its budget; each text of a pair at the end of
+    // the word that brings it to limit (template.ts).
+    let nA = this.tokenize(a, aLen, ids + 4, offsets + 8, budget, isPair ? limit : budget);
+    let nB: i32 = -1;
     if (isPair) {
-      nB = this.tokenize(b, <u32>bLen, this.pairIds, this.pairOffsets, budget, false);
-      const kept = truncatePair(nA, nB, budget);
+      const kept = truncatePair(nA, this.tokenize(b, <u32>bLen, this.pairIds, this.pairOffsets, budget, limit), budget);
       nA = <u32>(kept >> 32);
-      nB = <u32>kept;
+      nB = <i32><u32>kept;
     } else if (nA > budget) {
       nA = budget;
     }
-    // <s> A </s> (</s> B </s>)
-    let n: u32 = 0;
-    n = put(ids, offsets, n, this.clsId);
-    n += nA;
-    n = put(ids, offsets, n, this.sepId);
-    if (isPair) {
-      n = put(ids, offsets, n, this.sepId);
-      memory.copy(ids + (<usize>n << 2), this.pairIds, <usize>nB << 2);
-      memory.copy(offsets + (<usize>n << 3), this.pairOffsets, <usize>nB << 3);
-      n += nB;
-      n = put(ids, offsets, n, this.sepId);
-    }
-    memory.fill(types, 0, <usize>n << 2);
-    return <i32>n;
+    // <s> A </s> (</s> B </s>), all type 0
+    return <i32>assemble(ids, offsets, types, this.clsId, this.sepId, nA, this.pairIds, this.pairOffsets, nB, true, 0);
   }
 
   // One text: up to `capacity` tokens at out / outOffsets; returns how many the
-  // whole text has (or, with stopWhenFull, at least capacity once it is full).
-  tokenize(ptr: usize, len: u32, out: usize, outOffsets: usize, capacity: u32, stopWhenFull: bool): u32 {
+  // text has, counting up to the end of the word that brings it to stopAt.
+  tokenize(ptr: usize, len: u32, out: usize, outOffsets: usize, capacity: u32, stopAt: u32): u32 {
     this.outIds = out;
     this.outOffsets = outOffsets;
     this.outCapacity = capacity;
     this.outCount = 0;
+    this.stopAt = stopAt;
+    this.stopped = false;
     const end = ptr + <usize>len;
     let segStart = ptr;
     let p = ptr;
     let first = true;
     while (p < end) {
-      if (stopWhenFull && this.outCount >= capacity) return this.outCount;
+      if (this.stopped) return this.outCount;
       if (load<u8>(this.firstBytes + <usize>load<u8>(p))) {
         const trie = this.specials!;
         const id = trie.longestBytes(p, end);
@@ -237,7 +230,7 @@ export class Unigram {
           }
           if (s > segStart) this.segment(ptr, segStart, s, first);
           first = false;
-          this.emit(id, <u32>(s - ptr), <u32>(q - ptr));
+          if (!this.stopped) this.emit(id, <u32>(s - ptr), <u32>(q - ptr));
           p = q;
           segStart = p;
           continue;
@@ -284,12 +277,19 @@ export class Unigram {
     if (f & TOKFLAG_SPLIT) {
       for (let i: u32 = 1; i < total; i++) {
         if (load<u32>(this.chars + <usize>i * CHAR) == META) {
-          this.viterbi(start, i);
+          this.word(start, i);
+          if (this.stopped) return;
           start = i;
         }
       }
     }
-    this.viterbi(start, total);
+    this.word(start, total);
+  }
+
+  // One pre-tokenizer word; the last one once outCount reaches stopAt.
+  private word(start: u32, end: u32): void {
+    this.viterbi(start, end);
+    if (this.outCount >= this.stopAt) this.stopped = true;
   }
 
   // Precompiled over the input [s, e): records (cp, change) transformations.
@@ -588,10 +588,3 @@ function hexValue(c: u8): u32 {
   return 16;
 }
 
-// A template token at position n (offsets 0 0); returns n + 1.
-@inline
-function put(ids: usize, offsets: usize, n: u32, id: i32): u32 {
-  store<i32>(ids + (<usize>n << 2), id);
-  store<u64>(offsets + (<usize>n << 3), 0);
-  return n + 1;
-}

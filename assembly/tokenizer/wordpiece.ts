@@ -26,7 +26,7 @@
 // Where the two Hugging Face implementations disagree, this follows the tokenizers
 // (fast) one, which is what transformers v5 calls BertTokenizer and what
 // AutoTokenizer has returned since v4:
-//   - pair truncation, see truncatePair();
+//   - pair truncation, see template.ts;
 //   - no NFC: the legacy Python tokenizer NFC-composes the text, which only shows
 //     when accents are kept (a cased model): "e" + U+0301 stays two code points here.
 // Category and CJK details follow the Python definitions instead (see unicode.ts):
@@ -64,6 +64,7 @@ import {
 } from "./unicode";
 import { Vocab } from "./vocab";
 import { Trie } from "./trie";
+import { assemble, truncatePair } from "./template";
 import { MAX_ADDED_TOKENS, ADDED_NORMALIZED, ADDED_ID_MASK, MAX_ADDED_TOKEN_BYTES } from "../format/constants";
 
 const MAX_SPECIALS = 5 + MAX_ADDED_TOKENS;
@@ -120,7 +121,7 @@ export class Tokenizer {
   tokenizeAll(a: usize, aLen: u32): i32 {
     if (this.run === null) return fail("tokenizer: used after dispose()");
     const run = this.run!;
-    const n = run.tokenize(a, aLen, 0, 0, 0, false);
+    const n = run.tokenize(a, aLen, 0, 0, 0, u32.MAX_VALUE);
     this.reserve(n);
     if (n > this.allCap) {
       if (this.allCap != 0) heap.free(this.allIds);
@@ -128,7 +129,7 @@ export class Tokenizer {
       this.allIds = heap.alloc(<usize>n << 2);
       this.allCap = n;
     }
-    run.tokenize(a, aLen, this.allIds, this.offsets, n, false);
+    run.tokenize(a, aLen, this.allIds, this.offsets, n, u32.MAX_VALUE);
     return <i32>n;
   }
 
@@ -155,42 +156,26 @@ export class Tokenizer {
     const offsets = this.offsets;
 
     // Text a goes straight to its final place after [CLS]; a single text needs no
-    // more than `budget` tokens, a pair needs both full lengths.
-    let nA = run.tokenize(a, aLen, ids + 4, offsets + 8, budget, !isPair);
-    let nB: u32 = 0;
+    // more than `budget` tokens, each text of a pair stops at the end of the word that
+    // brings it to `limit` (template.ts says why).
+    let nA = run.tokenize(a, aLen, ids + 4, offsets + 8, budget, isPair ? limit : budget);
+    let nB: i32 = -1;
     if (isPair) {
       run.reservePair(cfg.max_len);
-      nB = run.tokenize(b, <u32>bLen, run.pairIds, run.pairOffsets, budget, false);
-      const kept = truncatePair(nA, nB, budget);
+      const kept = truncatePair(nA, run.tokenize(b, <u32>bLen, run.pairIds, run.pairOffsets, budget, limit), budget);
       nA = <u32>(kept >> 32);
-      nB = <u32>kept;
+      nB = <i32><u32>kept;
     } else if (nA > budget) {
       nA = budget;
     }
-
     // [CLS] a [SEP] (b [SEP]), type 0 up to the first [SEP], 1 after it.
-    store<i32>(ids, cfg.cls_id);
-    store<u64>(offsets, 0);
-    let n: u32 = 1 + nA;
-    store<i32>(ids + (<usize>n << 2), cfg.sep_id);
-    store<u64>(offsets + (<usize>n << 3), 0);
-    n++;
-    const firstEnd = n;
-    if (isPair) {
-      memory.copy(ids + (<usize>n << 2), run.pairIds, <usize>nB << 2);
-      memory.copy(offsets + (<usize>n << 3), run.pairOffsets, <usize>nB << 3);
-      n += nB;
-      store<i32>(ids + (<usize>n << 2), cfg.sep_id);
-      store<u64>(offsets + (<usize>n << 3), 0);
-      n++;
-    }
     // CONFIG.flags bit 0 says every token has type 0 (the writer sets it for
     // DistilBERT, which has no token types: Hugging Face's tokenizer returns none).
     // A BERT with a single type row gets type 0 too: Hugging Face's BertTokenizer
     // would give the pair type 1 and BertEmbeddings would then fail with an index
     // error; the only row is the one answer that runs (docs/reliability.md).
     const secondType: i32 = (cfg.flags & 1) == 0 && cfg.type_vocab_size >= 2 ? 1 : 0;
-    for (let i: u32 = 0; i < n; i++) store<i32>(types + (<usize>i << 2), i < firstEnd ? 0 : secondType);
+    const n = assemble(ids, offsets, types, cfg.cls_id, cfg.sep_id, nA, run.pairIds, run.pairOffsets, nB, false, secondType);
     return <i32>n;
   }
 }
@@ -256,6 +241,8 @@ class Pipeline {
   outOffsets: usize = 0; // u32[2 * outCapacity]
   outCapacity: u32 = 0;
   outCount: u32 = 0;
+  stopAt: u32 = 0;       // a word that brings outCount to it is the last (template.ts)
+  stopped: bool = false;
 
   pairIds: usize = 0; // i32[pairCapacity], the second text before assembly
   pairOffsets: usize = 0; // u32[2 * pairCapacity]
@@ -360,7 +347,7 @@ class Pipeline {
     if (best >= 0) {
       this.endWord();
       const last = (head + bestLen - 1) & PENDING_MASK;
-      this.emit(best, load<u32>(src + (<usize>head << 3)), load<u32>(src + (<usize>last << 3), 4));
+      if (!this.stopped) this.emit(best, load<u32>(src + (<usize>head << 3)), load<u32>(src + (<usize>last << 3), 4));
       this.pendingHead = (head + bestLen) & PENDING_MASK;
       this.pendingCount = count - bestLen;
     } else {
@@ -431,20 +418,22 @@ class Pipeline {
   }
 
   // Tokenizes one text, storing up to `capacity` ids at `out`; returns how many ids
-  // the whole text has (or, with stopWhenFull, at least capacity once it is full).
-  tokenize(ptr: usize, len: u32, out: usize, outOffsets: usize, capacity: u32, stopWhenFull: bool): u32 {
+  // it has, counting up to the end of the word that brings it to `stopAt`.
+  tokenize(ptr: usize, len: u32, out: usize, outOffsets: usize, capacity: u32, stopAt: u32): u32 {
     this.outIds = out;
     this.outOffsets = outOffsets;
     this.base = ptr;
     this.outCapacity = capacity;
     this.outCount = 0;
+    this.stopAt = stopAt;
+    this.stopped = false;
     this.wordChars = 0;
     this.pendingHead = 0;
     this.pendingCount = 0;
     const end = ptr + len;
     let p = ptr;
     while (p < end) {
-      if (stopWhenFull && this.outCount >= capacity) return this.outCount;
+      if (this.stopped) return this.outCount;
       const byte = load<u8>(p);
       if (load<u8>(this.firstBytes + <usize>byte)) {
         const trie = this.rawTrie!;
@@ -453,7 +442,7 @@ class Pipeline {
           if (this.normOn) this.normFlush();
           this.endWord();
           const at = <u32>(p - ptr);
-          this.emit(id, at, at + trie.matchLen);
+          if (!this.stopped) this.emit(id, at, at + trie.matchLen);
           p += <usize>trie.matchLen;
           continue;
         }
@@ -583,6 +572,13 @@ class Pipeline {
     const chars = this.wordChars;
     if (chars == 0) return;
     this.wordChars = 0;
+    if (this.stopped) return; // (a word after the stop: a punctuation or CJK one in the same step)
+    this.wordPiece(chars);
+    if (this.outCount >= this.stopAt) this.stopped = true;
+  }
+
+  // WordPiece on the word of `chars` code points in wordBytes.
+  private wordPiece(chars: u32): void {
     if (chars > this.maxWordChars) {
       this.emit(this.unkId, this.wordStart, this.wordEnd);
       return;
@@ -621,37 +617,6 @@ class Pipeline {
 function encodeAscii(cp: u32, dst: usize): u32 {
   store<u8>(dst, <u8>cp);
   return 1;
-}
-
-// tokenizers' truncate_encodings (src/utils/truncation.rs), LongestFirst, for
-// texts of nA and nB tokens and a budget of max_len minus the 3 special tokens.
-// Returns the kept lengths as nA' << 32 | nB'. A text shorter than its half of the
-// budget is kept whole and the other gets the rest; when both are cut, the shorter
-// keeps floor(budget / 2) and the longer the other half, b counting as the longer on
-// a tie. The legacy Python truncate_sequences (remove one token at a time from the
-// longer text, from b on a tie) gives the same lengths except when both are cut,
-// the budget is odd and a is not longer than b: there it gives the odd token to a.
-export function truncatePair(nA: u32, nB: u32, budget: u32): u64 {
-  if (nA + nB <= budget) return (<u64>nA << 32) | nB;
-  let n1 = nA;
-  let n2 = nB;
-  const swap = n1 > n2;
-  if (swap) {
-    n1 = nB;
-    n2 = nA;
-  }
-  // n1 is the shorter.
-  if (n1 > budget) n2 = n1;
-  else n2 = max(n1, budget - n1);
-  if (n1 + n2 > budget) {
-    n1 = budget / 2;
-    n2 = n1 + (budget % 2);
-  }
-  let keepA = swap ? n2 : n1;
-  let keepB = swap ? n1 : n2;
-  if (keepA > nA) keepA = nA;
-  if (keepB > nB) keepB = nB;
-  return (<u64>keepA << 32) | keepB;
 }
 
 // A trie of n (ptr, symbol count, id) triples, symbols `width` bytes each.

@@ -78,7 +78,7 @@ export async function tfjsEngine(model: Model): Promise<Engine> {
   const forward = (ids: Int32Array, typeIds: Int32Array): tf.Tensor => {
     const n = ids.length;
     let x = tf.add(tf.add(tf.gather(wordEmb, tf.tensor1d(ids, "int32")), tf.gather(typeEmb, tf.tensor1d(typeIds, "int32"))),
-      tf.slice(posEmb, [0, 0], [n, H])) as tf.Tensor2D; // [n, H]
+      tf.slice(posEmb, [c.positionOffset ?? 0, 0], [n, H])) as tf.Tensor2D; // [n, H] (RoBERTa: from padding_idx + 1; the bench's ids hold no pad)
     x = layerNorm(x, embLn);
     for (const l of layers) {
       const heads = (y: tf.Tensor2D, perm: number[]) => tf.transpose(tf.reshape(y, [n, A, D]), perm) as tf.Tensor3D;

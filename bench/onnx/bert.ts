@@ -7,7 +7,8 @@
 //   output:  logits                      f32[1, num_labels]
 //
 // Linear weights are stored transposed, [in, out], as MatMul wants them.
-// Dense BERT only (every layer with all its heads and FFN neurons).
+// Dense BERT only (every layer with all its heads and FFN neurons), or the same graph
+// with RoBERTa's positions (below).
 
 import type { Model, Tensor } from "../../host/model/model.ts";
 import { Msg } from "./proto.ts";
@@ -52,6 +53,12 @@ class Graph {
     return name;
   }
 
+  int64Scalar(name: string, value: number): string {
+    const raw = new Uint8Array(BigInt64Array.of(BigInt(value)).buffer);
+    this.initializers.push(new Msg().int(2, INT64).string(8, name).bytes(9, raw));
+    return name;
+  }
+
   scalar(name: string, value: number): string {
     const raw = new Uint8Array(Float32Array.of(value).buffer);
     this.initializers.push(new Msg().int(2, FLOAT).string(8, name).bytes(9, raw));
@@ -68,7 +75,10 @@ export type OnnxHead = "classifier" | "embedding" | "hidden" | "span";
 
 export function bertToOnnx(model: Model, head: OnnxHead = "classifier"): Uint8Array {
   const c = model.config;
-  if (c.arch !== "bert" || (head === "classifier" && !c.hasPooler)) throw new Error("bertToOnnx: only BERT (with a pooler for the classifier)");
+  const roberta = c.arch === "roberta" && (c.positionOffset ?? 0) > 0;
+  if ((c.arch !== "bert" && !roberta) || (head === "classifier" && !c.hasPooler)) {
+    throw new Error("bertToOnnx: only BERT or RoBERTa (with a pooler / dense + tanh head for the classifier)");
+  }
   if (c.hiddenAct !== "gelu") throw new Error(`bertToOnnx: hidden_act ${c.hiddenAct}; only exact (erf) gelu`);
   const H = c.hiddenSize, A = c.numHeads, D = c.headDim, eps = c.layerNormEps;
   const g = new Graph();
@@ -96,9 +106,21 @@ export function bertToOnnx(model: Model, head: OnnxHead = "classifier"): Uint8Ar
   const sqrt2 = g.scalar("sqrt_2", Math.SQRT2), one = g.scalar("one", 1), half = g.scalar("half", 0.5);
 
   // Embeddings: word + token type + position, then LayerNorm.   x: [1, seq, H]
-  const seqLen = g.op("Shape", ["input_ids"], [{ name: "start", i: 1 }, { name: "end", i: 2 }]); // [1]
-  const zero = g.int64s("zero", [0]);
-  const positions = g.op("Slice", [table("embeddings.position_embeddings.weight"), zero, seqLen, zero]); // [seq, H]
+  // RoBERTa: create_position_ids_from_input_ids inside the graph, as Hugging Face's ONNX
+  // export traces it: mask = ids != padding_idx, positions = cumsum(mask) * mask + padding_idx.
+  // https://github.com/huggingface/transformers/blob/main/src/transformers/models/roberta/modeling_roberta.py
+  const positions = roberta
+    ? (() => {
+      const pad = g.int64s("padding_idx", [c.positionOffset! - 1]);
+      const mask = g.op("Cast", [g.op("Not", [g.op("Equal", ["input_ids", pad])])], [{ name: "to", i: INT64 }]); // [1, seq]
+      const ids = g.op("Add", [g.op("Mul", [g.op("CumSum", [mask, g.int64Scalar("seq_axis", 1)]), mask]), pad]);
+      return g.op("Gather", [table("embeddings.position_embeddings.weight"), ids]); // [1, seq, H]
+    })()
+    : (() => {
+      const zero = g.int64s("zero", [0]);
+      const seqLen = g.op("Shape", ["input_ids"], [{ name: "start", i: 1 }, { name: "end", i: 2 }]); // [1]
+      return g.op("Slice", [table("embeddings.position_embeddings.weight"), zero, seqLen, zero]); // [seq, H]
+    })();
   let x = g.op("Add", [
     g.op("Add", [
       g.op("Gather", [table("embeddings.word_embeddings.weight"), "input_ids"]),

@@ -60,6 +60,7 @@ function hex(a: Float32Array): string[] {
 
 const dir = join(tmpdir(), `axformer-logits-${process.pid}`);
 mkdirSync(dir, { recursive: true });
+process.once("exit", () => rmSync(dir, { recursive: true, force: true })); // a failed convert leaves nothing behind either
 const result: Record<string, string[][]> = {};
 const inputs = texts();
 for (const name of readdirSync("models").sort()) {

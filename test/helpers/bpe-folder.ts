@@ -4,7 +4,7 @@
 // RobertaTokenizer adds them: the Hugging Face files (vocab.json + merges.txt +
 // tokenizer_config.json, or tokenizer.json as tokenizers serialises it), and a
 // random-weight model carrying the converted tokenizer.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -63,9 +63,19 @@ export function tokenizerJson(o: BpeOptions = {}): string {
   });
 }
 
+// Every folder made here is removed when the test process exits (tests call these
+// freely, hundreds of times per file, without cleaning up themselves).
+const made: string[] = [];
+function tempFolder(): string {
+  if (made.length === 0) process.once("exit", () => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
+  const dir = mkdtempSync(join(tmpdir(), "axf-bpe-"));
+  made.push(dir);
+  return dir;
+}
+
 // A folder with the tokenizer files: tokenizer.json (`json`) or vocab.json + merges.txt.
 export function bpeFolder(o: BpeOptions & { json?: boolean } = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), "axf-bpe-"));
+  const dir = tempFolder();
   const { vocab, mergesTxt } = gpt2();
   const tcfg: Record<string, unknown> = {
     tokenizer_class: "RobertaTokenizer", model_max_length: o.maxLen ?? 512, bos_token: "<s>", eos_token: "</s>",
@@ -144,7 +154,7 @@ function tokenizerJsonSkeleton(): string {
 
 // A folder holding one tokenizer.json (and a tokenizer_config.json naming RoBERTa).
 export function folderWith(tokenizerJsonText: string, tcfg: Record<string, unknown> = { tokenizer_class: "RobertaTokenizer", model_max_length: 512 }): string {
-  const dir = mkdtempSync(join(tmpdir(), "axf-bpe-"));
+  const dir = tempFolder();
   writeFileSync(join(dir, "tokenizer.json"), tokenizerJsonText);
   writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify(tcfg));
   return dir;

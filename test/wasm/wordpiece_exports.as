@@ -4,7 +4,8 @@
 // It exposes the tokenizer and its Unicode/UTF-8 helpers on a raw ABI.
 
 import { Config, StringList } from "../../assembly/model/model";
-import { Tokenizer, truncatePair } from "../../assembly/tokenizer/wordpiece";
+import { Tokenizer } from "../../assembly/tokenizer/wordpiece";
+import { truncatePair } from "../../assembly/tokenizer/template";
 import { errorLen, errorPtr } from "../../assembly/errors";
 import { charClass, isChineseChar, lowercase, stripAccents } from "../../assembly/tokenizer/unicode";
 import { decodeUtf8 } from "../../assembly/tokenizer/utf8";
