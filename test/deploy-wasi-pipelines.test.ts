@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { WASI } from "node:wasi";
 import { convertHfDir } from "../host/convert/index.ts";
 import { writeModel } from "../host/format/writer.ts";
@@ -160,8 +161,24 @@ test("WASI question answering: stdin lines question TAB context, errors as {erro
   assert.match(bad.stderr, /--top-k must be an integer from 1/);
 });
 
-test("WASI token classification: an unknown aggregation is refused, --pair too", async () => {
-  const { file } = await converted("ner-bert-uncased");
+test("WASI token classification: --ignore-labels lists, stdin lines, Bun; an unknown aggregation is refused, --pair too", async () => {
+  const { model, file } = await converted("ner-bert-uncased");
+  const texts = cases<NerCase>("ner-bert-uncased").map((c) => c.text.replaceAll("\n", " ")).filter((t) => t.trim() !== "");
+  for (const ignore of [["O", "MONEY"], ["B-PER", "I-PER", "O"], ["", "O"]]) {
+    const r = wasi([file, "--aggregation", "first", "--ignore-labels", ignore.join(","), "--", ...texts]);
+    assert.is(r.code, 0, r.stderr);
+    texts.forEach((t, i) => same(r.lines[i], { entities: model.tokenClassify(t, { aggregation: "first", ignoreLabels: ignore }) }, 1e-12, `${ignore} ${t}`));
+  }
+  const stdin = spawnSync(process.execPath, [join(ROOT, "host/deploy/wasi/run.mjs"), file, "--aggregation", "max"], { input: texts.join("\n") + "\n", encoding: "utf8" });
+  assert.is(stdin.status, 0, stdin.stderr);
+  const lines = stdin.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.is(lines.length, texts.length);
+  texts.forEach((t, i) => same(lines[i], { entities: model.tokenClassify(t, { aggregation: "max" }) }, 1e-12, `stdin ${t}`));
+  const bun = join(createRequire(import.meta.url).resolve("bun/package.json"), "../bin/bun.exe");
+  const b = spawnSync(bun, [join(ROOT, "build/axformer-wasi.wasm"), file, "--aggregation", "simple", texts[0]], { encoding: "utf8", cwd: tmp });
+  assert.is(b.status, 0, b.stderr);
+  same(JSON.parse(b.stdout), { entities: model.tokenClassify(texts[0], { aggregation: "simple" }) }, 1e-12, "bun");
+
   const r = wasi([file, "--aggregation", "mean", "x"]);
   assert.is(r.code, 2);
   assert.match(r.stderr, /--aggregation must be one of none, simple, first, average, max, got mean/);

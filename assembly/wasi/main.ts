@@ -171,7 +171,12 @@ function option(name: string, value: string): bool {
   if (name == "--aggregation") {
     options.aggregation = AGGREGATIONS.indexOf(value);
     if (options.aggregation < 0) die("--aggregation must be one of " + AGGREGATIONS.join(", ") + ", got " + value, 2);
-  } else if (name == "--ignore-labels") options.ignoreLabels = value.length == 0 ? [] : value.split(",");
+  } else if (name == "--ignore-labels") {
+    options.ignoreLabels = [];
+    for (let from = 0, i = 0; value.length > 0 && i <= value.length; i++) {
+      if (i == value.length || value.charCodeAt(i) == 0x2c) { options.ignoreLabels.push(value.substring(from, i)); from = i + 1; }
+    }
+  }
   else if (name == "--top-k") options.topK = count(name, value, 1);
   else if (name == "--max-answer-len") options.maxAnswerLen = count(name, value, 1);
   else if (name == "--doc-stride") options.docStride = count(name, value, 0);

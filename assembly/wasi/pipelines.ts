@@ -266,12 +266,19 @@ function isContinuation(id: i32): bool {
   return vocab_len(<u32>id) >= 2 && load<u16>(vocab_ptr(<u32>id)) == 0x2323; // "##"
 }
 
-// Index of the highest score not yet taken (-1 when none is left), the first of
-// equals: taking them one by one gives the order of a stable sort, best first.
-function takeBest(scores: f64[]): i32 {
-  let k = -1;
-  for (let i = 0; i < scores.length; i++) if (scores[i] >= 0 && (k < 0 || scores[i] > scores[k])) k = i;
-  return k;
+// Indices of the scores, highest first, equal scores in index order: the order of
+// JavaScript's and Python's stable sorts (AssemblyScript's sort is not stable, so
+// the index breaks ties). O(n log n). u64 indices: the reader's sort of u64s is in the
+// wasm already, only this comparator is added.
+let sortScores: f64[] = [];
+function byScore(scores: f64[]): u64[] {
+  sortScores = scores;
+  const idx = new Array<u64>(scores.length);
+  for (let k = 0; k < idx.length; k++) idx[k] = <u64>k;
+  return idx.sort((a: u64, b: u64): i32 => {
+    const x = sortScores[<i32>a], y = sortScores[<i32>b];
+    return x > y ? -1 : x < y ? 1 : <i32>a - <i32>b;
+  });
 }
 
 export function qaLine(question: usize, qLen: u32, context: usize, cLen: u32, o: PipelineOptions): string {
@@ -342,11 +349,9 @@ export function qaLine(question: usize, qLen: u32, context: usize, cLen: u32, o:
         if (allowed[j] && s > 0) { scores.push(s); spans.push(i * n + j); }
       }
     }
-    for (let r = 0; r < preTopK; r++) {
-      const k = takeBest(scores);
-      if (k < 0) break;
-      const score = scores[k];
-      scores[k] = -1;
+    const order = byScore(scores);
+    for (let r = 0; r < min(preTopK, order.length); r++) {
+      const k = <i32>order[r], score = scores[k];
       // charSpan(): aligned to the words, within the window's tokens
       const i = spans[k] / n, j = spans[k] % n;
       const inI = i >= cs && i < cs + cn, inJ = j >= cs && j < cs + cn;
@@ -368,13 +373,9 @@ export function qaLine(question: usize, qLen: u32, context: usize, cLen: u32, o:
   if (o.handleImpossible) found.push(new Found("", "", minNull, 0, 0));
   const scores: f64[] = [];
   for (let f = 0; f < found.length; f++) scores.push(found[f].score);
+  const order = byScore(scores);
   let out = "";
-  for (let r = 0; r < o.topK; r++) {
-    const k = takeBest(scores);
-    if (k < 0) break;
-    scores[k] = -1;
-    out += (r > 0 ? "," : "") + answerJson(found[k]);
-  }
+  for (let r = 0; r < min(o.topK, order.length); r++) out += (r > 0 ? "," : "") + answerJson(found[<i32>order[r]]);
   if (o.topK == 1) return out.length > 0 ? out : "null";
   return "{\"answers\":[" + out + "]}";
 }
