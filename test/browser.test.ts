@@ -253,6 +253,76 @@ t("axformer demo: the page runs the model in the browser, shows label, scores, p
   }
 });
 
+// The other tasks' panels: each model gets its task's panel only, and the page shows
+// what the Node runtime computes (the panels' texts, from the same numbers).
+t("axformer demo: embedding, token-classification and QA models get their own panels with the Node runtime's results", async () => {
+  const { convertHfDir } = await import("../host/convert/index.ts");
+  const fixture = (p: string) => join(ROOT, "test/fixtures", p);
+  const cases: Array<{ dir: string; panel: string; check: (page: Page, node: LoadedModel) => Promise<void> }> = [
+    {
+      dir: "tasks/distilbert-base", panel: "embed",
+      check: async (page, node) => {
+        const lines = ["A man is playing a guitar.", "Someone plays an instrument.", "The stock market fell sharply today."];
+        const v = node.embed(lines);
+        const cos = (a: Float32Array, b: Float32Array) => {
+          let ab = 0, aa = 0, bb = 0;
+          for (let i = 0; i < a.length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
+          return ab / Math.sqrt(aa * bb);
+        };
+        const cells = await page.$$eval("#similarity td.sim", (els) => els.map((e) => e.textContent));
+        assert.equal(cells, lines.flatMap((_, i) => lines.map((_, j) => cos(v[i], v[j]).toFixed(4))));
+      },
+    },
+    {
+      dir: "pipelines/ner-bert-uncased", panel: "ner",
+      check: async (page, node) => {
+        for (const [text, aggregation] of [["Ada Lovelace worked with Charles Babbage in London.", "simple"], ["john smith visited paris and berlin", "none"]] as const) {
+          const runs = Number(await page.getAttribute("#ner-result", "data-runs"));
+          await page.fill("#ner-text", text);
+          await page.selectOption("#ner-aggregation", aggregation);
+          await page.click("#ner-button");
+          await page.waitForFunction((n) => Number(document.querySelector("#ner-result")?.getAttribute("data-runs")) > n, runs);
+          const ents = node.tokenClassify(text, { aggregation });
+          const shown = await page.$$eval("#entities li", (els) => els.map((e) => e.textContent));
+          assert.equal(shown, ents.map((e) => `${e.entity_group ?? e.entity} ${e.score.toFixed(4)} ${e.start}-${e.end} ${JSON.stringify(e.word)}`), text);
+          assert.is(await page.$$eval(".marked mark", (els) => els.length), ents.length);
+        }
+      },
+    },
+    {
+      dir: "pipelines/qa-bert-uncased", panel: "qa",
+      check: async (page, node) => {
+        const q = "Where did Ada Lovelace live?", c = "Ada Lovelace lived in London, where she worked with Charles Babbage on the Analytical Engine.";
+        const found = node.answer(q, c, { topK: 3 }) as Array<{ answer: string; score: number; start: number; end: number }>;
+        const shown = await page.$$eval("#answers li", (els) => els.map((e) => e.textContent));
+        assert.equal(shown, found.map((a) => `${JSON.stringify(a.answer)} ${a.score.toFixed(4)} ${a.start}-${a.end}`));
+        assert.is(await page.textContent(".marked mark"), Array.from(c).slice(found[0].start, found[0].end).join(""));
+      },
+    },
+  ];
+  for (const k of cases) {
+    const bytes = writeModel(await convertHfDir(fixture(k.dir)));
+    const node = await nodeModel(bytes);
+    const server = await startDemoServer(join(tmp, `${k.panel}.axf`), bytes, { port: 0 });
+    const { page, errors, outside } = await newPage(local(server.url.replace(/\/$/, "")));
+    try {
+      await page.goto(server.url);
+      await page.waitForSelector("body[data-state=ready]");
+      assert.equal(await page.$$eval("section.task", (els) => els.map((e) => e.id)), [`task-${k.panel}`], k.dir);
+      await page.waitForSelector(`#${k.panel}-result[data-runs]`);
+      await k.check(page, node);
+      const unlabelled = await page.$$eval("textarea, input, select", (els) => els.filter((e) => !(e as HTMLInputElement).labels?.length).map((e) => e.id));
+      assert.equal(unlabelled, []);
+      await page.screenshot({ path: join(OUT, `demo-${k.panel}.png`), fullPage: true });
+      assert.equal(errors, [], "no console errors");
+      assert.equal(outside, [], "no request left localhost");
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  }
+});
+
 // A tiny optimize run through the CLI: its report and its model (which carries
 // the decisions in META) for the next tests.
 let optimized: Promise<{ model: string; report: string; summary: { decisions: { hard_attention: boolean[] } } }> | null = null;

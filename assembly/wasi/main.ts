@@ -1,13 +1,16 @@
-// The standalone WASI command: classify texts with a model file, no JavaScript.
+// The standalone WASI command: run a model file on texts, no JavaScript.
 //
-//   axformer-wasi.wasm <model.axf> [--pair] [text ...]
+//   axformer-wasi.wasm <model.axf> [--pair] [options] [text ...]
 //
 // Texts come from the arguments, or, when there are none, one per line of stdin
-// (empty lines skipped). With --pair, arguments are taken two at a time and a stdin
-// line is split at its first TAB into text and text_pair. Each input prints one
-// JSON line {"label": ..., "scores": [...]} (scores in label order), for an
-// embedding model {"embedding": [...]} (as POST /embed and `axformer run --json`),
-// or {"error": ...} if that input failed; the exit code is then 1.
+// (empty lines skipped). With --pair (and always for a question-answering model:
+// question, context), arguments are taken two at a time and a stdin line is split
+// at its first TAB into text and text_pair. Each input prints one JSON line, as
+// `axformer run --json` prints it: {"label": ..., "scores": [...]} (scores in label
+// order) for a sequence classifier, {"embedding": [...]} for an embedding model,
+// {"entities": [...]} for a token classifier, {"answer", "score", "start", "end"}
+// (null: no answer; {"answers": [...]} with --top-k > 1) for question answering
+// (./pipelines.ts); or {"error": ...} if that input failed, and the exit code is then 1.
 //
 // It drives the same exported functions as the JS host (../index.ts), so the
 // model file reader, tokenizer and forward pass are the shipped ones.
@@ -16,14 +19,20 @@ import {
   label_ptr, label_len, text_buffer, tokenize, forward, compute_scores, scores_ptr,
   task, pooled_size, logits_ptr
 } from "../index";
-import { TASK_SEQUENCE_CLASSIFICATION, TASK_EMBEDDING } from "../format/constants";
+import { TASK_EMBEDDING, TASK_TOKEN_CLASSIFICATION, TASK_QUESTION_ANSWERING } from "../format/constants";
 import { openForReading, fileSize, readExactly, readSome, closeFd, ioError } from "./io";
+import { jsonString } from "./json";
+import { PipelineOptions, AGGREGATIONS, nerLine, qaLine } from "./pipelines";
 
-const USAGE = "usage: axformer-wasi <model.axf> [--pair] [text ...]   (no texts: one per stdin line)\n";
+const USAGE = "usage: axformer-wasi <model.axf> [--pair] [options] [text ...]   (no texts: one per stdin line)\n" +
+  "  token classification: --aggregation none|simple|first|average|max, --ignore-labels O,MISC\n" +
+  "  question answering (question, context): --top-k N, --max-answer-len N, --doc-stride N,\n" +
+  "    --max-seq-len N, --max-question-len N, --handle-impossible-answer\n";
 const STDIN_CHUNK: usize = 64 * 1024;
 
 let failures = 0;
 let labelsJson: string[] = []; // each label, already JSON-quoted
+const options = new PipelineOptions();
 
 function die(message: string, code: i32): void {
   process.stderr.write("axformer-wasi: " + message + "\n");
@@ -32,21 +41,6 @@ function die(message: string, code: i32): void {
 
 function lastError(): string {
   return String.UTF8.decodeUnsafe(error_ptr(), <usize>error_len());
-}
-
-function jsonString(s: string): string {
-  let out = "\"";
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c == 0x22) out += "\\\"";
-    else if (c == 0x5c) out += "\\\\";
-    else if (c == 0x0a) out += "\\n";
-    else if (c == 0x0d) out += "\\r";
-    else if (c == 0x09) out += "\\t";
-    else if (c < 0x20) out += "\\u00" + (c < 16 ? "0" : "") + c.toString(16);
-    else out += String.fromCharCode(c);
-  }
-  return out + "\"";
 }
 
 function loadModelFile(path: string): void {
@@ -60,7 +54,6 @@ function loadModelFile(path: string): void {
   if (!readExactly(fd, ptr, <usize>size, path)) die(ioError, 1);
   closeFd(fd);
   if (load_model(ptr, <u32>size) < 0) die(path + ": " + lastError(), 1);
-  if (task() != TASK_SEQUENCE_CLASSIFICATION && task() != TASK_EMBEDDING) die(path + ": a model of task " + task().toString() + "; this command runs sequence classifiers and embedding models", 1);
   const c = num_labels();
   labelsJson = new Array<string>(c);
   for (let i = 0; i < c; i++) {
@@ -70,6 +63,14 @@ function loadModelFile(path: string): void {
 
 // Text a = bytes [a, a + lenA), text b = [b, b + lenB) or lenB = -1 for none.
 function classify(a: usize, lenA: u32, b: usize, lenB: i32): void {
+  if (task() == TASK_TOKEN_CLASSIFICATION || task() == TASK_QUESTION_ANSWERING) {
+    const line = task() == TASK_TOKEN_CLASSIFICATION ? nerLine(a, lenA, options) : qaLine(a, lenA, b, <u32>lenB, options);
+    if (line.length == 0 || line.charCodeAt(0) == 0x21) { // "!": the input's fault
+      failures++;
+      process.stdout.write("{\"error\":" + jsonString(line.length == 0 ? lastError() : line.substring(1)) + "}\n");
+    } else process.stdout.write(line + "\n");
+    return;
+  }
   const total = lenA + <u32>(lenB < 0 ? 0 : lenB);
   const buf = text_buffer(total);
   if (buf == 0) { // a line over the runtime's text limit
@@ -165,6 +166,38 @@ function classifyStdin(pair: bool): void {
   heap.free(buf);
 }
 
+// The options that take a value; false for an unknown name.
+function option(name: string, value: string): bool {
+  if (name == "--aggregation") {
+    options.aggregation = AGGREGATIONS.indexOf(value);
+    if (options.aggregation < 0) die("--aggregation must be one of " + AGGREGATIONS.join(", ") + ", got " + value, 2);
+  } else if (name == "--ignore-labels") {
+    options.ignoreLabels = [];
+    for (let from = 0, i = 0; value.length > 0 && i <= value.length; i++) {
+      if (i == value.length || value.charCodeAt(i) == 0x2c) { options.ignoreLabels.push(value.substring(from, i)); from = i + 1; }
+    }
+  }
+  else if (name == "--top-k") options.topK = count(name, value, 1);
+  else if (name == "--max-answer-len") options.maxAnswerLen = count(name, value, 1);
+  else if (name == "--doc-stride") options.docStride = count(name, value, 0);
+  else if (name == "--max-seq-len") options.maxSeqLen = count(name, value, 1);
+  else if (name == "--max-question-len") options.maxQuestionLen = count(name, value, 1);
+  else return false;
+  return true;
+}
+
+// A decimal integer from least to 1000000.
+function count(name: string, value: string, least: i32): i32 {
+  let v = 0;
+  for (let i = 0; i < value.length; i++) {
+    const d = value.charCodeAt(i) - 48;
+    if (d < 0 || d > 9 || v > 1000000) { v = -1; break; }
+    v = v * 10 + d;
+  }
+  if (value.length == 0 || v < least || v > 1000000) die(name + " must be an integer from " + least.toString() + " to 1000000, got " + value, 2);
+  return v;
+}
+
 function main(): void {
   const argv = process.argv;
   let modelPath: string | null = null;
@@ -176,6 +209,8 @@ function main(): void {
     if (flags && arg == "--") flags = false;
     else if (flags && arg == "--pair") pair = true;
     else if (flags && (arg == "--help" || arg == "-h")) { process.stdout.write(USAGE); return; }
+    else if (flags && arg == "--handle-impossible-answer") options.handleImpossible = true;
+    else if (flags && arg.startsWith("--") && i + 1 < argv.length && option(arg, argv[i + 1])) i++;
     else if (flags && arg.startsWith("--")) die("unknown option " + arg + "\n" + USAGE, 2);
     else if (modelPath === null) modelPath = arg;
     else texts.push(arg);
@@ -183,7 +218,11 @@ function main(): void {
   if (modelPath === null) die("no model file given\n" + USAGE, 2);
   if (pair && texts.length % 2 != 0) die("--pair takes texts two at a time, got " + texts.length.toString() + " texts", 2);
   loadModelFile(modelPath as string);
-  if (pair && task() == TASK_EMBEDDING) die("--pair: an embedding model takes one text per input", 2);
+  if (pair && (task() == TASK_EMBEDDING || task() == TASK_TOKEN_CLASSIFICATION)) die("--pair: this model takes one text per input", 2);
+  if (task() == TASK_QUESTION_ANSWERING) {
+    pair = true;
+    if (texts.length % 2 != 0) die("a question-answering model takes texts two at a time (question, context), got " + texts.length.toString() + " texts", 2);
+  }
   if (texts.length == 0) classifyStdin(pair);
   else if (pair) for (let i = 0; i < texts.length; i += 2) classifyStrings(texts[i], texts[i + 1]);
   else for (let i = 0; i < texts.length; i++) classifyStrings(texts[i], null);

@@ -5,8 +5,9 @@
 // from file:// and from any static host, and it makes no other request.
 //
 // The page is a model panel (sizes, the optimizer's decisions) plus one panel per
-// task the model can do. A task is one TaskPanel entry in TASKS; today the
-// sequence classifier (embedding, NER and QA models add one entry each).
+// task the model can do. A task is one TaskPanel entry in TASKS, chosen by the
+// model's task: classify, embed (cosine similarities), token classification
+// (entities marked in the text) and question answering (the answer marked in the context).
 
 import { instantiate, type Engine, type LoadedModel } from "../runtime/index.ts";
 import * as F from "../../assembly/format/constants.ts";
@@ -116,32 +117,13 @@ function tokensView(m: Loaded, ids: number[], types: number[]): HTMLElement {
 const classifierPanel: TaskPanel = {
   id: "classify",
   title: "Classify a text or a text pair",
-  applies: () => true, // every model the runtime loads today is a sequence classifier
+  applies: (m) => m.model.task === "sequence-classification",
   mount(root, m) {
-    const form = el("form", { id: "classify-form" });
-    const a = el("textarea", { id: "text-a", rows: "3", spellcheck: "false" });
-    const b = el("textarea", { id: "text-b", rows: "2", spellcheck: "false" });
-    a.value = "a gripping, beautifully acted film";
-    const result = el("div", { id: "classify-result", "aria-live": "polite" });
-    form.append(
-      el("label", { for: "text-a", text: "Text" }), a,
-      el("label", { for: "text-b", text: "Second text (optional: premise / hypothesis, question / sentence pairs)" }), b,
-      el("div", { class: "row" }, el("button", { type: "submit", id: "classify-button", text: "Classify" }), el("span", { class: "hint", text: "or Ctrl+Enter; results update as you type" })),
-    );
-    root.append(form, result);
-
-    let runs = 0;
-    const run = () => {
+    const a = textarea("text-a", 3, "a gripping, beautifully acted film");
+    const b = textarea("text-b", 2, "");
+    livePanel(root, "classify", [[a, "Text"], [b, "Second text (optional: premise / hypothesis, question / sentence pairs)"]], "Classify", () => {
       const textB = b.value === "" ? undefined : b.value;
-      let res;
-      const t0 = performance.now();
-      try {
-        res = m.model.classify(a.value, textB);
-      } catch (err) {
-        result.replaceChildren(el("p", { class: "error", role: "alert", text: (err as Error).message }));
-        return;
-      }
-      const ms = performance.now() - t0;
+      const res = m.model.classify(a.value, textB);
       const enc = m.model.tokenize(a.value, textB);
       const best = res.scores.indexOf(Math.max(...res.scores));
       const bars = el("div", { class: "bars" });
@@ -153,28 +135,138 @@ const classifierPanel: TaskPanel = {
             el("span", { class: "fill", style: `width:${pct.toFixed(1)}%` })),
           el("span", { class: "bar-value", text: s.toFixed(4) })));
       });
-      runs++;
-      result.dataset.runs = String(runs);
-      result.replaceChildren(
+      return (ms) => [
         el("p", { class: "label-line" }, "Label: ", el("strong", { id: "label", text: res.label })),
         bars,
-        el("p", { id: "latency", text: `${ms.toFixed(2)} ms for this call (tokenize + forward pass, ${enc.inputIds.length} tokens, in this browser)` }),
+        latency(ms, `tokenize + forward pass, ${enc.inputIds.length} tokens, `),
         el("h3", { text: "Tokens (piece and id)" }),
         tokensView(m, enc.inputIds, enc.tokenTypeIds),
-      );
-    };
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const later = () => { clearTimeout(timer); timer = setTimeout(run, 150); };
-    form.addEventListener("submit", (e) => { e.preventDefault(); clearTimeout(timer); run(); });
-    for (const t of [a, b]) {
-      t.addEventListener("input", later);
-      t.addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); } });
-    }
-    run();
+      ];
+    });
   },
 };
 
-const TASKS: TaskPanel[] = [classifierPanel];
+// A form that runs `run` now, on submit (or Ctrl+Enter) and 150 ms after typing.
+// `run` computes and returns how to render its result given the time it took; the
+// result box (#<id>-result) counts the runs in data-runs (the browser test waits on
+// it) and shows an error instead when `run` throws.
+function livePanel(root: HTMLElement, id: string, fields: Array<[HTMLElement, string]>, button: string, run: () => (ms: number) => Node[]): void {
+  const form = el("form", { id: `${id}-form` });
+  for (const [input, label] of fields) form.append(el("label", { for: input.id, text: label }), input);
+  form.append(el("div", { class: "row" }, el("button", { type: "submit", id: `${id}-button`, text: button }), el("span", { class: "hint", text: "or Ctrl+Enter; results update as you type" })));
+  const result = el("div", { id: `${id}-result`, "aria-live": "polite" });
+  root.append(form, result);
+  let runs = 0;
+  const go = () => {
+    const t0 = performance.now();
+    let render: (ms: number) => Node[];
+    try {
+      render = run();
+    } catch (err) {
+      result.replaceChildren(el("p", { class: "error", role: "alert", text: (err as Error).message }));
+      return;
+    }
+    const ms = performance.now() - t0;
+    runs++;
+    result.dataset.runs = String(runs);
+    result.replaceChildren(...render(ms));
+  };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  form.addEventListener("submit", (e) => { e.preventDefault(); clearTimeout(timer); go(); });
+  for (const [input] of fields) {
+    input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(go, 150); });
+    input.addEventListener("keydown", (e) => { if ((e as KeyboardEvent).key === "Enter" && ((e as KeyboardEvent).ctrlKey || (e as KeyboardEvent).metaKey)) { e.preventDefault(); form.requestSubmit(); } });
+  }
+  go();
+}
+
+// One task panel per page, so one #latency.
+function latency(ms: number, detail = ""): HTMLElement {
+  return el("p", { id: "latency", text: `${ms.toFixed(2)} ms for this call (${detail}in this browser)` });
+}
+
+function textarea(id: string, rows: number, value: string): HTMLTextAreaElement {
+  const t = el("textarea", { id, rows: String(rows), spellcheck: "false" });
+  t.value = value;
+  return t;
+}
+
+// The text with [start, end) spans (code points, as the pipelines give them) marked.
+function marked(text: string, spans: Array<{ start: number; end: number; title: string }>): HTMLElement {
+  const cps = Array.from(text);
+  const p = el("p", { class: "marked" });
+  let at = 0;
+  for (const s of [...spans].sort((x, y) => x.start - y.start)) {
+    if (s.start < at) continue;
+    p.append(cps.slice(at, s.start).join(""), el("mark", { title: s.title, text: cps.slice(s.start, s.end).join("") }));
+    at = s.end;
+  }
+  p.append(cps.slice(at).join(""));
+  return p;
+}
+
+const embeddingPanel: TaskPanel = {
+  id: "embed",
+  title: "Embed sentences and compare them",
+  applies: (m) => m.model.task === "embedding",
+  mount(root, m) {
+    const texts = textarea("embed-texts", 5, "A man is playing a guitar.\nSomeone plays an instrument.\nThe stock market fell sharply today.");
+    livePanel(root, "embed", [[texts, "Sentences, one per line"]], "Embed", () => {
+      const lines = texts.value.split("\n").filter((l) => l.trim() !== "");
+      if (lines.length === 0) return () => [el("p", { text: "Type a sentence." })];
+      const vs = m.model.embed(lines);
+      const cos = (a: Float32Array, b: Float32Array) => {
+        let ab = 0, aa = 0, bb = 0;
+        for (let i = 0; i < a.length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
+        return ab / Math.sqrt(aa * bb);
+      };
+      const table = el("table", { id: "similarity" }, el("caption", { text: `Cosine similarity (${vs[0].length} dimensions)` }));
+      table.append(el("tr", {}, el("th", { text: "" }), ...lines.map((_, j) => el("th", { scope: "col", text: `#${j + 1}` }))));
+      lines.forEach((l, i) => table.append(el("tr", {}, el("th", { scope: "row", text: `#${i + 1} ${l.slice(0, 40)}` }),
+        ...lines.map((_, j) => el("td", { class: "sim", text: cos(vs[i], vs[j]).toFixed(4) })))));
+      return (ms) => [table, el("p", { id: "embed-head", text: `#1: [${Array.from(vs[0].slice(0, 6), (x) => x.toFixed(4)).join(", ")}, …]` }), latency(ms)];
+    });
+  },
+};
+
+const nerPanel: TaskPanel = {
+  id: "ner",
+  title: "Find entities (token classification)",
+  applies: (m) => m.model.task === "token-classification",
+  mount(root, m) {
+    const text = textarea("ner-text", 3, "Ada Lovelace worked with Charles Babbage in London.");
+    const agg = el("select", { id: "ner-aggregation" });
+    for (const a of ["none", "simple", "first", "average", "max"]) agg.append(el("option", { value: a, text: a }));
+    agg.value = "simple";
+    livePanel(root, "ner", [[text, "Text"], [agg, "Aggregation (Hugging Face's token-classification pipeline)"]], "Find entities", () => {
+      const ents = m.model.tokenClassify(text.value, { aggregation: agg.value as "none" });
+      const name = (e: { entity?: string; entity_group?: string }) => (e.entity_group ?? e.entity) as string;
+      const list = el("ol", { id: "entities" });
+      for (const e of ents) list.append(el("li", { class: "entity", text: `${name(e)} ${e.score.toFixed(4)} ${e.start}-${e.end} ${JSON.stringify(e.word)}` }));
+      return (ms) => [marked(text.value, ents.map((e) => ({ start: e.start, end: e.end, title: `${name(e)} ${e.score.toFixed(4)}` }))),
+        ents.length ? list : el("p", { id: "entities", text: "(no entities)" }), latency(ms)];
+    });
+  },
+};
+
+const qaPanel: TaskPanel = {
+  id: "qa",
+  title: "Answer a question from a context",
+  applies: (m) => m.model.task === "question-answering",
+  mount(root, m) {
+    const question = textarea("qa-question", 1, "Where did Ada Lovelace live?");
+    const context = textarea("qa-context", 5, "Ada Lovelace lived in London, where she worked with Charles Babbage on the Analytical Engine.");
+    livePanel(root, "qa", [[question, "Question"], [context, "Context"]], "Answer", () => {
+      const found = m.model.answer(question.value, context.value, { topK: 3 }) as Array<{ answer: string; score: number; start: number; end: number }>;
+      if (found.length === 0) return (ms) => [el("p", { id: "answers", text: "(no answer)" }), latency(ms)];
+      const list = el("ol", { id: "answers" });
+      for (const a of found) list.append(el("li", { class: "answer", text: `${JSON.stringify(a.answer)} ${a.score.toFixed(4)} ${a.start}-${a.end}` }));
+      return (ms) => [marked(context.value, [{ start: found[0].start, end: found[0].end, title: `best answer, ${found[0].score.toFixed(4)}` }]), list, latency(ms)];
+    });
+  },
+};
+
+const TASKS: TaskPanel[] = [classifierPanel, embeddingPanel, nerPanel, qaPanel];
 
 // ---- loading ----
 

@@ -3,7 +3,7 @@
 // Node and Bun have built in (`node:wasi`). Plain JavaScript, so it needs no
 // TypeScript loader and runs the same under `node` and `bun`.
 //
-//   node host/deploy/wasi/run.mjs <model.axf> [--pair] [text ...]
+//   node host/deploy/wasi/run.mjs <model.axf> [--pair] [options] [text ...]
 //   printf 'good film\nbad film\n' | node host/deploy/wasi/run.mjs model.axf
 //
 // Only the model file's directory is visible to the wasm (a WASI pre-open), read
@@ -25,11 +25,15 @@ const wasmPath = process.env.AXFORMER_WASI_WASM ?? fileURLToPath(new URL("../../
 
 // The model is the first argument that is not an option; pre-open its directory
 // under its absolute path and hand the wasm the absolute model path.
+const VALUE_OPTIONS = new Set(["--aggregation", "--ignore-labels", "--top-k", "--max-answer-len", "--doc-stride", "--max-seq-len", "--max-question-len"]);
 const preopens = {};
 let seenEnd = false;
 for (let i = 0; i < args.length; i++) {
   if (!seenEnd && args[i] === "--") { seenEnd = true; continue; }
-  if (!seenEnd && args[i].startsWith("--")) continue;
+  if (!seenEnd && args[i].startsWith("--")) {
+    if (VALUE_OPTIONS.has(args[i])) i++; // its value is not the model
+    continue;
+  }
   const abs = resolve(args[i]);
   preopens[dirname(abs)] = dirname(abs);
   args[i] = abs;
