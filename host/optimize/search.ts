@@ -298,7 +298,8 @@ export async function search(model: Model, targets: ArrayLike<number>, ev: Evalu
   const n = task ? task.n : targets.length / (kind === "multi" ? C : 1);
   const scoring: Scoring = {
     task, n, C, kind, precision, metric: opts.metric as MetricName, targets, l0: new Float64Array(0),
-    rowTokens: opts.rowTokens ?? null, chunks: CHUNKS, worseCount: new Int32Array(n),
+    rowTokens: opts.rowTokens ?? null, chunks: CHUNKS,
+    worseCount: new Int32Array(n), runCount: new Int32Array(n),
   };
 
   await ev.setBase(model, 0);
