@@ -6,6 +6,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Row } from "../host/optimize/datasets.ts";
 import { optimize, type OptimizeOptions } from "../host/optimize/index.ts";
+import { evaluationOrder, scoreCandidate, type Scoring } from "../host/optimize/candidate-eval.ts";
+import type { Evaluator } from "../host/optimize/evaluator.ts";
+import type { Model } from "../host/model/model.ts";
 import { prng, randomModel, type RandomModelOptions } from "./helpers/random-model.ts";
 
 const WORDS = ["the", "movie", "film", "is", "was", "good", "bad", "great", "terrible", "not", "very", "and", "but", "love", "hate", "it", "this"];
@@ -64,6 +67,40 @@ test("budget mode: accuracy, F1 and a metric without a bound (MCC); multi-label 
   await compare("multi-label strict", multi, rows(48, 17, 20, 3, true), { task, hardK: 8 });
   const { on } = await compare("multi-label budget", multi, rows(48, 18, 20, 3, true), { task, hardK: 8, maxDrop: 4 });
   assert.is(on.metric_name, "f1_micro");
+});
+
+// Rows are run highest loss (under the accepted model) first, but the mean loss is the
+// sum in row order: tiny losses of the first rows and one large loss in the last, whose
+// sums in the two orders differ in float64 (20.25 + 1e-16 rounds back to 20.25).
+test("rows run highest accepted loss first (loss bound only); the mean loss is still summed in row order", async () => {
+  const n = 64;
+  const preds = Float32Array.from({ length: n }, (_, r) => (r === n - 1 ? 4.5 : 1e-8)); // regression, targets 0
+  const asked: number[][] = [];
+  const ev: Evaluator = {
+    async setBase() {}, layerEvaluations: () => 0, async close() {},
+    async candidate(_m: Model, _layer: number, rows?: ArrayLike<number>) {
+      const list = Array.from(rows ?? preds.keys());
+      asked.push(list);
+      return Float32Array.from(list, (r) => preds[r]);
+    },
+  };
+  const current = { losses: Float64Array.from(preds, (p, r) => (r === n - 1 ? 30 : p * p + r * 1e-20)), predictions: new Float64Array(n) };
+  const s: Scoring = {
+    n, C: 1, kind: "regression", precision: "f64", metric: "pearson", targets: new Float64Array(n),
+    l0: new Float64Array(n).fill(100), rowTokens: null, chunks: 8, worseCount: new Int32Array(n), runCount: new Int32Array(n),
+  };
+  // (Only the loss bound may stop it, as for a block whose loss the 1.1 x Lmin gate reads: loss order throughout.)
+  const out = await scoreCandidate(ev, {} as Model, 0, s, current, { strict: true, lossBound: 1e9, countRows: false, N: n / 2 }, null);
+  const order = evaluationOrder(current.losses);
+  assert.equal(order.slice(0, 3), [n - 1, n - 2, n - 3]);
+  assert.equal(asked.flat(), order, "rows asked for in the order of the accepted model's losses, in chunks");
+  assert.is(asked.length, 8);
+  let inRows = 0, inOrder = 0;
+  for (let r = 0; r < n; r++) inRows += Math.fround(preds[r]) ** 2;
+  for (const r of order) inOrder += Math.fround(preds[r]) ** 2;
+  assert.ok(inRows !== inOrder, "the test data tells the two orders apart");
+  assert.is(out.loss, inRows / n);
+  assert.is(out.complete, true);
 });
 
 test.run();

@@ -18,7 +18,15 @@ import type { LayerState, Model, ModelConfig, Storage, Tensor } from "../model/m
 // kernels; "rows": every tensor row-major (layout 0), for tests of both paths.
 export interface WriteOptions {
   layout?: "panels" | "rows";
+  // The optimizer writes hundreds of models that share all but a few tensors (its
+  // transforms never change a tensor in place): a tensor found here was checked and
+  // encoded by an earlier call and its bytes are copied as they are.
+  cache?: WriteCache;
+  shared?: boolean; // the file in a SharedArrayBuffer (read by worker threads without a copy)
 }
+
+// Encoded bytes of a tensor (its data, then for int8 its scales, as placed in DATA).
+export type WriteCache = WeakMap<Tensor, { storage: Storage; layout: number; bytes: Uint8Array }>;
 
 // How a tensor is stored: its requested storage if the format allows it there, else f32.
 export function storedAs(spec: TensorSpec, t: Tensor): Storage {
@@ -27,14 +35,14 @@ export function storedAs(spec: TensorSpec, t: Tensor): Storage {
 
 // Serialises a Model after validating it; throws an Error naming the problem.
 export function writeModel(model: Model, opts: WriteOptions = {}): Uint8Array {
-  const specs = validateModel(model);
+  const specs = validateModel(model, opts.cache);
   const panels = (opts.layout ?? "panels") === "panels";
   return serialize(model, specs.map((s) => ({
     name: s.name,
     t: model.tensors.get(s.name)!,
     storage: storedAs(s, model.tensors.get(s.name)!),
     layout: panels && s.linear ? F.LAYOUT_PANELS : F.LAYOUT_ROWS,
-  })));
+  })), opts.cache, opts.shared);
 }
 
 // For tests of the reader only: serialises without validation, tensors in the
@@ -70,7 +78,8 @@ function isCount(n: unknown, min = 1): boolean {
   return typeof n === "number" && Number.isInteger(n) && n >= min && n <= 0xffffffff;
 }
 
-export function validateModel(model: Model): TensorSpec[] {
+// Tensors in `checked` (a write cache) had their values checked when they were cached.
+export function validateModel(model: Model, checked?: WriteCache): TensorSpec[] {
   const c = model.config;
   const need = (ok: boolean, msg: string) => { if (!ok) throw new Error(`invalid model: ${msg}`); };
   for (const k of ["vocabSize", "hiddenSize", "numLayers", "numHeads", "headDim", "intermediateSize", "maxPosition"] as const) {
@@ -156,6 +165,7 @@ export function validateModel(model: Model): TensorSpec[] {
     need(storage === "f32" || storage === "f16" || storage === "int8", `tensor '${s.name}' has storage '${storage}'`);
     // The bound holds for the value as stored: f16 encoding itself refuses what rounds past 65504.
     const limit = storedAs(s, tensor!) === "f16" ? Infinity : MAX_ABS_WEIGHT;
+    if (checked?.get(tensor!)?.storage === storedAs(s, tensor!)) continue;
     for (let k = 0; k < data.length; k++) {
       if (!Number.isFinite(data[k])) need(false, `tensor '${s.name}' holds ${data[k]} at flat index ${k}`);
       if (Math.abs(data[k]) > limit) need(false, `tensor '${s.name}' holds ${data[k]} at flat index ${k}, above the format's bound of ${MAX_ABS_WEIGHT} on weights (docs/format.md)`);
@@ -295,7 +305,9 @@ interface Placed {
   scaleSize: number;
 }
 
-function serialize(model: Model, tensors: { name: string; t: Tensor; storage: Storage; layout: number }[]): Uint8Array {
+function serialize(
+  model: Model, tensors: { name: string; t: Tensor; storage: Storage; layout: number }[], cache?: WriteCache, shared = false,
+): Uint8Array {
   // DATA layout first: the tensor table records the offsets.
   let dataSize = 0;
   const placed: Placed[] = tensors.map(({ name, t, storage, layout }) => {
@@ -362,11 +374,20 @@ function serialize(model: Model, tensors: { name: string; t: Tensor; storage: St
   }
   if (end > 0xffffffff) throw new Error(`model file would be ${end} bytes; the format holds at most 4 GiB - 1 (store weights as f16 or int8)`);
 
-  const out = new Uint8Array(end);
+  const out = shared ? new Uint8Array(new SharedArrayBuffer(end)) : new Uint8Array(end);
   const v = new DataView(out.buffer);
   const dataStart = sections.find((s) => s.kind === F.SECTION_DATA)!.offset;
   for (const s of sections) if (s.bytes) out.set(s.bytes, s.offset);
-  for (const p of placed) encodeTensor(out, dataStart, p);
+  for (const p of placed) {
+    // A tensor's bytes depend on its values, storage and layout only, not on where it is placed.
+    const at = dataStart + p.dataOffset, size = (p.scaleSize ? p.scaleOffset + p.scaleSize : p.dataOffset + p.dataSize) - p.dataOffset;
+    const hit = cache?.get(p.t);
+    if (hit && hit.storage === p.storage && hit.layout === p.layout) out.set(hit.bytes, at);
+    else {
+      encodeTensor(out, dataStart, p);
+      cache?.set(p.t, { storage: p.storage, layout: p.layout, bytes: out.slice(at, at + size) });
+    }
+  }
 
   v.setUint32(F.HDR_MAGIC, F.MAGIC, true);
   v.setUint32(F.HDR_VERSION, F.VERSION, true);

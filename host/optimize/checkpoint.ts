@@ -10,7 +10,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { writeFileAtomic } from "../format/write-file.ts";
 import type { Row } from "./datasets.ts";
-import type { CandidateRecord, SearchCounters } from "./search.ts";
+import type { CandidateRecord, RowHistory, SearchCounters } from "./search.ts";
 import type { TokenizedRow } from "./shard.ts";
 
 export interface Checkpoint {
@@ -19,6 +19,7 @@ export interface Checkpoint {
   fingerprint: string;
   candidates: CandidateRecord[];
   counters: SearchCounters & { layerEvaluations: number };
+  history?: RowHistory; // orders the rows of the next candidates (candidate-eval.ts)
 }
 
 export function searchFingerprint(model: Uint8Array, tokens: TokenizedRow[], rows: Row[], options: object): string {
@@ -54,7 +55,7 @@ export async function readCheckpoint(path: string, fingerprint: string): Promise
 
 export async function writeCheckpoint(
   path: string,
-  now: { fingerprint: string; candidates: CandidateRecord[]; layerEvaluations: number } & SearchCounters,
+  now: { fingerprint: string; candidates: CandidateRecord[]; layerEvaluations: number; history?: RowHistory } & SearchCounters,
   previous: Checkpoint | null,
 ): Promise<void> {
   const p = previous?.counters;
@@ -67,6 +68,7 @@ export async function writeCheckpoint(
       layerEvaluationsSaved: now.layerEvaluationsSaved + (p?.layerEvaluationsSaved ?? 0),
       layerEvaluations: now.layerEvaluations + (p?.layerEvaluations ?? 0),
     },
+    history: now.history,
   };
   await mkdir(dirname(path), { recursive: true });
   await writeFileAtomic(path, JSON.stringify(c) + "\n", "checkpoint");

@@ -5,7 +5,7 @@
 
 import { Worker } from "node:worker_threads";
 import type { Model } from "../model/model.ts";
-import { writeModel } from "../format/writer.ts";
+import { writeModel, type WriteCache } from "../format/writer.ts";
 import { loadEngine } from "../runtime/node.ts";
 import { Shard, type RuntimeEngine, type SnapshotPlan, type TokenizedRow } from "./shard.ts";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker.ts";
@@ -113,18 +113,20 @@ function maxSnapshots(rows: TokenizedRow[], opts: PoolOptions): number {
 }
 
 // Serialised models, keyed so that a worker reloads only when the model changed.
+// A candidate shares all but one layer's tensors with the accepted model, so the
+// writer copies the encoded bytes of the others (checked once) instead of checking
+// and encoding every weight again: at bert-base scale that was seconds of the main
+// thread per candidate while the workers waited (README, "Search cost").
 class ModelBytes {
   private keys = new WeakMap<Model, { key: number; bytes: Uint8Array }>();
+  private cache: WriteCache = new WeakMap();
   private next = 0;
   constructor(private shared: boolean) {}
   get(model: Model): { key: number; bytes: Uint8Array } {
     let e = this.keys.get(model);
     if (!e) {
-      const raw = writeModel(model);
       // Workers read one shared copy instead of each receiving a clone.
-      const bytes = this.shared ? new Uint8Array(new SharedArrayBuffer(raw.length)) : raw;
-      if (this.shared) bytes.set(raw);
-      e = { key: this.next++, bytes };
+      e = { key: this.next++, bytes: writeModel(model, { cache: this.cache, shared: this.shared }) };
       this.keys.set(model, e);
     }
     return e;

@@ -223,6 +223,7 @@ async function runOptimize(
       task: prepared?.scoring,
       rowTokens: earlyReject ? (prepared ? prepared.rowTokens : Int32Array.from(tokens, (t) => t.ids.length)) : null,
       replay: saved?.candidates,
+      replayHistory: saved?.history,
       onCandidate: progress
         ? (c, w) => progress.update(w.done, w.total, `layer ${c.layer} ${c.step} ${c.accepted ? "kept" : "no"}`)
         : undefined,

@@ -60,9 +60,13 @@ export interface SearchOptions {
   earlyReject?: boolean;        // default true; decisions are the same either way
   rowTokens?: ArrayLike<number> | null; // tokens per val row: rows hard attention cannot change are not run
   replay?: CandidateRecord[];   // resume: candidates already decided, in order; they are not evaluated again
+  replayHistory?: RowHistory;   // resume: the row history after them (it orders the rows, so rows run are the same too)
   onCandidate?: (c: CandidateRecord, work: { done: number; total: number }) => void;
-  onDecided?: (progress: SearchCounters & { candidates: CandidateRecord[] }) => Promise<void>; // after each evaluated candidate
+  onDecided?: (progress: SearchCounters & { candidates: CandidateRecord[]; history: RowHistory }) => Promise<void>; // after each evaluated candidate
 }
+
+// Per val row: candidates so far that made it worse, and that ran (or skipped) it.
+export interface RowHistory { worse: number[]; run: number[] }
 
 export interface SearchCounters {
   evaluations: number;          // candidate evaluations, the original model included
@@ -197,7 +201,10 @@ async function attempt(ctx: Ctx, cand: Model, kind: StepKind, layer: number, ind
     ctx.currentMetric = rec.metric;
     ctx.acceptedLosses.push({ step, layer, loss: rec.loss, metric: rec.metric });
   }
-  if (!old) await ctx.opts.onDecided?.({ ...ctx.counters, candidates: ctx.candidates });
+  if (!old && ctx.opts.onDecided) {
+    const history = { worse: Array.from(ctx.scoring.worseCount), run: Array.from(ctx.scoring.runCount) };
+    await ctx.opts.onDecided({ ...ctx.counters, candidates: ctx.candidates, history });
+  }
   ctx.opts.onCandidate?.(rec, ctx.work);
   return rec;
 }
@@ -298,8 +305,15 @@ export async function search(model: Model, targets: ArrayLike<number>, ev: Evalu
   const n = task ? task.n : targets.length / (kind === "multi" ? C : 1);
   const scoring: Scoring = {
     task, n, C, kind, precision, metric: opts.metric as MetricName, targets, l0: new Float64Array(0),
-    rowTokens: opts.rowTokens ?? null, chunks: CHUNKS, worseCount: new Int32Array(n),
+    rowTokens: opts.rowTokens ?? null, chunks: CHUNKS,
+    worseCount: new Int32Array(n), runCount: new Int32Array(n),
   };
+  const h = opts.replay?.length ? opts.replayHistory : undefined;
+  if (h) {
+    if (h.worse?.length !== n || h.run?.length !== n) throw new Error(`the checkpoint's row history is not of ${n} rows`);
+    scoring.worseCount.set(h.worse);
+    scoring.runCount.set(h.run);
+  }
 
   await ev.setBase(model, 0);
   const first = task ? await scoreAll(ev, model, 0, scoring) : scoreRows(await ev.candidate(model, 0), C, targets, kind, precision);

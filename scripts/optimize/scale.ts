@@ -10,6 +10,7 @@
 // progress bar counts them) for two plans: no 1.1 x Lmin gate opens (L + 2L
 // candidates) and every gate opens (L + L (2 + heads + 12)).
 import { readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseDataset } from "../../host/optimize/datasets.ts";
@@ -52,6 +53,8 @@ try {
   if (!(e instanceof Stop)) throw e;
 }
 const s = (performance.now() - t0) / 1000;
+// The machine may be shared: the load average says how much of it this run had.
+console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(", ")} (1, 5, 15 min) on ${cpus().length} cores`);
 const L = shape.numLayers, H = shape.numHeads;
 const units = (perLayer: number) => { let u = L; for (let l = 0; l < L; l++) u += perLayer * (L - l); return u; };
 if (summary) {
