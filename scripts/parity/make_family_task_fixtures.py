@@ -58,6 +58,17 @@ QA_PAIRS = [("who was there?", "the team was at home today"), ("what", "hello wo
             ("Où est le zèbre?", "Café Müller, São Paulo: the zébra 😀 giraffe! 北京 zebra.")]
 
 
+def f32(xs):
+    """float32 values as their shortest decimal (parsed back, the same float32)."""
+    import numpy as np
+    return [float(str(np.float32(x))) for x in xs]
+
+
+def g10(xs):
+    """float64 references to 10 significant digits (the parity bound is 1e-4)."""
+    return [float(f"{float(x):.10g}") for x in xs]
+
+
 def write_json(path, obj, indent=None):
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
@@ -102,11 +113,20 @@ def tokenizer_dir(family):
     return UNIGRAM_DIR if family == "xlm-roberta" else BPE_DIR if family == "roberta" else None
 
 
-def load_tokenizer(family, folder):
-    from transformers import AutoTokenizer
+def load_tokenizer(family, folder, raw=False):
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
     if family == "electra":
         return P.write_tokenizer(folder, False, MAX_LEN)
     d = tokenizer_dir(family)
+    if raw:
+        # tokenizer.json as written. transformers 5.18's XLMRobertaTokenizer class rebuilds the
+        # pre-tokenizer as WhitespaceSplit + Metaspace, ignoring tokenizer.json's Metaspace alone:
+        # its offsets then leave out the space before each word (tokenizers itself, and
+        # transformers 4.57.6, keep it) and runs of spaces lose their "▁" tokens. The runtime
+        # follows tokenizer.json, so the reference does too.
+        return PreTrainedTokenizerFast(tokenizer_file=os.path.join(d, "tokenizer.json"), model_max_length=MAX_LEN,
+                                       bos_token="<s>", eos_token="</s>", sep_token="</s>", cls_token="<s>",
+                                       unk_token="<unk>", pad_token="<pad>", mask_token="<mask>")
     with tempfile.TemporaryDirectory() as tmp:
         for f in ["tokenizer.json", "tokenizer_config.json"]:
             shutil.copy(os.path.join(d, f), os.path.join(tmp, f))
@@ -130,15 +150,16 @@ def randomize(model, seed):
     return P.randomize(model, seed)
 
 
-def finish_folder(folder, family, tok):
+def finish_folder(folder, family, tok, keep_config=False):
     """tokenizer_config.json stays (model_max_length); tokenizer.json is named, not copied."""
     if family == "electra":
         if os.path.exists(os.path.join(folder, "vocab.txt")):
             os.remove(os.path.join(folder, "vocab.txt"))  # tokenizer.json holds the vocabulary
         return {"tokenizer_from": None}
-    tc = json.load(open(os.path.join(tokenizer_dir(family), "tokenizer_config.json"), encoding="utf-8"))
-    tc["model_max_length"] = MAX_LEN
-    write_json(os.path.join(folder, "tokenizer_config.json"), tc, indent=2)
+    if not keep_config:
+        tc = json.load(open(os.path.join(tokenizer_dir(family), "tokenizer_config.json"), encoding="utf-8"))
+        tc["model_max_length"] = MAX_LEN
+        write_json(os.path.join(folder, "tokenizer_config.json"), tc, indent=2)
     return {"tokenizer_from": os.path.relpath(tokenizer_dir(family), folder).replace(os.sep, "/")}
 
 
@@ -165,9 +186,9 @@ def head_fixture(name, family, cls_name, seed, pairs=False, **extra):
             out = ref(input_ids=torch.tensor([ids]), token_type_ids=torch.tensor([tts]))
         case = {"text": text, "input_ids": ids, "token_type_ids": tts}
         if hasattr(out, "start_logits"):
-            case.update(start_logits=out.start_logits[0].tolist(), end_logits=out.end_logits[0].tolist())
+            case.update(start_logits=g10(out.start_logits[0]), end_logits=g10(out.end_logits[0]))
         elif hasattr(out, "logits"):
-            case.update(logits=out.logits[0].tolist())
+            case.update(logits=[g10(r) for r in out.logits[0]])
         cases.append(case)
     if cls_name.endswith("Model"):
         # A bare encoder: sentence-transformers' own default for a folder without modules.json.
@@ -177,7 +198,7 @@ def head_fixture(name, family, cls_name, seed, pairs=False, **extra):
                 shutil.copy(os.path.join(tokenizer_dir(family), "tokenizer.json"), tmp)
             emb = st_encode(tmp, [c["text"] for c in cases])
         for c, e in zip(cases, emb):
-            c["embedding"] = e
+            c["embedding"] = g10(e)
     write_json(os.path.join(folder, "golden.json"), {**meta, "model": cls_name, "transformers": transformers.__version__, "cases": cases})
     return folder
 
@@ -210,8 +231,8 @@ def st_fixture(name, family, base_cls, seed, max_seq_length, size=H):
     for f in ["README.md", "tokenizer.json", "special_tokens_map.json", "vocab.json", "merges.txt", "sentencepiece.bpe.model"]:
         if os.path.exists(os.path.join(folder, f)):
             os.remove(os.path.join(folder, f))
-    meta = finish_folder(folder, family, None)
-    write_json(os.path.join(folder, "golden.json"), {**meta, "model": base_cls, "texts": TEXTS, "input_ids": ids, "embeddings": embs})
+    meta = finish_folder(folder, family, None, keep_config=True)  # sentence-transformers' own (max_seq_length)
+    write_json(os.path.join(folder, "golden.json"), {**meta, "model": base_cls, "texts": TEXTS, "input_ids": ids, "embeddings": [g10(e) for e in embs]})
 
 
 def build_heads():
@@ -248,7 +269,7 @@ def ner(name, family, cls_name, seed):
     folder = os.path.join(OUT, name)
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder)
-    tok = load_tokenizer(family, folder)
+    tok = load_tokenizer(family, folder, raw=True)
     cls = getattr(transformers, cls_name)
     model = randomize(cls(config(family, len(tok), num_labels=len(LABELS), id2label=dict(enumerate(LABELS)),
                                  label2id={l: i for i, l in enumerate(LABELS)})), seed).eval()
@@ -273,10 +294,10 @@ def ner(name, family, cls_name, seed):
         cases.append({
             "text": text, "input_ids": enc["input_ids"][0].tolist(), "offsets": enc["offset_mapping"][0].tolist(),
             "tokens": tok.convert_ids_to_tokens(enc["input_ids"][0].tolist()),
-            "logits": [P.floats(r) for r in logits], "logits64": [r.tolist() for r in logits64],
+            "logits": [f32(r) for r in logits], "logits64": [g10(r) for r in logits64],
             "outputs": {agg: entity_json(pipe(text, aggregation_strategy=agg)) for agg in P.AGGREGATIONS},
         })
-    write_json(os.path.join(folder, "cases.json"), {**meta, "meta": versions(cls_name), "labels": LABELS, "cases": cases}, indent=0)
+    write_json(os.path.join(folder, "cases.json"), {**meta, "meta": versions(cls_name), "labels": LABELS, "cases": cases})
     print(f"{name}: {len(cases)} cases")
 
 
@@ -330,15 +351,15 @@ def qa(name, family, cls_name, seed):
             with torch.no_grad():
                 out = model(input_ids=ids, attention_mask=torch.ones_like(ids))
                 out64 = ref(input_ids=ids)
-            windows.append({"input_ids": enc["input_ids"][w], "offsets": enc["offset_mapping"][w],
-                            "start_logits": P.floats(out.start_logits[0]), "end_logits": P.floats(out.end_logits[0]),
-                            "start_logits64": out64.start_logits[0].tolist(), "end_logits64": out64.end_logits[0].tolist()})
+            windows.append({"input_ids": enc["input_ids"][w],
+                            "start_logits": f32(out.start_logits[0]), "end_logits": f32(out.end_logits[0]),
+                            "start_logits64": g10(out64.start_logits[0]), "end_logits64": g10(out64.end_logits[0])})
         got = pipe(question=c["question"], context=c["context"], **o)
         got = got if isinstance(got, list) else [got]
         expected = [{"answer": a["answer"], "score": float(a["score"]), "start": int(a["start"]), "end": int(a["end"])} for a in got]
         cases.append({**c, "windows": windows, "expected": expected})
         print(f"  {len(windows)} windows, {expected}")
-    write_json(os.path.join(folder, "cases.json"), {**meta, "meta": versions(cls_name), "cases": cases}, indent=0)
+    write_json(os.path.join(folder, "cases.json"), {**meta, "meta": versions(cls_name), "cases": cases})
     print(f"{name}: {len(cases)} cases")
 
 
