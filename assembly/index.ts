@@ -30,11 +30,13 @@
 //                                       tokenize_all call, its [start, end) UTF-8 byte range in
 //                                       the text it came from (a pair's second text: its own
 //                                       bytes); [CLS] and [SEP]: 0, 0 (tokenizer/wordpiece.ts)
-//   tokenize_all(len_a: u32): i32       WordPiece only: every token of text_buffer[0, len_a), no special tokens
+//   tokenize_all(len_a: u32): i32       every token of text_buffer[0, len_a), no special tokens
 //                                       and no truncation; returns N, ids at all_ids_ptr()
-//                                       (i32[N]), offsets at token_offsets_ptr(); memory grows
-//                                       with the text, 12 bytes a token
-//   all_ids_ptr(): usize
+//                                       (i32[N]), offsets at token_offsets_ptr(), and (byte-level
+//                                       BPE, Unigram) each token's word index at all_words_ptr()
+//                                       (u32[N]; 0 for WordPiece); memory grows with the text,
+//                                       12 bytes a token (16 with word indices)
+//   all_ids_ptr(): usize, all_words_ptr(): usize
 //   task(): i32                         TASK_*: what the head computes (format/constants.ts)
 //   pooled_size(): i32                  E, an embedding model's output length (0 for other tasks)
 //   forward(n: u32): i32                runs the whole model on ids_ptr()/type_ids_ptr()[0, n);
@@ -108,6 +110,9 @@ let tokenizer: Tokenizer | null = null;
 let bpe: BpeTokenizer | null = null;  // instead of `tokenizer` when CONFIG.tokenizer is TOKENIZER_BPE
 let unigram: Unigram | null = null;   // CONFIG.tokenizer Unigram: used instead of `tokenizer`
 let offsetsBuf: usize = 0;            // u32[2 * max_len]: token_offsets_ptr()
+let allBuf: usize = 0;                // tokenize_all (BPE, Unigram): i32 ids, u32 offsets pairs, u32 words [allCap] each
+let allCap: u32 = 0;
+let allCount: i32 = -1;               // >= 0: the last call was tokenize_all (token_offsets_ptr() is in allBuf)
 let textBuf: usize = 0;
 let textCap: u32 = 0;
 
@@ -125,6 +130,10 @@ function unload(): void {
   unigram = null;
   if (offsetsBuf) heap.free(offsetsBuf);
   offsetsBuf = 0;
+  if (allCap) heap.free(allBuf);
+  allBuf = 0;
+  allCap = 0;
+  allCount = -1;
   state = null; // its memory region stays for the next model (model/state.ts)
 }
 
@@ -236,24 +245,50 @@ export function tokenize(lenA: u32, lenB: i32, maxLen: u32): i32 {
   if (total > <u64>textCap) return fail(`tokenize: text of ${total} bytes is larger than text_buffer (${textCap} bytes)`);
   const limit = maxLen == 0 || maxLen > config.max_len ? config.max_len : maxLen;
   const s = state!;
+  allCount = -1;
   if (unigram) return unigram!.encode(textBuf, lenA, textBuf + <usize>lenA, lenB, limit, s.input_ids, s.token_type_ids, offsetsBuf);
   if (bpe) return bpe!.encode(textBuf, lenA, textBuf + <usize>lenA, lenB, limit, s.input_ids, s.token_type_ids, offsetsBuf);
   return tokenizer!.encode(textBuf, lenA, textBuf + <usize>lenA, lenB, limit, s.input_ids, s.token_type_ids);
 }
 
-// QA windows: WordPiece only (byte-level BPE and Unigram refuse it).
+// Every token of one text (QA windows). Byte-level BPE and Unigram: a counting pass,
+// then one that stores ids, offsets and each token's word (pre-token) index.
 export function tokenize_all(lenA: u32): i32 {
   if (!loaded) return fail("tokenize_all: no model loaded");
-  if (!tokenizer) return fail("tokenize_all: WordPiece models only");
   if (lenA > textCap) return fail(`tokenize_all: text of ${lenA} bytes is larger than text_buffer (${textCap} bytes)`);
-  return tokenizer!.tokenizeAll(textBuf, lenA);
+  if (tokenizer) return tokenizer!.tokenizeAll(textBuf, lenA);
+  const n = bpe ? bpe!.tokenize(textBuf, lenA, 0, 0, 0, u32.MAX_VALUE) : unigram!.tokenize(textBuf, lenA, 0, 0, 0, u32.MAX_VALUE);
+  if (n > allCap) {
+    if (allCap != 0) heap.free(allBuf);
+    allCap = 0;
+    allBuf = heap.alloc(<usize>n << 4);
+    allCap = n;
+  }
+  const ids = allBuf, offsets = allBuf + (<usize>allCap << 2), words = allBuf + (<usize>allCap * 12);
+  if (bpe) {
+    bpe!.outWords = words;
+    bpe!.tokenize(textBuf, lenA, ids, offsets, n, u32.MAX_VALUE);
+    bpe!.outWords = 0;
+  } else {
+    unigram!.outWords = words;
+    unigram!.tokenize(textBuf, lenA, ids, offsets, n, u32.MAX_VALUE);
+    unigram!.outWords = 0;
+  }
+  allCount = n;
+  return <i32>n;
 }
 
 // u32[2 * n]: [start, end) UTF-8 byte offsets of each token of the last tokenize
-// call into its own text (special tokens 0, 0): WordPiece keeps them in its
-// instance, the other tokenizers in offsetsBuf.
-export function token_offsets_ptr(): usize { return tokenizer ? tokenizer!.offsets : offsetsBuf; }
-export function all_ids_ptr(): usize { return tokenizer ? tokenizer!.allIds : 0; }
+// or tokenize_all call into its own text (special tokens 0, 0): WordPiece keeps them
+// in its instance, the other tokenizers in offsetsBuf (tokenize) or allBuf (tokenize_all).
+export function token_offsets_ptr(): usize {
+  if (tokenizer) return tokenizer!.offsets;
+  return allCount >= 0 ? allBuf + (<usize>allCap << 2) : offsetsBuf;
+}
+export function all_ids_ptr(): usize { return tokenizer ? tokenizer!.allIds : allBuf; }
+// u32[n]: each token's word index after tokenize_all (byte-level BPE and Unigram; 0 for WordPiece,
+// whose words the host reads from the "##" pieces).
+export function all_words_ptr(): usize { return tokenizer ? 0 : allBuf + (<usize>allCap * 12); }
 export function ids_ptr(): usize { return state ? state!.input_ids : 0; }
 export function type_ids_ptr(): usize { return state ? state!.token_type_ids : 0; }
 export function logits_ptr(): usize { return state ? state!.logits : 0; }

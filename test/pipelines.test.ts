@@ -16,7 +16,8 @@ import { writeModel } from "../host/format/writer.ts";
 import { loadEngine } from "../host/runtime/node.ts";
 import type { LoadedModel } from "../host/runtime/index.ts";
 import { tokenClassification, type Aggregation, type Entity } from "../host/runtime/token-classification.ts";
-import { answers, fillWindows, windowOptions, windows, wordIds, type Answer } from "../host/runtime/question-answering.ts";
+import { answers, fillWindows, windowOptions, windows, type Answer } from "../host/runtime/question-answering.ts";
+import { wordIds } from "../host/runtime/subwords.ts";
 import { randomModel } from "./helpers/random-model.ts";
 import { answer, tokenClassify, type PipelineModel } from "../host/runtime/pipelines.ts";
 
@@ -89,7 +90,7 @@ for (const name of ["qa-bert-uncased", "qa-distilbert-cased"]) {
       const what = `${name} ${JSON.stringify(c.question)} ${JSON.stringify(o)}`;
       assert.equal(ws.map((w) => w.inputIds), c.windows.map((w) => w.input_ids), `${what}: window ids`);
       if (!distil) assert.equal(ws.map((w) => w.tokenTypeIds), c.windows.map((w) => w.token_type_ids), `${what}: window type ids`);
-      const pieces = { ...ctx, words: wordIds(ctx.ids, (id) => model.tokenString(id), model.addedTokenIds()) };
+      const pieces = { ...ctx, words: wordIds(undefined, ctx.ids, (id) => model.tokenString(id), model.addedTokenIds()) };
       const got = answers(c.context, pieces, ws, c.windows.map((w) => ({ start: w.start_logits, end: w.end_logits })), sp, {
         topK: o.top_k, maxAnswerLen: o.max_answer_len, handleImpossibleAnswer: o.handle_impossible_answer,
       });

@@ -157,3 +157,10 @@ export const ELECTRA_CHECKPOINT_NAMES = [
   "electra.embeddings_project.weight",
   "electra.embeddings_project.bias",
 ];
+
+// Every family's *ForTokenClassification: one nn.Linear `classifier` on every token
+// (RobertaForTokenClassification, XLMRoberta..., ElectraForTokenClassification too,
+// whose sequence heads are classifier.dense + classifier.out_proj), for the
+// classifier rows (W_CLASSIFIER_WEIGHT, W_CLASSIFIER_BIAS) when the task is token
+// classification.
+export const TOKEN_CLASSIFIER_CHECKPOINT_NAMES = ["classifier.weight", "classifier.bias"];

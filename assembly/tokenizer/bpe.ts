@@ -89,6 +89,8 @@ export class BpeTokenizer {
   stopAt: u32 = 0;      // a word that brings outCount to it is the last (template.ts)
   stopped: bool = false;
   trimStart: usize = 0; // trimmed()'s second result
+  outWords: usize = 0;  // u32[outCapacity]: each token's word (pre-token) index, when not 0 (tokenize_all)
+  wordCount: u32 = 0;   // the words started so far in this text
   pairIds: usize = 0;   // i32[pairCapacity], the second text before assembly
   pairOffsets: usize = 0; // u32[2 * pairCapacity]
   pairCapacity: u32 = 0;
@@ -238,6 +240,7 @@ export class BpeTokenizer {
     this.outOffsets = offsets;
     this.outCapacity = capacity;
     this.outCount = 0;
+    this.wordCount = 0;
     this.stopAt = stopAt;
     this.stopped = false;
     this.split(ptr, ptr + <usize>len, false);
@@ -272,6 +275,7 @@ export class BpeTokenizer {
         hi = this.trimmed(q, te, lead, trail, end);
         lo = this.trimStart;
       }
+      this.wordCount++; // an added token is a word of its own
       this.emit(found & ~STRIP_BITS, <u32>(lo - this.text), <u32>(hi - this.text));
       from = q = stop;
     }
@@ -367,6 +371,7 @@ export class BpeTokenizer {
   private word(p: usize, end: usize, prefix: bool, limit: usize): void {
     const v: u32 = prefix ? 1 : 0;
     const n = <u32>(end - p) + v;
+    this.wordCount++;
     if (n > this.cap) this.grow(n);
     const ids = this.symId, prev = this.symPrev, next = this.symNext;
     for (let k: u32 = 0; k < n; k++) {
@@ -484,6 +489,7 @@ export class BpeTokenizer {
       store<i32>(this.outIds + (<usize>n << 2), id);
       store<u32>(this.outOffsets + (<usize>n << 3), start);
       store<u32>(this.outOffsets + (<usize>n << 3), stop, 4);
+      if (this.outWords) store<u32>(this.outWords + (<usize>n << 2), this.wordCount - 1);
     }
     this.outCount = n + 1;
   }

@@ -89,6 +89,8 @@ export class Unigram {
   outCount: u32 = 0;
   stopAt: u32 = 0;        // a word that brings outCount to it is the last (template.ts)
   stopped: bool = false;
+  outWords: usize = 0;    // u32[outCapacity]: each token's word (pre-token) index, when not 0 (tokenize_all)
+  wordCount: u32 = 0;     // the words started so far in this text
   pairIds: usize = 0;     // i32[maxLen], text b before assembly
   pairOffsets: usize = 0; // u32[2 * maxLen]
 
@@ -200,6 +202,7 @@ export class Unigram {
     this.outCount = 0;
     this.stopAt = stopAt;
     this.stopped = false;
+    this.wordCount = 0;
     const end = ptr + <usize>len;
     let segStart = ptr;
     let p = ptr;
@@ -230,6 +233,7 @@ export class Unigram {
           }
           if (s > segStart) this.segment(ptr, segStart, s, first);
           first = false;
+          this.wordCount++; // an added token is a word of its own
           if (!this.stopped) this.emit(id, <u32>(s - ptr), <u32>(q - ptr));
           p = q;
           segStart = p;
@@ -417,6 +421,7 @@ export class Unigram {
   private viterbi(s: u32, e: u32): void {
     const m = e - s;
     if (m == 0) return;
+    this.wordCount++; // each Metaspace piece is a word
     this.reservePiece(m);
     const bytes = this.bytes, offs = this.offs, best = this.best, from = this.from, ids = this.ids;
     let at: u32 = 0;
@@ -522,6 +527,7 @@ export class Unigram {
       store<i32>(this.outIds + (<usize>n << 2), id);
       store<u32>(this.outOffsets + (<usize>n << 3), start);
       store<u32>(this.outOffsets + (<usize>n << 3), end, 4);
+      if (this.outWords) store<u32>(this.outWords + (<usize>n << 2), this.wordCount - 1);
     }
     this.outCount = n + 1;
   }

@@ -25,6 +25,7 @@ import { MAX_ADDED_TOKENS, MAX_ADDED_TOKEN_BYTES } from "../../assembly/format/c
 import type { AddedToken, TokenizerConfig } from "../model/model.ts";
 import { mergesSection, type Merge } from "../format/merges.ts";
 import { ConvertError } from "./errors.ts";
+import { bytesToUnicode } from "../runtime/subwords.ts";
 import {
   TokenizerFiles, addTokens, addedTokenFlags, addedTokensOf, finishVocab, maxLength, tokenString, type AddedTokenFlags, type HfTokenizer,
 } from "./hf-tokenizer.ts";
@@ -172,16 +173,8 @@ export function readHfBpe(dir: string, vocabSize: number, maxPosition: number): 
   return { vocab: tokens, addedTokens, tokenizer, files: files.read, merges: mergesSection(list.filter((m) => m !== null)) };
 }
 
-// GPT-2's bytes_to_unicode(): byte -> its character.
-export function bytesToUnicode(): string[] {
-  const out: string[] = [];
-  let n = 256;
-  for (let b = 0; b < 256; b++) {
-    const printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174;
-    out.push(String.fromCharCode(printable ? b : n++));
-  }
-  return out;
-}
+// GPT-2's bytes_to_unicode(): byte -> its character (one definition, with the ByteLevel decoder).
+export { bytesToUnicode };
 
 function vocabOf(v: unknown, file: string, field: string): (string | null)[] {
   if (v === null || typeof v !== "object" || Array.isArray(v)) bad(file, field || "(top level)", "is not an object of token -> id");

@@ -179,12 +179,29 @@ const ARCHITECTURES: Record<string, { arch: Arch; modelType: string; dims: (f: F
   DistilBertForTokenClassification: { arch: "distilbert", modelType: "distilbert", dims: distilbertDims, task: "token-classification" },
   BertForQuestionAnswering: { arch: "bert", modelType: "bert", dims: bertDims, task: "question-answering" },
   DistilBertForQuestionAnswering: { arch: "distilbert", modelType: "distilbert", dims: distilbertDims, task: "question-answering" },
-  // Issue 16: sequence classification (their token-classification / QA / bare classes are not wired yet).
+  // Issue 16: the RoBERTa family and ELECTRA, sequence classification first (the class
+  // taken without `architectures`), then the bare encoder and the other heads of issue 15.
   RobertaForSequenceClassification: { arch: "roberta", modelType: "roberta", dims: robertaDims(50265), task: "sequence-classification" },
   XLMRobertaForSequenceClassification: { arch: "roberta", modelType: "xlm-roberta", dims: robertaDims(30522), task: "sequence-classification" },
   CamembertForSequenceClassification: { arch: "roberta", modelType: "camembert", dims: robertaDims(30522), task: "sequence-classification" },
   ElectraForSequenceClassification: { arch: "electra", modelType: "electra", dims: electraDims, task: "sequence-classification" },
+  ...familyHeads("Roberta", "roberta", robertaDims(50265)),
+  ...familyHeads("XLMRoberta", "xlm-roberta", robertaDims(30522)),
+  ...familyHeads("Camembert", "camembert", robertaDims(30522)),
+  ...familyHeads("Electra", "electra", electraDims),
 };
+
+// <Family>Model (an embedding model), <Family>ForTokenClassification (classifier on
+// every token) and <Family>ForQuestionAnswering (qa_outputs): the same encoder as the
+// family's sequence classifier, with BERT's heads (modeling_roberta.py, modeling_electra.py).
+function familyHeads(prefix: string, modelType: string, dims: (f: Fields) => EncoderDims) {
+  const arch: Arch = modelType === "electra" ? "electra" : "roberta";
+  return {
+    [`${prefix}Model`]: { arch, modelType, dims, task: "embedding" as Task },
+    [`${prefix}ForTokenClassification`]: { arch, modelType, dims, task: "token-classification" as Task },
+    [`${prefix}ForQuestionAnswering`]: { arch, modelType, dims, task: "question-answering" as Task },
+  };
+}
 
 
 // Model classes that are not this graph, each with the field that says so and why.

@@ -74,7 +74,7 @@ export async function convertHfDir(dir: string, opts: ConvertOptions = {}): Prom
 
 // The pooling and normalisation of an embedding model, and what the
 // sentence-transformers folder says of the tokenizer (max_seq_length, do_lower_case).
-// A bare BertModel / DistilBertModel folder gets mean pooling, said in a warning.
+// A bare encoder folder (BertModel, RobertaModel, ElectraModel...) gets mean pooling, said in a warning.
 function embeddingHead(st: SentenceTransformer | null, c: HfModelConfig, architecture: string, tok: TokenizerConfig, warnings: string[]) {
   if (!st) {
     warnings.push(`${architecture} folder without sentence-transformers files (modules.json, 1_Pooling/config.json): ` +
@@ -85,7 +85,7 @@ function embeddingHead(st: SentenceTransformer | null, c: HfModelConfig, archite
   if (st.poolingDimension !== null && st.poolingDimension !== c.hiddenSize)
     throw new ConvertError(`${st.poolingFile}: field embedding_dimension is ${st.poolingDimension} but the encoder's hidden size is ${c.hiddenSize}`);
   // max_seq_length replaces the tokenizer's model_max_length; the position table bounds it.
-  if (st.maxSeqLength !== null) tok.maxLen = Math.min(st.maxSeqLength, c.maxPosition);
+  if (st.maxSeqLength !== null) tok.maxLen = Math.min(st.maxSeqLength, c.maxPosition - (c.positionOffset ?? 0));
   if (st.doLowerCase && !tok.doLowerCase) {
     // sentence-transformers puts a Lowercase in front of the tokenizer's normalizer,
     // which keeps its accent setting: stripped only if it stripped them before.

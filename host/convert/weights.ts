@@ -7,8 +7,8 @@
 // model does not use (the `position_ids` buffer, an MLM head...) are skipped unread.
 import { basename } from "node:path";
 import { W_POSITION_EMBEDDINGS } from "../../assembly/model/tensors.ts";
-import type { Arch, LayerState, Storage, Tensor } from "../model/model.ts";
-import { CHECKPOINT_NAMES, expectedTensors, layerName } from "../model/tensors.ts";
+import type { LayerState, Storage, Tensor } from "../model/model.ts";
+import { checkpointNames, expectedTensors, layerName } from "../model/tensors.ts";
 import { readCheckpointTensor, type Checkpoint } from "./checkpoint.ts";
 import { ConvertError } from "./errors.ts";
 import type { HfModelConfig, PositionSource } from "./hf-config.ts";
@@ -25,7 +25,7 @@ interface Wanted {
 // the heads pruned_heads leaves): the table's rows with the family's checkpoint
 // names (assembly/model/tensors.ts).
 export function wantedTensors(c: HfModelConfig, layers: LayerState[]): Wanted[] {
-  const names = CHECKPOINT_NAMES[c.arch];
+  const names = checkpointNames(c.arch, c.task);
   return expectedTensors(c, layers).map((s) => {
     if (names[s.row] === "") throw new ConvertError(`${c.arch} checkpoints have no tensor for ${s.name}`);
     return { row: s.row, name: s.name, hf: layerName(names[s.row], s.layer), shape: s.shape, quantizable: s.quantizable };
@@ -49,8 +49,8 @@ export function sinusoidalPositions(nPos: number, dim: number): Float32Array {
 // Canonical checkpoint name -> the name actually stored.
 // The encoder's prefix (`bert.`) is the first word of the family's first name; the
 // names without it are the heads' (`classifier.`...).
-function canonicalNames(ckpt: Checkpoint, arch: Arch): Map<string, string> {
-  const names = CHECKPOINT_NAMES[arch].filter((n) => n !== "");
+function canonicalNames(ckpt: Checkpoint, c: HfModelConfig): Map<string, string> {
+  const names = checkpointNames(c.arch, c.task).filter((n) => n !== "");
   const basePrefix = names[0].slice(0, names[0].indexOf(".") + 1);
   const heads = [...new Set(names.filter((n) => !n.startsWith(basePrefix)).map((n) => n.slice(0, n.indexOf(".") + 1)))];
   const byCanonical = new Map<string, string>();
@@ -75,7 +75,7 @@ export interface MappedWeights {
 export async function mapWeights(
   ckpt: Checkpoint, c: HfModelConfig, storage: Storage, layers: LayerState[], positions: PositionSource = "stored",
 ): Promise<MappedWeights> {
-  const byCanonical = canonicalNames(ckpt, c.arch);
+  const byCanonical = canonicalNames(ckpt, c);
   const used = new Set<string>();
   const tensors = new Map<string, Tensor>();
   for (const w of wantedTensors(c, layers)) {

@@ -25,6 +25,16 @@ export const CHECKPOINT_NAMES: Record<Arch, string[]> = {
   electra: N.ELECTRA_CHECKPOINT_NAMES,
 };
 
+// What a family's checkpoint calls each row for a task: the sequence heads' names,
+// but for token classification, whose classifier is one Linear in every family.
+export function checkpointNames(arch: Arch, task: ModelConfig["task"]): string[] {
+  const names = CHECKPOINT_NAMES[arch];
+  if (task !== "token-classification") return names;
+  const out = names.slice();
+  [out[T.W_CLASSIFIER_WEIGHT], out[T.W_CLASSIFIER_BIAS]] = N.TOKEN_CLASSIFIER_CHECKPOINT_NAMES;
+  return out;
+}
+
 // The config fields the table's shapes and presence depend on.
 export type TableConfig = Pick<ModelConfig,
   "vocabSize" | "hiddenSize" | "headDim" | "maxPosition" | "typeVocabSize" | "numLabels" | "hasPooler" | "hasPreClassifier" | "task" | "embeddingSize">;

@@ -29,6 +29,7 @@ export const WASM_EXPORTS = {
   tokenize_all: ["lenA"],
   token_offsets_ptr: [],
   all_ids_ptr: [],
+  all_words_ptr: [],
   unigram_scores_ptr: [],
   charsmap_ptr: [],
   charsmap_size: [],

@@ -18,6 +18,8 @@ import { CharIndex, type Span } from "./offsets.ts";
 import { answer as answerPipeline, tokenClassify as tokenClassifyPipeline, type Answer, type AnswerOptions, type Entity, type TokenClassifyOptions } from "./pipelines.ts";
 export type { Answer, AnswerOptions, Entity, TokenClassifyOptions };
 import { CFG_CLS_ID, CFG_SEP_ID, CFG_UNK_ID, CFG_TEMPLATE, TEMPLATE_ROBERTA } from "../../assembly/format/constants.ts";
+import { CFG_TOKENIZER, TOKENIZER_BPE, TOKENIZER_UNIGRAM } from "../../assembly/format/constants.ts";
+import type { TokenizerKind } from "./subwords.ts";
 export type { AxformerExports, ProblemType, Task };
 
 // An error reported by the runtime, with its message (or a trap, reworded).
@@ -56,8 +58,10 @@ export interface Encoding {
   sequenceIds: Array<number | null>; // 0: text, 1: textPair, null: [CLS]/[SEP]
 }
 
-// Every token of one text, no special tokens and no truncation (tokenizeAll).
-export interface TextTokens { ids: Int32Array; offsets: Span[]; offsetsUtf16: Span[] }
+// Every token of one text, no special tokens and no truncation (tokenizeAll). words:
+// each token's word (pre-token) index, from byte-level BPE and Unigram tokenizers
+// (absent for WordPiece, whose "##" pieces say it).
+export interface TextTokens { ids: Int32Array; offsets: Span[]; offsetsUtf16: Span[]; words?: number[] }
 export type { Span };
 export interface Classification { label: string; scores: number[]; logits: number[] }
 export interface SpanLogits { start: Float32Array; end: Float32Array }
@@ -235,7 +239,15 @@ export class LoadedModel {
       offsets.push([at.codePoint(bytes[2 * i]), at.codePoint(bytes[2 * i + 1])]);
       offsetsUtf16.push([at.utf16(bytes[2 * i]), at.utf16(bytes[2 * i + 1])]);
     }
-    return { ids, offsets, offsetsUtf16 };
+    const wordsAt = x.all_words_ptr() >>> 0;
+    return { ids, offsets, offsetsUtf16, ...(wordsAt ? { words: Array.from(new Uint32Array(x.memory.buffer, wordsAt, n)) } : {}) };
+  }
+
+  // Which tokenizer the model carries (CONFIG.tokenizer): the pipelines' word rules follow it.
+  tokenizerKind(): TokenizerKind {
+    this.live();
+    const k = this.x.config_word(CFG_TOKENIZER);
+    return k === TOKENIZER_BPE ? "bpe" : k === TOKENIZER_UNIGRAM ? "unigram" : "wordpiece";
   }
 
   // The vocabulary's string for a token id (WordPiece pieces keep their "##").

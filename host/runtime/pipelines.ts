@@ -7,7 +7,8 @@
 
 import type { Encoding, TextTokens } from "./index.ts";
 import { tokenClassification, type Entity, type TokenClassifyOptions } from "./token-classification.ts";
-import { answers, fillWindows, windowOptions, windows, wordIds, type Answer, type AnswerOptions, type Specials } from "./question-answering.ts";
+import { answers, fillWindows, windowOptions, windows, type Answer, type AnswerOptions, type Specials } from "./question-answering.ts";
+import { wordIds, type TokenizerKind } from "./subwords.ts";
 
 export type { Entity, TokenClassifyOptions, Answer, AnswerOptions };
 
@@ -19,6 +20,7 @@ export interface PipelineModel {
   tokenString(id: number): string;
   addedTokenIds(): Set<number>;
   specialTokenIds(): { cls: number; sep: number; unk: number };
+  tokenizerKind?(): TokenizerKind;  // "wordpiece" when absent
   tokenLogits(ids: ArrayLike<number>, typeIds?: ArrayLike<number>): Float32Array[];
   spanLogits(ids: ArrayLike<number>, typeIds?: ArrayLike<number>): { start: Float32Array; end: Float32Array };
 }
@@ -32,7 +34,7 @@ export function tokenClassify(model: PipelineModel, text: string, opts: TokenCla
   const unkId = specials(model).unkId;
   return tokenClassification(
     { text, ids: enc.inputIds, offsets: enc.offsets, offsetsUtf16: enc.offsetsUtf16, specialTokensMask: enc.specialTokensMask },
-    logits, { labels: model.labels, unkId, tokenString: (id) => model.tokenString(id) }, opts,
+    logits, { labels: model.labels, unkId, tokenString: (id) => model.tokenString(id), kind: model.tokenizerKind?.() ?? "wordpiece" }, opts,
   );
 }
 
@@ -48,19 +50,22 @@ export function answer(model: PipelineModel, question: string, context: string, 
   const ws = windows(q.ids, ctx.ids.length, sp, wo);
   fillWindows(ws, ctx.ids);
   const logits = ws.map((w) => model.spanLogits(w.inputIds, w.tokenTypeIds));
-  const words = wordIds(ctx.ids, (id) => model.tokenString(id), model.addedTokenIds());
+  const words = wordIds(ctx.words, ctx.ids, (id) => model.tokenString(id), model.addedTokenIds());
   const found = answers(context, { ...ctx, words }, ws, logits, sp, opts);
   return (opts.topK ?? 1) === 1 ? found[0] ?? null : found;
 }
 
-// [CLS], [SEP], [UNK] and the second text's token type ("" + "" encodes as
-// [CLS] [SEP] [SEP]: 1 for a BERT with two token types, 0 for DistilBERT).
+// [CLS], [SEP], [UNK], the template's tokens between two texts and the second text's
+// token type, from "" + "" ([CLS] [SEP] [SEP]: 1 for a BERT with two token types, 0
+// for DistilBERT; RoBERTa, XLM-R: <s> </s> </s> </s>, 0).
 const cache = new WeakMap<PipelineModel, Specials & { unkId: number }>();
 function specials(model: PipelineModel): Specials & { unkId: number } {
   let s = cache.get(model);
   if (!s) {
     const ids = model.specialTokenIds();
-    s = { clsId: ids.cls, sepId: ids.sep, unkId: ids.unk, secondType: model.tokenize("", "").tokenTypeIds[2] };
+    const empty = model.tokenize("", "");
+    const n = empty.inputIds.length;
+    s = { clsId: ids.cls, sepId: ids.sep, unkId: ids.unk, secondType: empty.tokenTypeIds[n - 1], middle: empty.inputIds.slice(1, n - 1) };
     cache.set(model, s);
   }
   return s;

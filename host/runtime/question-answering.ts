@@ -4,7 +4,8 @@
 // decode_spans, postprocess with align_to_words, get_answer), written from that source.
 // Pure: token ids, offsets and start/end logits in, answers out. Universal.
 //
-//   windows(question, context, opts)      [CLS] question [SEP] context window [SEP], as
+//   windows(question, context, opts)      [CLS] question [SEP] context window [SEP] (RoBERTa's
+//                                         <s> question </s></s> context window </s>), as
 //                                         the fast tokenizer's truncation="only_second"
 //                                         with return_overflowing_tokens and stride makes
 //                                         them (tokenizers 0.22: every window; 0.23.1+
@@ -40,7 +41,7 @@ export interface AnswerOptions {
 export interface Answer { answer: string; score: number; start: number; end: number }
 
 // The tokens of one text (no special tokens), with the word each belongs to (the
-// pre-tokenizer's words: WordPiece continuations "##..." share their word).
+// pre-tokenizer's words, subwords.ts wordIds).
 export interface TextPieces {
   ids: ArrayLike<number>;
   offsets: Span[];       // code points
@@ -48,7 +49,9 @@ export interface TextPieces {
   words: number[];
 }
 
-export interface Specials { clsId: number; sepId: number; secondType: number }
+// middle: the template's tokens between the question and the context ([SEP]; RoBERTa,
+// XLM-R: </s></s>), [sepId] when absent.
+export interface Specials { clsId: number; sepId: number; secondType: number; middle?: number[] }
 
 export interface Window {
   inputIds: number[];
@@ -77,13 +80,15 @@ function positiveInt(name: string, v: unknown): void {
 }
 
 // tokenizers' truncate_encodings with OnlySecond and Encoding::truncate: the context
-// is cut into windows of (maxSeqLen - question - 3) tokens, each starting `stride`
+// is cut into windows of (maxSeqLen - question - the pair's 3 or 4 special tokens) tokens, each starting `stride`
 // tokens before the previous one ends, the last one ending at the context's end.
 export function windows(questionIds: ArrayLike<number>, contextCount: number, sp: Specials, o: WindowOptions): Window[] {
   let nQ = questionIds.length;
   if (o.maxQuestionLen !== undefined && nQ > o.maxQuestionLen) nQ = o.maxQuestionLen;
   const q = Array.from(questionIds).slice(0, nQ);
-  const total = nQ + contextCount + 3;
+  const middle = sp.middle ?? [sp.sepId];
+  const specials = 2 + middle.length, contextStart = nQ + 1 + middle.length;
+  const total = nQ + contextCount + specials;
   let size = contextCount;
   if (total > o.maxSeqLen) {
     const remove = total - o.maxSeqLen;
@@ -92,7 +97,7 @@ export function windows(questionIds: ArrayLike<number>, contextCount: number, sp
     }
     size = contextCount - remove;
     if (o.docStride >= size) {
-      throw new InputError(`docStride ${o.docStride} must be less than the ${size} context tokens a window holds (maxSeqLen ${o.maxSeqLen} minus the question's ${nQ} tokens and 3 special tokens)`);
+      throw new InputError(`docStride ${o.docStride} must be less than the ${size} context tokens a window holds (maxSeqLen ${o.maxSeqLen} minus the question's ${nQ} tokens and ${specials} special tokens)`);
     }
   }
   const out: Window[] = [];
@@ -100,9 +105,9 @@ export function windows(questionIds: ArrayLike<number>, contextCount: number, sp
   for (let from = 0; ; from += step) {
     const to = Math.min(from + size, contextCount);
     const n = to - from;
-    const inputIds = [sp.clsId, ...q, sp.sepId, ...Array.from({ length: n }, () => 0), sp.sepId];
-    const tokenTypeIds = inputIds.map((_, i) => (i < nQ + 2 ? 0 : sp.secondType));
-    out.push({ inputIds, tokenTypeIds, contextStart: nQ + 2, contextFrom: from, contextCount: n });
+    const inputIds = [sp.clsId, ...q, ...middle, ...Array.from({ length: n }, () => 0), sp.sepId];
+    const tokenTypeIds = inputIds.map((_, i) => (i < contextStart ? 0 : sp.secondType));
+    out.push({ inputIds, tokenTypeIds, contextStart, contextFrom: from, contextCount: n });
     if (to >= contextCount) break;
   }
   return out;
@@ -193,17 +198,4 @@ function charSpan(p: TextPieces, w: Window, i: number, j: number, align: boolean
     while (b < hi && p.words[b + 1] === p.words[b]) b++;
   }
   return [[p.offsets[a][0], p.offsets[b][1]], [p.offsetsUtf16[a][0], p.offsetsUtf16[b][1]]];
-}
-
-// Word ids of a text's tokens: a new word at every token but a WordPiece continuation
-// ("##" piece) that is not a whole-matched (special or added) token.
-export function wordIds(ids: ArrayLike<number>, tokenString: (id: number) => string, added: Set<number>): number[] {
-  const words: number[] = [];
-  let w = -1;
-  for (let i = 0; i < ids.length; i++) {
-    const cont = i > 0 && !added.has(ids[i]) && tokenString(ids[i]).startsWith("##");
-    if (!cont) w++;
-    words.push(w);
-  }
-  return words;
 }

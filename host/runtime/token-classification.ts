@@ -1,7 +1,7 @@
 // Token classification post-processing with the semantics of Hugging Face's
 // `token-classification` pipeline (transformers 5.18, pipelines/token_classification.py:
 // postprocess, gather_pre_entities, aggregate, aggregate_word(s), group_entities),
-// written from that source for a WordPiece tokenizer with offsets. Pure: token ids,
+// written from that source for any tokenizer with offsets (subwords.ts). Pure: token ids,
 // offsets and logits in, entities out. Universal (no Node built-ins).
 //
 // Differences (docs/pipelines.md): scores are float32 as Hugging Face's (see softmax); no stride / is_split_into_words / slow
@@ -9,8 +9,8 @@
 // default truncation does).
 
 import type { Span } from "./offsets.ts";
-import { codePointLength } from "./offsets.ts";
 import { InputError } from "./question-answering.ts";
+import { decodeTokens, isSubword, type TokenizerKind } from "./subwords.ts";
 
 export const AGGREGATIONS = ["none", "simple", "first", "average", "max"] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
@@ -46,6 +46,7 @@ export interface TokenVocabulary {
   labels: string[];                    // id2label
   unkId: number;
   tokenString(id: number): string;     // convert_ids_to_tokens
+  kind?: TokenizerKind;                // "wordpiece" when absent: its subword rule and decoder
 }
 
 interface PreEntity { word: string; scores: Float64Array; start: number; end: number; index: number; isSubword: boolean }
@@ -63,6 +64,7 @@ export function tokenClassification(t: TokenizedText, logits: ArrayLike<number>[
   if (!Array.isArray(ignore) || !ignore.every((l) => typeof l === "string")) throw new InputError(`ignoreLabels must be an array of label strings, got ${JSON.stringify(ignore)}`);
   if (logits.length !== t.ids.length) throw new Error(`${logits.length} logit rows for ${t.ids.length} tokens`);
   const pre = gatherPreEntities(t, logits, vocab);
+  const decode = (tokens: string[]) => decodeTokens(vocab.kind ?? "wordpiece", tokens);
   let entities: WordEntity[];
   if (aggregation === "none" || aggregation === "simple") {
     entities = pre.map((p) => {
@@ -70,52 +72,57 @@ export function tokenClassification(t: TokenizedText, logits: ArrayLike<number>[
       return { entity: vocab.labels[k], score: p.scores[k], index: p.index, word: p.word, start: p.start, end: p.end };
     });
   } else {
-    entities = aggregateWords(pre, aggregation, vocab.labels);
+    entities = aggregateWords(pre, aggregation, vocab.labels, decode);
   }
-  const out: Entity[] = aggregation === "none" ? entities : groupEntities(entities);
+  const out: Entity[] = aggregation === "none" ? entities : groupEntities(entities, decode);
   return out.filter((e) => !ignore.includes(e.entity as string) && !ignore.includes(e.entity_group as string));
 }
 
 // Softmax of each token's logits (the pipeline's max-shifted exp / sum), the token's
-// string, its span and whether it continues a word: for a tokenizer with a continuing
-// subword prefix the pipeline decides that by `len(token) != len(text[start:end])`
-// (so "##ing" against "ing" is a subword, and so is "é" written as e + U+0301); an
-// [UNK] token takes the text it covers as its word and is never a subword.
+// string, its span and whether it continues a word (subwords.ts isSubword: for
+// WordPiece `len(token) != len(text[start:end])`, so "##ing" against "ing" is a
+// subword, and so is "é" written as e + U+0301; for byte-level BPE and Unigram the
+// characters around the start); an [UNK] token takes the text it covers as its word
+// and is never a subword.
 function gatherPreEntities(t: TokenizedText, logits: ArrayLike<number>[], vocab: TokenVocabulary): PreEntity[] {
   const pre: PreEntity[] = [];
+  const kind = vocab.kind ?? "wordpiece";
+  const chars = kind === "wordpiece" ? [] : Array.from(t.text);
   for (let i = 0; i < t.ids.length; i++) {
     if (t.specialTokensMask[i]) continue;
     const id = t.ids[i];
     const [start, end] = t.offsets[i];
     const wordRef = t.text.slice(t.offsetsUtf16[i][0], t.offsetsUtf16[i][1]);
     let word = vocab.tokenString(id);
-    let isSubword = codePointLength(word) !== end - start;
+    let subword = isSubword(kind, chars, word, start, end);
     if (id === vocab.unkId) {
       word = wordRef;
-      isSubword = false;
+      subword = false;
     }
-    pre.push({ word, scores: softmax(logits[i]), start, end, index: i, isSubword });
+    pre.push({ word, scores: softmax(logits[i]), start, end, index: i, isSubword: subword });
   }
   return pre;
 }
 
 // first / average / max: the tokens of a word (a token and the subwords after it)
 // agree on one label.
-function aggregateWords(pre: PreEntity[], aggregation: Aggregation, labels: string[]): WordEntity[] {
+function aggregateWords(pre: PreEntity[], aggregation: Aggregation, labels: string[], decode: Decode): WordEntity[] {
   const words: WordEntity[] = [];
   let group: PreEntity[] = [];
   for (const p of pre) {
     if (group.length > 0 && !p.isSubword) {
-      words.push(aggregateWord(group, aggregation, labels));
+      words.push(aggregateWord(group, aggregation, labels, decode));
       group = [];
     }
     group.push(p);
   }
-  if (group.length > 0) words.push(aggregateWord(group, aggregation, labels));
+  if (group.length > 0) words.push(aggregateWord(group, aggregation, labels, decode));
   return words;
 }
 
-function aggregateWord(group: PreEntity[], aggregation: Aggregation, labels: string[]): WordEntity {
+type Decode = (tokens: string[]) => string;
+
+function aggregateWord(group: PreEntity[], aggregation: Aggregation, labels: string[], decode: Decode): WordEntity {
   let scores: Float64Array;
   if (aggregation === "first") {
     scores = group[0].scores;
@@ -130,7 +137,7 @@ function aggregateWord(group: PreEntity[], aggregation: Aggregation, labels: str
   }
   const k = argmax(scores);
   return {
-    entity: labels[k], score: scores[k], word: decodeTokens(group.map((p) => p.word)),
+    entity: labels[k], score: scores[k], word: decode(group.map((p) => p.word)),
     start: group[0].start, end: group[group.length - 1].end,
   };
 }
@@ -138,7 +145,7 @@ function aggregateWord(group: PreEntity[], aggregation: Aggregation, labels: str
 // B-/I- tags: "B-X" starts a group, "I-X" (or a bare "X") continues a group of the
 // same tag; the group's label is the first entity's with its prefix cut at the first
 // "-", its score the mean of its entities' scores.
-function groupEntities(entities: WordEntity[]): Entity[] {
+function groupEntities(entities: WordEntity[], decode: Decode): Entity[] {
   const groups: Entity[] = [];
   let run: WordEntity[] = [];
   for (const e of entities) {
@@ -146,13 +153,13 @@ function groupEntities(entities: WordEntity[]): Entity[] {
       const [bi, tag] = getTag(e.entity);
       const [, lastTag] = getTag(run[run.length - 1].entity);
       if (!(tag === lastTag && bi !== "B")) {
-        groups.push(groupSubEntities(run));
+        groups.push(groupSubEntities(run, decode));
         run = [];
       }
     }
     run.push(e);
   }
-  if (run.length > 0) groups.push(groupSubEntities(run));
+  if (run.length > 0) groups.push(groupSubEntities(run, decode));
   return groups;
 }
 
@@ -162,35 +169,16 @@ function getTag(name: string): [string, string] {
   return ["I", name];
 }
 
-function groupSubEntities(run: WordEntity[]): Entity {
+function groupSubEntities(run: WordEntity[], decode: Decode): Entity {
   const first = run[0].entity;
   const dash = first.indexOf("-");
   return {
     entity_group: dash < 0 ? first : first.slice(dash + 1),
     score: run.reduce((s, e) => s + e.score, 0) / run.length,
-    word: decodeTokens(run.map((e) => e.word)),
+    word: decode(run.map((e) => e.word)),
     start: run[0].start,
     end: run[run.length - 1].end,
   };
-}
-
-// tokenizers' WordPiece decoder (prefix "##", cleanup on), which the pipeline's
-// convert_tokens_to_string calls: a "##" piece joins the previous token, any other
-// token after the first gets a space; each token then has the cleanup replacements
-// (" ." -> "." and so on) applied on its own.
-export function decodeTokens(tokens: string[]): string {
-  return tokens.map((tok, i) => {
-    let t = tok;
-    if (i !== 0) t = t.startsWith("##") ? t.slice(2) : " " + t;
-    return cleanup(t);
-  }).join("");
-}
-
-function cleanup(s: string): string {
-  return s
-    .replaceAll(" .", ".").replaceAll(" ?", "?").replaceAll(" !", "!").replaceAll(" ,", ",")
-    .replaceAll(" ' ", "'").replaceAll(" n't", "n't").replaceAll(" 'm", "'m").replaceAll(" do not", " don't")
-    .replaceAll(" 's", "'s").replaceAll(" 've", "'ve").replaceAll(" 're", "'re");
 }
 
 // In float32 step by step as the pipeline's numpy softmax computes it (exp(x - max) /
