@@ -52,7 +52,7 @@ export async function measureWorkerd(modelPath: string, tokens: number, opts: { 
       if (res.status !== 200) throw new Error(`workerd: HTTP ${res.status}`);
       return performance.now() - t;
     };
-    for (const w of started) w.warmupRuns = (await warmUp(() => request(w.mf), { minMs: opts.warmupMs })).runs;
+    for (const w of started) w.warmupRuns = (await warmUp(() => request(w.mf), opts.warmupMs === undefined ? {} : { minMs: opts.warmupMs })).runs;
     for (let i = 0; i < requests; i++) {
       for (let k = 0; k < started.length; k++) {
         const w = started[(i + k) % started.length];
