@@ -22,6 +22,7 @@ import type { LoadedModel } from "../host/runtime/index.ts";
 import type { Aggregation, Entity } from "../host/runtime/token-classification.ts";
 import type { Answer } from "../host/runtime/question-answering.ts";
 import { qaJson } from "../host/api/pipelines.ts";
+import { familyFolder } from "./helpers/family-fixture.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const DIR = join(ROOT, "test/fixtures/pipelines");
@@ -188,3 +189,14 @@ test("WASI token classification: --ignore-labels lists, stdin lines, Bun; an unk
 });
 
 test.run();
+
+test("WASI NER / QA on a byte-level BPE or Unigram model: a clear {error} line, not WordPiece rules applied to it", async () => {
+  for (const name of ["ner-roberta-bpe", "qa-xlm-roberta-unigram"]) {
+    const file = join(tmp, `${name}.axf`);
+    writeFileSync(file, writeModel(await convertHfDir(familyFolder(name))));
+    const r = wasi(name.startsWith("ner") ? [file, "Anna lives in Paris"] : [file, "Who?", "Anna lives in Paris"]);
+    assert.is(r.code, 1, r.stderr);
+    assert.is(r.lines.length, 1);
+    assert.match(r.lines[0].error, /in WASI needs a WordPiece model \(not BPE or Unigram\): use axformer run or serve/);
+  }
+});

@@ -12,17 +12,17 @@
 //                                           or {"answers": [...]} for top_k > 1
 // Both return "" with the runtime's error set, or "!message" for the caller's mistake.
 //
-// WordPiece only, as tokenize_all (the word a token belongs to: a "##" piece continues
-// the previous token's word; a subword for token classification: a token whose string
-// is not as long as the text it covers). Another tokenizer's rules go in isContinuation()
-// and tokenWord().
+// WordPiece only (the word a token belongs to: a "##" piece continues the previous
+// token's word; a subword for token classification: a token whose string is not as long
+// as the text it covers). A byte-level BPE or Unigram model is refused with a message:
+// its rules (host/runtime/subwords.ts) do not fit the WASI build's 150 KiB yet.
 
 import {
   tokenize, tokenize_all, all_ids_ptr, token_offsets_ptr, ids_ptr, type_ids_ptr, forward, logits_ptr,
   num_labels, label_ptr, label_len, vocab_ptr, vocab_len, config_word, added_token_count, added_token_entry,
   max_len, text_buffer,
 } from "../index";
-import { CFG_CLS_ID, CFG_SEP_ID, CFG_UNK_ID } from "../format/constants";
+import { CFG_CLS_ID, CFG_SEP_ID, CFG_UNK_ID, CFG_TOKENIZER, TOKENIZER_WORDPIECE } from "../format/constants";
 import { decodeUtf8 } from "../tokenizer/utf8";
 import { lowercase } from "../tokenizer/unicode";
 import { jsonString } from "./json";
@@ -175,7 +175,14 @@ function isSubwordToken(id: i32, cpLength: i32): bool {
   return n != cpLength;
 }
 
+// "" for WordPiece, else the refusal (the JS hosts run these models).
+function wordPieceOnly(what: string): string {
+  return config_word(CFG_TOKENIZER) == TOKENIZER_WORDPIECE ? "" : "!" + what + " in WASI needs a WordPiece model (not BPE or Unigram): use axformer run or serve";
+}
+
 export function nerLine(text: usize, len: u32, o: PipelineOptions): string {
+  const refused = wordPieceOnly("token classification");
+  if (refused.length) return refused;
   const buf = text_buffer(len);
   if (buf == 0) return "";
   memory.copy(buf, text, len);
@@ -282,6 +289,8 @@ function byScore(scores: f64[]): u64[] {
 }
 
 export function qaLine(question: usize, qLen: u32, context: usize, cLen: u32, o: PipelineOptions): string {
+  const refused = wordPieceOnly("question answering");
+  if (refused.length) return refused;
   const modelMax = max_len();
   const maxSeq = o.maxSeqLen > 0 ? o.maxSeqLen : min<i32>(modelMax, 384);
   const stride = o.docStride >= 0 ? o.docStride : min<i32>(maxSeq / 2, 128);
