@@ -188,8 +188,6 @@ test("WASI token classification: --ignore-labels lists, stdin lines, Bun; an unk
   assert.match(p.stderr, /one text per input/);
 });
 
-test.run();
-
 test("WASI NER / QA on a byte-level BPE or Unigram model: a clear {error} line, not WordPiece rules applied to it", async () => {
   for (const name of ["ner-roberta-bpe", "qa-xlm-roberta-unigram"]) {
     const file = join(tmp, `${name}.axf`);
@@ -200,3 +198,5 @@ test("WASI NER / QA on a byte-level BPE or Unigram model: a clear {error} line, 
     assert.match(r.lines[0].error, /in WASI needs a WordPiece model \(not BPE or Unigram\): use axformer run or serve/);
   }
 });
+
+test.run();
