@@ -2,7 +2,8 @@
 // (assembly/wasi/pipelines.ts) against the JS library's (host/runtime/
 // token-classification.ts, question-answering.ts: a second implementation of the same
 // post-processing) and against Hugging Face's pipelines, on the committed fixtures of
-// test/fixtures/pipelines. The JS and WASI outputs must agree field for field (scores
+// test/fixtures/pipelines (WordPiece) and test/fixtures/family-tasks (RoBERTa byte-level
+// BPE, XLM-R Unigram). The JS and WASI outputs must agree field for field (scores
 // to 1e-12: the same logits, exp from two libraries), Hugging Face's within 1e-5 as in
 // pipelines-e2e.test.ts. The wasm runs in-process under node:wasi, the way
 // host/deploy/wasi/run.mjs runs it.
@@ -22,7 +23,7 @@ import type { LoadedModel } from "../host/runtime/index.ts";
 import type { Aggregation, Entity } from "../host/runtime/token-classification.ts";
 import type { Answer } from "../host/runtime/question-answering.ts";
 import { qaJson } from "../host/api/pipelines.ts";
-import { familyFolder } from "./helpers/family-fixture.ts";
+import { familyFolder, familyJson } from "./helpers/family-fixture.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const DIR = join(ROOT, "test/fixtures/pipelines");
@@ -37,12 +38,16 @@ test.before(() => {
 });
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
+// test/fixtures/pipelines (WordPiece), or test/fixtures/family-tasks for the byte-level
+// BPE (RoBERTa) and Unigram (XLM-R) models
+const family = (name: string) => /roberta/.test(name);
+
 function cases<T>(name: string): T[] {
-  return JSON.parse(readFileSync(join(DIR, name, "cases.json"), "utf8")).cases;
+  return family(name) ? familyJson(name).cases : JSON.parse(readFileSync(join(DIR, name, "cases.json"), "utf8")).cases;
 }
 
 async function converted(name: string): Promise<{ model: LoadedModel; file: string }> {
-  const bytes = writeModel(await convertHfDir(join(DIR, name)));
+  const bytes = writeModel(await convertHfDir(family(name) ? familyFolder(name) : join(DIR, name)));
   const file = join(tmp, `${name}.axf`);
   writeFileSync(file, bytes);
   return { model: (await loadEngine()).loadModel(bytes), file };
@@ -85,7 +90,7 @@ function same(got: unknown, want: unknown, tol: number, what: string): void {
   for (const [x, y] of scores) if (!(Math.abs(x - y) <= tol)) assert.unreachable(`${what}: score ${x}, want ${y}`);
 }
 
-for (const name of ["ner-bert-uncased", "ner-distilbert-cased"]) {
+for (const name of ["ner-bert-uncased", "ner-distilbert-cased", "ner-roberta-bpe", "ner-xlm-roberta-unigram"]) {
   test(`WASI token classification: ${name}, every aggregation, the JS library's entities and Hugging Face's`, async () => {
     const { model, file } = await converted(name);
     const all = cases<NerCase>(name);
@@ -117,7 +122,7 @@ for (const name of ["ner-bert-uncased", "ner-distilbert-cased"]) {
   });
 }
 
-for (const name of ["qa-bert-uncased", "qa-distilbert-cased"]) {
+for (const name of ["qa-bert-uncased", "qa-distilbert-cased", "qa-roberta-bpe", "qa-xlm-roberta-unigram"]) {
   test(`WASI question answering: ${name}, every case's options, the JS library's answers and Hugging Face's`, async () => {
     const { model, file } = await converted(name);
     for (const c of cases<QaCase>(name)) {
@@ -186,17 +191,6 @@ test("WASI token classification: --ignore-labels lists, stdin lines, Bun; an unk
   const p = wasi([file, "--pair", "a", "b"]);
   assert.is(p.code, 2);
   assert.match(p.stderr, /one text per input/);
-});
-
-test("WASI NER / QA on a byte-level BPE or Unigram model: a clear {error} line, not WordPiece rules applied to it", async () => {
-  for (const name of ["ner-roberta-bpe", "qa-xlm-roberta-unigram"]) {
-    const file = join(tmp, `${name}.axf`);
-    writeFileSync(file, writeModel(await convertHfDir(familyFolder(name))));
-    const r = wasi(name.startsWith("ner") ? [file, "Anna lives in Paris"] : [file, "Who?", "Anna lives in Paris"]);
-    assert.is(r.code, 1, r.stderr);
-    assert.is(r.lines.length, 1);
-    assert.match(r.lines[0].error, /in WASI needs a WordPiece model \(not BPE or Unigram\): use axformer run or serve/);
-  }
 });
 
 test.run();

@@ -1,10 +1,11 @@
-// File and stdin access through WASI preview1, for the standalone build only.
+// File, stdin, stdout, stderr and argument access through WASI preview1, for the
+// standalone build only.
 // WASI has no "open by absolute path": a path is opened relative to one of the
 // directories the runtime pre-opened (wasmtime --dir, node:wasi `preopens`), so we
 // look for the pre-opened directory whose name is a prefix of the path.
 import {
-  fd_prestat_get, fd_prestat_dir_name, path_open, fd_filestat_get, fd_read, fd_close,
-  errno, errnoToString, rights, preopentype, iovec, prestat, filestat
+  fd_prestat_get, fd_prestat_dir_name, path_open, fd_filestat_get, fd_read, fd_close, fd_write,
+  args_sizes_get, args_get, errno, rights, preopentype, iovec, prestat, filestat
 } from "bindings/wasi_snapshot_preview1";
 
 // Scratch for out-parameters: iovec (2 words), nread, fd, and a filestat (64 bytes).
@@ -54,8 +55,14 @@ function describe(err: errno): string {
   if (err == errno.NOENT) return "no such file";
   if (err == errno.ACCES || err == errno.NOTCAPABLE || err == errno.PERM) return "permission denied";
   if (err == errno.ISDIR) return "is a directory, expected a model file";
-  return errnoToString(err);
+  // the shim's errnoToString() names, in errno order, as one string: its switch of 77
+  // strings and the shim's process.* that link it are too big for the 150 KiB build
+  let at = 0;
+  for (let k: u16 = 0; k < err; k++) if ((at = ERRNO_NAMES.indexOf(" ", at) + 1) == 0) return "UNKNOWN";
+  const end = ERRNO_NAMES.indexOf(" ", at);
+  return ERRNO_NAMES.substring(at, end < 0 ? ERRNO_NAMES.length : end);
 }
+const ERRNO_NAMES = "SUCCESS TOOBIG ACCES ADDRINUSE ADDRNOTAVAIL AFNOSUPPORT AGAIN ALREADY BADF BADMSG BUSY CANCELED CHILD CONNABORTED CONNREFUSED CONNRESET DEADLK DESTADDRREQ DOM DQUOT EXIST FAULT FBIG HOSTUNREACH IDRM ILSEQ INPROGRESS INTR INVAL IO ISCONN ISDIR LOOP MFILE MLINK MSGSIZE MULTIHOP NAMETOOLONG NETDOWN NETRESET NETUNREACH NFILE NOBUFS NODEV NOENT NOEXEC NOLCK NOLINK NOMEM NOMSG NOPROTOOPT NOSPC NOSYS NOTCONN NOTDIR NOTEMPTY NOTRECOVERABLE NOTSOCK NOTSUP NOTTY NXIO OVERFLOW OWNERDEAD PERM PIPE PROTO PROTONOSUPPORT PROTOTYPE RANGE ROFS SPIPE SRCH STALE TIMEDOUT TXTBSY XDEV NOTCAPABLE";
 
 // Opens a file for reading; returns its fd, or -1 with ioError set.
 export function openForReading(path: string): i32 {
@@ -112,4 +119,33 @@ export function readExactly(fd: i32, dest: usize, len: usize, path: string): boo
 
 export function closeFd(fd: i32): void {
   fd_close(<u32>fd);
+}
+
+// stdout (1) and stderr (2) (a failed write ends the output quietly), and the
+// arguments: straight through WASI rather than the shim's process.*, whose error
+// paths link a switch of every errno name (too big for the 150 KiB build).
+export function write(fd: u32, s: string): void {
+  const b = String.UTF8.encode(s);
+  const iov = changetype<iovec>(scratch);
+  for (let p = changetype<usize>(b), end = p + <usize>b.byteLength; p < end; ) {
+    iov.buf = p;
+    iov.buf_len = end - p;
+    if (fd_write(fd, changetype<usize>(scratch), 1, changetype<usize>(scratch) + offsetof<iovec>()) != errno.SUCCESS) return;
+    p += load<usize>(changetype<usize>(scratch) + offsetof<iovec>());
+  }
+}
+
+export function args(): string[] {
+  const out: string[] = [];
+  if (args_sizes_get(scratch, scratch + 4) != errno.SUCCESS) return out;
+  const n = load<u32>(scratch), size = load<u32>(scratch, 4);
+  const ptrs = new ArrayBuffer(<i32>n * 4), data = new ArrayBuffer(<i32>size);
+  if (args_get(changetype<usize>(ptrs), changetype<usize>(data)) != errno.SUCCESS) return out;
+  for (let i: u32 = 0; i < n; i++) {
+    const p = load<u32>(changetype<usize>(ptrs) + (<usize>i << 2));
+    let e = p;
+    while (load<u8>(e) != 0) e++;
+    out.push(String.UTF8.decodeUnsafe(p, e - p));
+  }
+  return out;
 }

@@ -20,7 +20,8 @@ import {
   task, pooled_size, logits_ptr
 } from "../index";
 import { TASK_EMBEDDING, TASK_TOKEN_CLASSIFICATION, TASK_QUESTION_ANSWERING } from "../format/constants";
-import { openForReading, fileSize, readExactly, readSome, closeFd, ioError } from "./io";
+import { openForReading, fileSize, readExactly, readSome, closeFd, ioError, write, args } from "./io";
+import { proc_exit } from "bindings/wasi_snapshot_preview1";
 import { jsonString } from "./json";
 import { PipelineOptions, AGGREGATIONS, nerLine, qaLine } from "./pipelines";
 
@@ -35,8 +36,8 @@ let labelsJson: string[] = []; // each label, already JSON-quoted
 const options = new PipelineOptions();
 
 function die(message: string, code: i32): void {
-  process.stderr.write("axformer-wasi: " + message + "\n");
-  process.exit(code);
+  write(2, "axformer-wasi: " + message + "\n");
+  proc_exit(code);
 }
 
 function lastError(): string {
@@ -67,15 +68,15 @@ function classify(a: usize, lenA: u32, b: usize, lenB: i32): void {
     const line = task() == TASK_TOKEN_CLASSIFICATION ? nerLine(a, lenA, options) : qaLine(a, lenA, b, <u32>lenB, options);
     if (line.length == 0 || line.charCodeAt(0) == 0x21) { // "!": the input's fault
       failures++;
-      process.stdout.write("{\"error\":" + jsonString(line.length == 0 ? lastError() : line.substring(1)) + "}\n");
-    } else process.stdout.write(line + "\n");
+      write(1, "{\"error\":" + jsonString(line.length == 0 ? lastError() : line.substring(1)) + "}\n");
+    } else write(1, line + "\n");
     return;
   }
   const total = lenA + <u32>(lenB < 0 ? 0 : lenB);
   const buf = text_buffer(total);
   if (buf == 0) { // a line over the runtime's text limit
     failures++;
-    process.stdout.write("{\"error\":" + jsonString(lastError()) + "}\n");
+    write(1, "{\"error\":" + jsonString(lastError()) + "}\n");
     return;
   }
   memory.copy(buf, a, lenA);
@@ -83,7 +84,7 @@ function classify(a: usize, lenA: u32, b: usize, lenB: i32): void {
   const n = tokenize(lenA, lenB, 0);
   if (n < 0 || forward(<u32>n) < 0) {
     failures++;
-    process.stdout.write("{\"error\":" + jsonString(lastError()) + "}\n");
+    write(1, "{\"error\":" + jsonString(lastError()) + "}\n");
     return;
   }
   if (task() == TASK_EMBEDDING) {
@@ -93,7 +94,7 @@ function classify(a: usize, lenA: u32, b: usize, lenB: i32): void {
       if (i > 0) out += ",";
       out += (<f64>load<f32>(logits_ptr() + (<usize>i << 2))).toString();
     }
-    process.stdout.write(out + "]}\n");
+    write(1, out + "]}\n");
     return;
   }
   // The scores the JS host prints, from the same function (compute_scores), so
@@ -108,7 +109,7 @@ function classify(a: usize, lenA: u32, b: usize, lenB: i32): void {
     if (i > 0) out += ",";
     out += load<f64>(scores + (<usize>i << 3)).toString();
   }
-  process.stdout.write(out + "]}\n");
+  write(1, out + "]}\n");
 }
 
 function classifyStrings(a: string, b: string | null): void {
@@ -132,7 +133,7 @@ function classifyLine(start: usize, end: usize, pair: bool): void {
   while (tab < end && load<u8>(tab) != 0x09) tab++;
   if (tab == end) {
     failures++;
-    process.stdout.write("{\"error\":\"--pair: line has no TAB between text and text_pair\"}\n");
+    write(1, "{\"error\":\"--pair: line has no TAB between text and text_pair\"}\n");
     return;
   }
   classify(start, <u32>(tab - start), tab + 1, <i32>(end - tab - 1));
@@ -199,7 +200,7 @@ function count(name: string, value: string, least: i32): i32 {
 }
 
 function main(): void {
-  const argv = process.argv;
+  const argv = args();
   let modelPath: string | null = null;
   let pair = false;
   const texts: string[] = [];
@@ -208,7 +209,7 @@ function main(): void {
     const arg = argv[i];
     if (flags && arg == "--") flags = false;
     else if (flags && arg == "--pair") pair = true;
-    else if (flags && (arg == "--help" || arg == "-h")) { process.stdout.write(USAGE); return; }
+    else if (flags && (arg == "--help" || arg == "-h")) { write(1, USAGE); return; }
     else if (flags && arg == "--handle-impossible-answer") options.handleImpossible = true;
     else if (flags && arg.startsWith("--") && i + 1 < argv.length && option(arg, argv[i + 1])) i++;
     else if (flags && arg.startsWith("--")) die("unknown option " + arg + "\n" + USAGE, 2);
@@ -226,7 +227,7 @@ function main(): void {
   if (texts.length == 0) classifyStdin(pair);
   else if (pair) for (let i = 0; i < texts.length; i += 2) classifyStrings(texts[i], texts[i + 1]);
   else for (let i = 0; i < texts.length; i++) classifyStrings(texts[i], null);
-  if (failures > 0) process.exit(1);
+  if (failures > 0) proc_exit(1);
 }
 
 main();

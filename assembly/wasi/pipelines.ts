@@ -12,17 +12,15 @@
 //                                           or {"answers": [...]} for top_k > 1
 // Both return "" with the runtime's error set, or "!message" for the caller's mistake.
 //
-// WordPiece only (the word a token belongs to: a "##" piece continues the previous
-// token's word; a subword for token classification: a token whose string is not as long
-// as the text it covers). A byte-level BPE or Unigram model is refused with a message:
-// its rules (host/runtime/subwords.ts) do not fit the WASI build's 150 KiB yet.
+// The tokenizer kind's word rules are those of host/runtime/subwords.ts (isSubword,
+// decodeTokens, wordIds): WordPiece, byte-level BPE and Unigram.
 
 import {
-  tokenize, tokenize_all, all_ids_ptr, token_offsets_ptr, ids_ptr, type_ids_ptr, forward, logits_ptr,
+  tokenize, tokenize_all, all_ids_ptr, all_words_ptr, token_offsets_ptr, ids_ptr, type_ids_ptr, forward, logits_ptr,
   num_labels, label_ptr, label_len, vocab_ptr, vocab_len, config_word, added_token_count, added_token_entry,
   max_len, text_buffer,
 } from "../index";
-import { CFG_CLS_ID, CFG_SEP_ID, CFG_UNK_ID, CFG_TOKENIZER, TOKENIZER_WORDPIECE } from "../format/constants";
+import { CFG_CLS_ID, CFG_SEP_ID, CFG_UNK_ID, CFG_TOKENIZER, TOKENIZER_WORDPIECE, TOKENIZER_BPE } from "../format/constants";
 import { decodeUtf8 } from "../tokenizer/utf8";
 import { lowercase } from "../tokenizer/unicode";
 import { jsonString } from "./json";
@@ -122,11 +120,40 @@ function labelled(p: Piece, scores: Float64Array): Piece {
   return p;
 }
 
-// tokenizers' WordPiece decoder with cleanup (decodeTokens() there).
+// subwords.ts decodeTokens(): tokenizers' WordPiece decoder with cleanup, ByteLevel
+// decoder (bytes_to_unicode's inverse, lossy UTF-8) or Metaspace decoder.
 function decodeTokens(run: Piece[]): string {
+  const kind = config_word(CFG_TOKENIZER);
   let out = "";
+  if (kind == TOKENIZER_BPE) {
+    const bytes: u8[] = [];
+    for (let i = 0; i < run.length; i++) {
+      const t = run[i].word, mine: u8[] = [];
+      for (let k = 0; k < t.length; ) {
+        const c = t.codePointAt(k), n = c - 256;
+        k += c > 0xffff ? 2 : 1;
+        // GPT-2's bytes_to_unicode(): printable bytes stand for themselves, the other 68
+        // (0..32, 127..160, 173) are U+0100.. in order
+        const b = (c >= 33 && c <= 126) || (c >= 161 && c <= 255 && c != 173) ? c : n < 0 || n > 67 ? -1 : n < 33 ? n : n < 67 ? n + 94 : 173;
+        if (b < 0) { mine.length = 0; break; }
+        mine.push(<u8>b);
+      }
+      if (mine.length == 0 && t.length > 0) {
+        const u = Uint8Array.wrap(String.UTF8.encode(t));
+        for (let k = 0; k < u.length; k++) bytes.push(u[k]);
+      } else for (let k = 0; k < mine.length; k++) bytes.push(mine[k]);
+    }
+    const p = bytes.dataStart, end = p + <usize>bytes.length;
+    for (let q = p; q < end; ) {
+      const d = decodeUtf8(q, end);
+      out += String.fromCodePoint(<i32><u32>d);
+      q += <usize>(d >> 32);
+    }
+    return out;
+  }
   for (let i = 0; i < run.length; i++) {
     let t = run[i].word;
+    if (kind != TOKENIZER_WORDPIECE) { out += t.replaceAll("\u2581", i == 0 ? "" : " "); continue; }
     if (i != 0) t = t.startsWith("##") ? t.substring(2) : " " + t;
     out += t.replaceAll(" .", ".").replaceAll(" ?", "?").replaceAll(" !", "!").replaceAll(" ,", ",")
       .replaceAll(" ' ", "'").replaceAll(" n't", "n't").replaceAll(" 'm", "'m").replaceAll(" do not", " don't")
@@ -166,23 +193,19 @@ function groupOf(run: Piece[]): Piece {
   return g;
 }
 
-// The WordPiece subword test of gatherPreEntities(): the token's string is not as
-// long, in code points, as the text it covers ("##ing" for "ing").
-function isSubwordToken(id: i32, cpLength: i32): bool {
+// subwords.ts isSubword(). WordPiece: the token's string is not as long, in code
+// points, as the text it covers ("##ing" for "ing"). BPE, Unigram: the token does not
+// start the text and neither the character before its start (UTF-8 offset s) nor the
+// one at it is " ".
+function isSubwordToken(id: i32, cpLength: i32, text: usize, s: u32, size: u32): bool {
+  if (config_word(CFG_TOKENIZER) != TOKENIZER_WORDPIECE) return s > 0 && load<u8>(text + s - 1) != 32 && (s >= size || load<u8>(text + s) != 32);
   const p = vocab_ptr(<u32>id), len = vocab_len(<u32>id);
   let n = 0;
   for (let i: u32 = 0; i < len; i++) if ((load<u8>(p + i) & 0xc0) != 0x80) n++;
   return n != cpLength;
 }
 
-// "" for WordPiece, else the refusal (the JS hosts run these models).
-function wordPieceOnly(what: string): string {
-  return config_word(CFG_TOKENIZER) == TOKENIZER_WORDPIECE ? "" : "!" + what + " in WASI needs a WordPiece model (not BPE or Unigram): use axformer run or serve";
-}
-
 export function nerLine(text: usize, len: u32, o: PipelineOptions): string {
-  const refused = wordPieceOnly("token classification");
-  if (refused.length) return refused;
   const buf = text_buffer(len);
   if (buf == 0) return "";
   memory.copy(buf, text, len);
@@ -201,7 +224,7 @@ export function nerLine(text: usize, len: u32, o: PipelineOptions): string {
     const scores = softmax32(logits + (<usize>(t * c) << 2), c);
     // an [UNK] takes the text it covers as its word and is never a subword
     if (id == unk) pieces.push(new Piece(utf8(text + s, e - s), scores, start, end, t, false));
-    else pieces.push(new Piece(tokenString(id), scores, start, end, t, isSubwordToken(id, end - start)));
+    else pieces.push(new Piece(tokenString(id), scores, start, end, t, isSubwordToken(id, end - start, text, s, len)));
   }
   let ents: Piece[] = [];
   if (agg == AGG_NONE || agg == AGG_SIMPLE) {
@@ -289,8 +312,6 @@ function byScore(scores: f64[]): u64[] {
 }
 
 export function qaLine(question: usize, qLen: u32, context: usize, cLen: u32, o: PipelineOptions): string {
-  const refused = wordPieceOnly("question answering");
-  if (refused.length) return refused;
   const modelMax = max_len();
   const maxSeq = o.maxSeqLen > 0 ? o.maxSeqLen : min<i32>(modelMax, 384);
   const stride = o.docStride >= 0 ? o.docStride : min<i32>(maxSeq / 2, 128);
@@ -299,9 +320,13 @@ export function qaLine(question: usize, qLen: u32, context: usize, cLen: u32, o:
   const cls = configId(CFG_CLS_ID), sep = configId(CFG_SEP_ID);
   let buf = text_buffer(max(qLen, cLen));
   if (buf == 0) return "";
-  // the second text's token type: that of [CLS] [SEP] [SEP] for "" + ""
-  if (tokenize(0, 0, 0) < 0) return "";
-  const second = load<i32>(type_ids_ptr() + 8);
+  // "" + "": [CLS] [SEP] [SEP] (<s> </s> </s> </s>): the template's tokens between the
+  // texts and the second text's token type
+  const nE = tokenize(0, 0, 0);
+  if (nE < 0) return "";
+  const second = load<i32>(type_ids_ptr() + (<usize>(nE - 1) << 2)), m = nE - 2;
+  const middle = new Int32Array(m);
+  for (let i = 0; i < m; i++) middle[i] = load<i32>(ids_ptr() + (<usize>(i + 1) << 2));
   memory.copy(buf, question, qLen);
   let nQ = tokenize_all(qLen);
   if (nQ < 0) return "";
@@ -314,31 +339,34 @@ export function qaLine(question: usize, qLen: u32, context: usize, cLen: u32, o:
   // context tokens: id, UTF-8 [start, end), word
   const ctx = new Int32Array(nC), off = new Int32Array(2 * nC), words = new Int32Array(nC);
   const cp = codePointIndex(context, cLen);
+  // BPE, Unigram: the pre-tokenizer's words, as tokenize_all reports them (0: WordPiece)
+  const wordsAt = all_words_ptr();
   let w = -1;
   for (let i = 0; i < nC; i++) {
     const id = load<i32>(all_ids_ptr() + (<usize>i << 2));
     ctx[i] = id;
     off[2 * i] = <i32>load<u32>(token_offsets_ptr() + (<usize>i << 3));
     off[2 * i + 1] = <i32>load<u32>(token_offsets_ptr() + (<usize>i << 3), 4);
-    if (!(i > 0 && isContinuation(id))) w++;
+    if (wordsAt) w = load<i32>(wordsAt + (<usize>i << 2));
+    else if (!(i > 0 && isContinuation(id))) w++;
     words[i] = w;
   }
   // windows(): tokenizers' only_second truncation with overflowing tokens
   let size = nC;
-  if (nQ + nC + 3 > maxSeq) {
-    const remove = nQ + nC + 3 - maxSeq;
+  if (nQ + nC + m + 2 > maxSeq) {
+    const remove = nQ + nC + m + 2 - maxSeq;
     if (nC <= remove) return "!the question (" + nQ.toString() + " tokens) leaves no room for the context in a window of " + maxSeq.toString() + " tokens (maxSeqLen); shorten it or set maxQuestionLen";
     size = nC - remove;
-    if (stride >= size) return "!docStride " + stride.toString() + " must be less than the " + size.toString() + " context tokens a window holds (maxSeqLen " + maxSeq.toString() + " minus the question's " + nQ.toString() + " tokens and 3 special tokens)";
+    if (stride >= size) return "!docStride " + stride.toString() + " must be less than the " + size.toString() + " context tokens a window holds (maxSeqLen " + maxSeq.toString() + " minus the question's " + nQ.toString() + " tokens and " + (m + 2).toString() + " special tokens)";
   }
   const found: Found[] = [];
   const preTopK = o.topK * 2 + 10;
   let minNull: f64 = 1000000;
   for (let from = 0; ; from += size - stride) {
-    const to = min(from + size, nC), cn = to - from, cs = nQ + 2, n = cs + cn + 1;
+    const to = min(from + size, nC), cn = to - from, cs = nQ + 1 + m, n = cs + cn + 1;
     const ids = ids_ptr();
     for (let i = 0; i < n; i++) {
-      const id = i == 0 ? cls : i <= nQ ? q[i - 1] : i == nQ + 1 || i == n - 1 ? sep : ctx[from + i - cs];
+      const id = i == 0 ? cls : i <= nQ ? q[i - 1] : i < cs ? middle[i - nQ - 1] : i == n - 1 ? sep : ctx[from + i - cs];
       store<i32>(ids + (<usize>i << 2), id);
       store<i32>(type_ids_ptr() + (<usize>i << 2), i < cs ? 0 : second);
     }
