@@ -103,4 +103,45 @@ test("rows run highest accepted loss first (loss bound only); the mean loss is s
   assert.is(out.complete, true);
 });
 
+// Each worker runs its own rows and a chunk waits for the slowest: with two parts, a chunk
+// takes the next rows of the list for the part with less work in it so far, so a chunk's
+// work is shared evenly even when the first rows of the list all belong to one part.
+test("chunks share their work evenly among the workers' parts, in the list's order within each part", async () => {
+  const n = 64;
+  const part = Int32Array.from({ length: n }, (_, r) => (r < 48 ? 0 : 1)); // part 1: 16 long rows
+  const tokens = Int32Array.from({ length: n }, (_, r) => (r < 48 ? 10 : 31)); // cost 740 / 2945
+  const asked: number[][] = [];
+  const ev: Evaluator = {
+    async setBase() {}, layerEvaluations: () => 0, async close() {},
+    async candidate(_m: Model, _layer: number, rows?: ArrayLike<number>) {
+      const list = Array.from(rows ?? tokens.keys());
+      asked.push(list);
+      return new Float32Array(list.length);
+    },
+  };
+  // The accepted model's losses put part 0's rows first.
+  const current = { losses: Float64Array.from({ length: n }, (_, r) => n - r), predictions: new Float64Array(n) };
+  const s: Scoring = {
+    n, C: 1, kind: "regression", precision: "f64", metric: "pearson", targets: new Float64Array(n),
+    l0: new Float64Array(n).fill(100), rowTokens: tokens, chunks: 4, worseCount: new Int32Array(n), runCount: new Int32Array(n), part,
+  };
+  await scoreCandidate(ev, {} as Model, 0, s, current, { strict: true, lossBound: 1e9, countRows: false, N: n / 2 }, null);
+  assert.is(asked.length, 4);
+  assert.equal([...asked.flat()].sort((a, b) => a - b), [...tokens.keys()], "every row once");
+  const cost = (r: number) => tokens[r] * (tokens[r] + 64);
+  // The first chunk (16 rows), each row for the part with less work so far (ties: part 0):
+  // 0 (740), 48 (2945), then part 0 takes rows 1, 2, 3 until its 2960 passes 2945, then 49.
+  const load = [0, 0], expect: number[] = [];
+  const next = [0, 48];
+  while (expect.length < 16) { const p = load[0] <= load[1] ? 0 : 1; expect.push(next[p]); load[p] += cost(next[p]++); }
+  assert.equal(asked[0], expect);
+  assert.equal(asked[0].slice(0, 6), [0, 48, 1, 2, 3, 49]);
+  const work = asked[0].map((r) => [part[r], cost(r)]).reduce((w, [p, c]) => { w[p] += c; return w; }, [0, 0]);
+  assert.ok(Math.abs(work[0] - work[1]) <= 2945, `first chunk's work per part: ${work}`);
+  // One part: exactly the list's order (the order a single worker has always used).
+  asked.length = 0;
+  await scoreCandidate(ev, {} as Model, 0, { ...s, part: null }, current, { strict: true, lossBound: 1e9, countRows: false, N: n / 2 }, null);
+  assert.equal(asked.flat(), evaluationOrder(current.losses));
+});
+
 test.run();

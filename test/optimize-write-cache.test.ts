@@ -32,6 +32,18 @@ test("cached writes equal fresh writes along a chain of candidates (f32, f16, in
   }
 });
 
+test("a file written into a lent buffer (dirty, larger) equals a fresh write", () => {
+  const m = randomModel({ seed: 8, numLayers: 2 });
+  const fresh = writeModel(m);
+  const lent = new SharedArrayBuffer(fresh.length + 1000);
+  new Uint8Array(lent).fill(0xa5); // the old file's bytes
+  const out = writeModel(m, { alloc: (size) => new Uint8Array(lent, 0, size).fill(0) });
+  assert.is(out.buffer, lent);
+  assert.equal(out, fresh);
+  // A buffer of the wrong size is refused, not written past.
+  assert.throws(() => writeModel(m, { alloc: (size) => new Uint8Array(size - 1) }), /internal: a buffer of/);
+});
+
 test("a tensor the cache has not seen is checked: a NaN weight in a new candidate is refused", () => {
   const cache: WriteCache = new WeakMap();
   const m = randomModel({ ...SHAPE, seed: 6 });

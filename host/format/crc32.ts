@@ -1,6 +1,11 @@
 // CRC-32 (IEEE 802.3, the zlib one), slicing-by-8 like the reader's twin
 // assembly/crc32.ts (the writer runs it over every weight); the round-trip tests
-// hold the two to each other.
+// hold the two to each other. Where Node has zlib.crc32 (20.15 and later), the same
+// CRC in native code, the writer uses that: about 5x faster, which the optimizer
+// feels (it writes a whole model file per candidate, 435 MB at bert-base).
+import * as zlib from "node:zlib";
+
+const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
 // T[k * 256 + b] = CRC of byte b followed by k zero bytes.
 const T = new Uint32Array(8 * 256);
@@ -16,6 +21,11 @@ for (let i = 0; i < 256; i++) {
 // CRC of `bytes`, continuing from `crc` (the CRC of what came before, 0 to
 // start), as zlib's crc32(crc, buf, len).
 export function crc32(bytes: Uint8Array, crc = 0): number {
+  return native ? native(bytes, crc) : crc32Portable(bytes, crc);
+}
+
+// The same in plain JS, for a Node without zlib.crc32.
+export function crc32Portable(bytes: Uint8Array, crc = 0): number {
   let c = ~crc;
   let i = 0;
   const n8 = bytes.length & ~7;

@@ -23,6 +23,9 @@ export interface WriteOptions {
   // encoded by an earlier call and its bytes are copied as they are.
   cache?: WriteCache;
   shared?: boolean; // the file in a SharedArrayBuffer (read by worker threads without a copy)
+  // Where the file goes: `size` zero bytes (the optimizer lends buffers of files it no longer
+  // needs: a fresh 435 MB buffer costs a second of page faults). Default: a new buffer.
+  alloc?: (size: number) => Uint8Array;
 }
 
 // Encoded bytes of a tensor (its data, then for int8 its scales, as placed in DATA).
@@ -42,14 +45,14 @@ export function writeModel(model: Model, opts: WriteOptions = {}): Uint8Array {
     t: model.tensors.get(s.name)!,
     storage: storedAs(s, model.tensors.get(s.name)!),
     layout: panels && s.linear ? F.LAYOUT_PANELS : F.LAYOUT_ROWS,
-  })), opts.cache, opts.shared);
+  })), opts.cache, opts.alloc ?? ((size) => opts.shared ? new Uint8Array(new SharedArrayBuffer(size)) : new Uint8Array(size)));
 }
 
 // For tests of the reader only: serialises without validation, tensors in the
 // map's order and row-major, so a test can write a file the reader must reject.
 export function writeModelUnchecked(model: Model): Uint8Array {
   const out = [...model.tensors].map(([name, t]) => ({ name, t, storage: t.shape.length === 1 ? "f32" as Storage : t.storage, layout: F.LAYOUT_ROWS }));
-  return serialize(model, out);
+  return serialize(model, out, undefined, (size) => new Uint8Array(size));
 }
 
 // ---- validation ---------------------------------------------------------------
@@ -306,7 +309,8 @@ interface Placed {
 }
 
 function serialize(
-  model: Model, tensors: { name: string; t: Tensor; storage: Storage; layout: number }[], cache?: WriteCache, shared = false,
+  model: Model, tensors: { name: string; t: Tensor; storage: Storage; layout: number }[], cache: WriteCache | undefined,
+  alloc: (size: number) => Uint8Array,
 ): Uint8Array {
   // DATA layout first: the tensor table records the offsets.
   let dataSize = 0;
@@ -374,8 +378,10 @@ function serialize(
   }
   if (end > 0xffffffff) throw new Error(`model file would be ${end} bytes; the format holds at most 4 GiB - 1 (store weights as f16 or int8)`);
 
-  const out = shared ? new Uint8Array(new SharedArrayBuffer(end)) : new Uint8Array(end);
-  const v = new DataView(out.buffer);
+  const out = alloc(end);
+  // (at the start of its buffer: tensors are written through typed arrays at their offsets)
+  if (out.length !== end || out.byteOffset !== 0) throw new Error(`internal: a buffer of ${out.length} bytes at ${out.byteOffset} was given for a file of ${end}`);
+  const v = new DataView(out.buffer, 0, end);
   const dataStart = sections.find((s) => s.kind === F.SECTION_DATA)!.offset;
   for (const s of sections) if (s.bytes) out.set(s.bytes, s.offset);
   for (const p of placed) {

@@ -52,6 +52,7 @@ export interface Scoring {
   chunks: number;             // evaluate in this many chunks when early rejection is on
   worseCount: Int32Array;     // [n] candidates so far that made each row worse (the evaluation order)
   runCount: Int32Array;       // [n] candidates so far that ran (or skipped) each row
+  part?: Int32Array | null;   // [n] the worker thread each row runs in (evaluator.ts), to share chunks evenly
 }
 
 // What would make the candidate fail; null: evaluate every row.
@@ -118,28 +119,54 @@ export function evaluationOrder(current: ArrayLike<number>): number[] {
 // bound, extrapolated from the rows run so far, fires after fewer rows. On the committed
 // models this comes within a few percent of the best order of each candidate's own (unknown)
 // losses (README, "Search cost"). Only how soon a candidate stops depends on it.
+// Each worker thread runs its own rows and a chunk waits for the slowest, so a chunk takes
+// the next rows of the list per worker, always for the worker with the least work in the
+// chunk so far (tokens x (tokens + 64), as evaluator.ts splits rows): with the rows in the
+// lists' order alone, a chunk of 14 rows could give one worker twice the other's work.
 class RowPicker {
   private lists: number[][];
-  private at = [0, 0];
+  private byPart: number[][][]; // [list][part] the list's rows of that part, in order
+  private at: number[][];       // [list][part] next place in byPart
+  private cost: Float64Array;   // [n] a row's work
   private picked: Uint8Array;
   private chunk = 0;
   constructor(private s: Scoring, private current: Float64Array, skip: Uint8Array | null) {
-    const { n, worseCount, runCount } = s;
+    const { n, worseCount, runCount, rowTokens } = s;
     const rate = (r: number) => (worseCount[r] + 1) / (runCount[r] + 2);
     const rows = Array.from({ length: n }, (_, r) => r).filter((r) => !skip?.[r]);
     this.lists = [evaluationOrder(current).filter((r) => !skip?.[r]), rows.sort((a, b) => rate(b) - rate(a) || a - b)];
+    const part = s.part ?? new Int32Array(n);
+    let parts = 1;
+    for (let r = 0; r < n; r++) parts = Math.max(parts, part[r] + 1);
+    this.byPart = this.lists.map((l) => {
+      const out = Array.from({ length: parts }, () => [] as number[]);
+      for (const r of l) out[part[r]].push(r);
+      return out;
+    });
+    this.at = this.lists.map(() => new Array(parts).fill(0));
+    this.cost = Float64Array.from({ length: n }, (_, r) => rowTokens ? rowTokens[r] * (rowTokens[r] + 64) : 1);
     this.picked = new Uint8Array(n);
   }
-  // m rows: from both lists in turn, or from one.
+  // m rows: from the lists in turn (one list, or both), each time for the worker whose share
+  // of the chunk is the smallest and which has rows left.
   private from(lists: number[], m: number): number[] {
+    const parts = this.byPart[0].length;
+    const load = new Float64Array(parts), dry = new Uint8Array(parts);
     const out: number[] = [];
-    for (let t = 0, dry = 0; out.length < m && dry < lists.length; t++) {
-      const i = lists[t % lists.length], l = this.lists[i];
-      while (this.at[i] < l.length && this.picked[l[this.at[i]]]) this.at[i]++;
-      if (this.at[i] === l.length) { dry++; continue; }
-      dry = 0;
-      this.picked[l[this.at[i]]] = 1;
-      out.push(l[this.at[i]++]);
+    for (let t = 0; out.length < m; ) {
+      let p = -1;
+      for (let q = 0; q < parts; q++) if (!dry[q] && (p < 0 || load[q] < load[p])) p = q;
+      if (p < 0) break;
+      let row = -1;
+      for (let tries = 0; tries < lists.length && row < 0; tries++) {
+        const i = lists[t++ % lists.length], l = this.byPart[i][p];
+        while (this.at[i][p] < l.length && this.picked[l[this.at[i][p]]]) this.at[i][p]++;
+        if (this.at[i][p] < l.length) row = l[this.at[i][p]++];
+      }
+      if (row < 0) { dry[p] = 1; continue; }
+      this.picked[row] = 1;
+      out.push(row);
+      load[p] += this.cost[row];
     }
     return out;
   }

@@ -19,6 +19,11 @@ export interface Evaluator {
   // row, or of the listed rows (val indices) in that order.
   candidate(model: Model, layer: number, rows?: ArrayLike<number>): Promise<Float32Array>;
   layerEvaluations(): number;
+  // The worker thread that runs an evaluator row (absent: one thread runs them all).
+  partOf?(row: number): number;
+  // Where the time went (worker threads only): each worker's busy time, and the main
+  // thread's time writing model files while the workers wait.
+  usage?(): { workerMs: number[]; writeMs: number };
   // Layers a candidate at `layer` runs per row under the current base (L - layer with
   // a snapshot, L without); absent: L - layer.
   layersPerRow?(layer: number): number;
@@ -117,17 +122,44 @@ function maxSnapshots(rows: TokenizedRow[], opts: PoolOptions): number {
 // writer copies the encoded bytes of the others (checked once) instead of checking
 // and encoding every weight again: at bert-base scale that was seconds of the main
 // thread per candidate while the workers waited (README, "Search cost").
+// The files of earlier candidates lend their buffers to the next one: touching a new
+// 435 MB buffer (bert-base) costs about a second of page faults, more than the writing.
+// A lent file is forgotten (a later call for its model writes it again), and lending
+// happens only between calls, when every worker has copied what it loaded.
 class ModelBytes {
   private keys = new WeakMap<Model, { key: number; bytes: Uint8Array }>();
+  private written: Model[] = []; // models whose files are in `keys`, oldest first
   private cache: WriteCache = new WeakMap();
   private next = 0;
+  private capacity = 0; // the largest file so far: new buffers get this size, so that any can be lent
+  base: Model | null = null; // kept: the accepted model's file is read again by later candidates' setBase
+  writeMs = 0;
   constructor(private shared: boolean) {}
-  get(model: Model): { key: number; bytes: Uint8Array } {
+  get(model: Model, idle: boolean): { key: number; bytes: Uint8Array } {
     let e = this.keys.get(model);
     if (!e) {
+      const spares: ArrayBufferLike[] = [];
+      if (idle) {
+        this.written = this.written.filter((m) => {
+          if (m === this.base) return true;
+          spares.push(this.keys.get(m)!.bytes.buffer);
+          this.keys.delete(m);
+          return false;
+        });
+      }
+      const alloc = (size: number) => {
+        const spare = spares.find((b) => b.byteLength >= size);
+        if (spare) return new Uint8Array(spare, 0, size).fill(0);
+        this.capacity = Math.max(this.capacity, size);
+        const buffer = this.shared ? new SharedArrayBuffer(this.capacity) : new ArrayBuffer(this.capacity);
+        return new Uint8Array(buffer, 0, size);
+      };
+      const t0 = performance.now();
       // Workers read one shared copy instead of each receiving a clone.
-      e = { key: this.next++, bytes: writeModel(model, { cache: this.cache, shared: this.shared }) };
+      e = { key: this.next++, bytes: writeModel(model, { cache: this.cache, shared: this.shared, alloc }) };
+      this.writeMs += performance.now() - t0;
       this.keys.set(model, e);
+      this.written.push(model);
     }
     return e;
   }
@@ -156,13 +188,14 @@ class LocalEvaluator implements Evaluator {
   constructor(private shard: Shard, private planner: SnapshotPlanner, private numLabels: number) {}
   async setBase(model: Model, layer: number) {
     const plan = this.planner.plan(model, layer);
-    const { key, bytes } = this.bytes.get(model);
+    this.bytes.base = model;
+    const { key, bytes } = this.bytes.get(model, true);
     this.numLayers = model.config.numLayers;
     this.shard.setBase(bytes, key, plan);
   }
   async candidate(model: Model, layer: number, rows?: ArrayLike<number>) {
     this.planner.check(model, layer);
-    const { key, bytes } = this.bytes.get(model);
+    const { key, bytes } = this.bytes.get(model, true);
     return this.shard.candidate(bytes, key, layer, this.numLabels, rows);
   }
   layerEvaluations() { return this.shard.layerEvaluations; }
@@ -175,6 +208,7 @@ class WorkerEvaluator implements Evaluator {
   private nextId = 0;
   private pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
   private evals: number[];
+  private busy: number[];
 
   private offsets: Float64Array; // [rows + 1] where each row's output starts in a full evaluation
 
@@ -188,12 +222,13 @@ class WorkerEvaluator implements Evaluator {
     this.offsets = new Float64Array(widths.length + 1);
     widths.forEach((w, i) => { this.offsets[i + 1] = this.offsets[i] + w; });
     this.evals = workers.map(() => 0);
+    this.busy = workers.map(() => 0);
     workers.forEach((w, i) => {
       w.on("message", (reply: WorkerReply) => {
         const p = this.pending.get(reply.id);
         if (!p) return;
         this.pending.delete(reply.id);
-        if (reply.ok) this.evals[i] = reply.layerEvaluations;
+        if (reply.ok) { this.evals[i] = reply.layerEvaluations; this.busy[i] += reply.busyMs; }
         p.resolve(reply);
       });
       w.on("error", (e) => this.failAll(new Error(`evaluation worker ${i} failed: ${e.message}`)));
@@ -221,13 +256,14 @@ class WorkerEvaluator implements Evaluator {
 
   async setBase(model: Model, layer: number) {
     const plan = this.planner.plan(model, layer);
-    const { key, bytes } = this.bytes.get(model);
+    this.bytes.base = model;
+    const { key, bytes } = this.bytes.get(model, this.pending.size === 0);
     await this.all({ op: "setBase", bytes, key, plan } as Omit<WorkerRequest, "id">);
   }
 
   async candidate(model: Model, layer: number, rows?: ArrayLike<number>) {
     this.planner.check(model, layer);
-    const { key, bytes } = this.bytes.get(model);
+    const { key, bytes } = this.bytes.get(model, this.pending.size === 0);
     const C = this.numLabels;
     if (!rows) {
       const replies = await this.all({ op: "candidate", bytes, key, layer, numLabels: C } as Omit<WorkerRequest, "id">);
@@ -260,7 +296,11 @@ class WorkerEvaluator implements Evaluator {
 
   layersPerRow(layer: number) { return this.planner.layersPerRow(layer); }
 
+  partOf(row: number) { return this.slices.findIndex(([a, b]) => row >= a && row < b); }
+
   layerEvaluations() { return this.evals.reduce((a, b) => a + b, 0); }
+
+  usage() { return { workerMs: [...this.busy], writeMs: this.bytes.writeMs }; }
 
   async close() {
     await Promise.all(this.workers.map((w) => w.terminate()));

@@ -71,6 +71,9 @@ export interface Summary {
   resumed_candidates: number;  // candidates taken from the checkpoint (0: not resumed)
   workers: number;
   seconds: number;
+  // Where the time went with worker threads (null: one thread): each worker's busy
+  // seconds, and the main thread's seconds writing model files while they wait.
+  thread_seconds: { workers: number[]; writing_models: number } | null;
   size_bytes: { before: number; after: number };
   parameters: { before: number; after: number };
   speed: SpeedMeasure | null;
@@ -212,7 +215,7 @@ async function runOptimize(
     workers, numLabels: config.numLabels, hiddenSize: config.hiddenSize, cacheBytes: opts.cacheBytes ?? DEFAULT_CACHE_BYTES,
   }, engine);
 
-  let result;
+  let result, usage: { workerMs: number[]; writeMs: number } | null = null;
   try {
     if (prepared && "setReference" in prepared) {
       await ev.setBase(model, 0);
@@ -233,6 +236,7 @@ async function runOptimize(
     });
   } finally {
     progress?.stop();
+    usage = ev.usage?.() ?? null;
     await ev.close();
   }
   // A resumed run reports the work of both runs (the original evaluation and the
@@ -285,6 +289,7 @@ async function runOptimize(
     resumed_candidates: result.replayed,
     workers: Math.max(1, Math.min(workers, tokens.length)),
     seconds: (performance.now() - t0) / 1000,
+    thread_seconds: usage && { workers: usage.workerMs.map((ms) => ms / 1000), writing_models: usage.writeMs / 1000 },
     size_bytes: { before: bytesBefore.length, after: bytesAfter.length },
     parameters: { before: parameterCount(model), after: parameterCount(out) },
     speed,

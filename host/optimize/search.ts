@@ -307,6 +307,7 @@ export async function search(model: Model, targets: ArrayLike<number>, ev: Evalu
     task, n, C, kind, precision, metric: opts.metric as MetricName, targets, l0: new Float64Array(0),
     rowTokens: opts.rowTokens ?? null, chunks: CHUNKS,
     worseCount: new Int32Array(n), runCount: new Int32Array(n),
+    part: ev.partOf ? Int32Array.from({ length: n }, (_, r) => ev.partOf!(task ? task.units(r)[0] : r)) : null,
   };
   const h = opts.replay?.length ? opts.replayHistory : undefined;
   if (h) {

@@ -14,7 +14,7 @@ export type WorkerRequest =
   | { op: "candidate"; id: number; bytes: Uint8Array; key: number; layer: number; numLabels: number; rows?: Int32Array };
 
 export type WorkerReply =
-  | { id: number; ok: true; logits: Float32Array | null; layerEvaluations: number }
+  | { id: number; ok: true; logits: Float32Array | null; layerEvaluations: number; busyMs: number }
   | { id: number; ok: false; error: string };
 
 const init = workerData as WorkerInit;
@@ -23,11 +23,12 @@ const shard = new Shard(engine, init.rows);
 const port = parentPort!;
 
 port.on("message", (req: WorkerRequest) => {
+  const t0 = performance.now();
   try {
     let logits: Float32Array | null = null;
     if (req.op === "setBase") shard.setBase(req.bytes, req.key, req.plan);
     else logits = shard.candidate(req.bytes, req.key, req.layer, req.numLabels, req.rows);
-    const reply: WorkerReply = { id: req.id, ok: true, logits, layerEvaluations: shard.layerEvaluations };
+    const reply: WorkerReply = { id: req.id, ok: true, logits, layerEvaluations: shard.layerEvaluations, busyMs: performance.now() - t0 };
     port.postMessage(reply, logits ? [logits.buffer as ArrayBuffer] : []);
   } catch (e) {
     const reply: WorkerReply = { id: req.id, ok: false, error: (e as Error).message };

@@ -58,7 +58,8 @@ console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(
 const L = shape.numLayers, H = shape.numHeads;
 const units = (perLayer: number) => { let u = L; for (let l = 0; l < L; l++) u += perLayer * (L - l); return u; };
 if (summary) {
-  console.log(`${process.argv[2]}: ${rows.length} rows, ${summary.evaluations} evaluations (${summary.candidates.length} candidates), ${summary.row_evaluations} row evaluations (${summary.row_evaluations_without_early_reject} without early rejection), ${summary.layer_evaluations} layer evaluations (${summary.layer_evaluations_without_early_reject} without), ${s.toFixed(0)} s wall`);
+  console.log(`${process.argv[2]}: ${rows.length} rows, ${summary.evaluations} evaluations (${summary.candidates.length} candidates), ${summary.row_evaluations} row evaluations (${summary.row_evaluations_without_early_reject} without early rejection), ${summary.layer_evaluations} layer evaluations (${summary.layer_evaluations_without_early_reject} without), ${s.toFixed(0)} s wall; ` +
+    `workers busy ${summary.thread_seconds?.workers.map((x) => x.toFixed(0)).join(" and ")} s, the main thread writing candidates ${summary.thread_seconds?.writing_models.toFixed(0)} s`);
 } else {
   const rate = s / lastDone;
   console.log(`${process.argv[2]}: stopped after ${seen} candidates, ${s.toFixed(0)} s wall for ${lastDone} work units (layers per row, the original model included); ` +
