@@ -41,7 +41,7 @@ const program = new Command("axformer")
 program
   .command("convert")
   .description("convert a Hugging Face model folder (config.json, model.safetensors, vocab.txt or tokenizer.json) to an .axf file")
-  .argument("<hf-model-dir>", "folder of a BERT / DistilBERT checkpoint: sequence or token classification, question answering, or a sentence-transformers / bare encoder (embeddings); RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA: sequence classification")
+  .argument("<hf-model-dir>", "folder of a BERT, DistilBERT, RoBERTa, XLM-RoBERTa, CamemBERT or ELECTRA checkpoint: sequence or token classification, question answering, or a sentence-transformers / bare encoder (embeddings)")
   .requiredOption("-o, --out <file>", "the .axf file to write")
   .option("--f16", "store weight matrices as float16 (half the size, f32 compute)")
   .option("--int8", "store weight matrices as int8 with per-row scales")
@@ -130,7 +130,7 @@ program
 const deploy = program.command("deploy").description("generate a deployable project for an edge host");
 deploy
   .command("workers")
-  .description("write a ready Cloudflare Worker project serving the model (POST /classify, GET /health)")
+  .description("write a ready Cloudflare Worker project serving the model (POST /classify, /embed, /ner or /qa by its task; GET /health)")
   .argument("<model-file>")
   .requiredOption("--out <dir>", "folder to write the Worker project to")
   .option("--name <name>", "Worker name (default: from the model file name)")
@@ -160,7 +160,7 @@ deploy
 
 program
   .command("serve")
-  .description("serve the model over HTTP with node:http (POST /classify, GET /health)")
+  .description("serve the model over HTTP with node:http (POST /classify, /embed, /ner or /qa by its task; GET /health)")
   .argument("<model-file>")
   .option("--port <n>", "port (0: any free port)", Number, 8080)
   .option("--host <addr>", "address to listen on", "127.0.0.1")

@@ -2,11 +2,13 @@
 // or for `axformer optimize --val`:
 //
 //   node --import tsx scripts/spam/dataset.ts --out DIR   -> DIR/{train,val,test}.tsv
+//   ... --slices   also DIR/{split}-{slice}.tsv: each message as a user sends it (SPAM_SLICES:
+//                  subject, first sentence, first 200 chars, whole message; empty views left out)
 
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { loadSpamSplits, toTsv } from "../../host/data/spam.ts";
+import { loadSpamSplits, sliceRows, SPAM_SLICES, toTsv } from "../../host/data/spam.ts";
 
 function writeAtomic(path: string, data: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
@@ -17,7 +19,7 @@ function writeAtomic(path: string, data: string): void {
 async function main(argv: string[]): Promise<void> {
   const i = argv.indexOf("--out");
   if (i < 0 || !argv[i + 1]) {
-    console.error("usage: node --import tsx scripts/spam/dataset.ts --out DIR");
+    console.error("usage: node --import tsx scripts/spam/dataset.ts --out DIR [--slices]");
     process.exit(2);
   }
   const out = argv[i + 1];
@@ -28,6 +30,13 @@ async function main(argv: string[]): Promise<void> {
     writeAtomic(join(out, `${name}.tsv`), toTsv(rows));
     const spam = rows.filter((r) => r.label === "spam").length;
     console.log(`${name}: ${rows.length} rows (${rows.length - spam} ham, ${spam} spam) -> ${join(out, `${name}.tsv`)}`);
+    if (!argv.includes("--slices")) continue;
+    for (const slice of SPAM_SLICES) {
+      const file = join(out, `${name}-${slice.name.replaceAll(" ", "-")}.tsv`);
+      const sliced = sliceRows(rows, slice);
+      writeAtomic(file, toTsv(sliced));
+      console.log(`  ${slice.name}: ${sliced.length} rows -> ${file}`);
+    }
   }
 }
 
