@@ -69,14 +69,9 @@ test("budget mode: accuracy, F1 and a metric without a bound (MCC); multi-label 
   assert.is(on.metric_name, "f1_micro");
 });
 
-// Rows are run highest loss (under the accepted model) first, but the mean loss is the
-// sum in row order: tiny losses of the first rows and one large loss in the last, whose
-// sums in the two orders differ in float64 (20.25 + 1e-16 rounds back to 20.25).
-test("rows run highest accepted loss first (loss bound only); the mean loss is still summed in row order", async () => {
-  const n = 64;
-  const preds = Float32Array.from({ length: n }, (_, r) => (r === n - 1 ? 4.5 : 1e-8)); // regression, targets 0
-  const asked: number[][] = [];
-  const ev: Evaluator = {
+// An evaluator that gives row r the output preds[r] (one per row) and records each list of rows asked for.
+function listingEvaluator(preds: Float32Array, asked: number[][]): Evaluator {
+  return {
     async setBase() {}, layerEvaluations: () => 0, async close() {},
     async candidate(_m: Model, _layer: number, rows?: ArrayLike<number>) {
       const list = Array.from(rows ?? preds.keys());
@@ -84,6 +79,16 @@ test("rows run highest accepted loss first (loss bound only); the mean loss is s
       return Float32Array.from(list, (r) => preds[r]);
     },
   };
+}
+
+// Rows are run highest loss (under the accepted model) first, but the mean loss is the
+// sum in row order: tiny losses of the first rows and one large loss in the last, whose
+// sums in the two orders differ in float64 (20.25 + 1e-16 rounds back to 20.25).
+test("rows run highest accepted loss first (loss bound only); the mean loss is still summed in row order", async () => {
+  const n = 64;
+  const preds = Float32Array.from({ length: n }, (_, r) => (r === n - 1 ? 4.5 : 1e-8)); // regression, targets 0
+  const asked: number[][] = [];
+  const ev = listingEvaluator(preds, asked);
   const current = { losses: Float64Array.from(preds, (p, r) => (r === n - 1 ? 30 : p * p + r * 1e-20)), predictions: new Float64Array(n) };
   const s: Scoring = {
     n, C: 1, kind: "regression", precision: "f64", metric: "pearson", targets: new Float64Array(n),
@@ -111,14 +116,7 @@ test("chunks share their work evenly among the workers' parts, in the list's ord
   const part = Int32Array.from({ length: n }, (_, r) => (r < 48 ? 0 : 1)); // part 1: 16 long rows
   const tokens = Int32Array.from({ length: n }, (_, r) => (r < 48 ? 10 : 31)); // cost 740 / 2945
   const asked: number[][] = [];
-  const ev: Evaluator = {
-    async setBase() {}, layerEvaluations: () => 0, async close() {},
-    async candidate(_m: Model, _layer: number, rows?: ArrayLike<number>) {
-      const list = Array.from(rows ?? tokens.keys());
-      asked.push(list);
-      return new Float32Array(list.length);
-    },
-  };
+  const ev = listingEvaluator(new Float32Array(n), asked);
   // The accepted model's losses put part 0's rows first.
   const current = { losses: Float64Array.from({ length: n }, (_, r) => n - r), predictions: new Float64Array(n) };
   const s: Scoring = {
