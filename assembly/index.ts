@@ -66,6 +66,11 @@
 //                                       the hidden state entering layer 0
 //   run_layers(n: u32, from: u32, to: u32): i32   layers [from, to) on hidden_ptr() in place
 //   run_head(n: u32): i32               hidden_ptr() -> logits_ptr() (as forward(n))
+//   run_to_head(n: u32, from: u32): i32 run_layers(n, from, L) + run_head(n), the way
+//                                       forward runs them: when the head reads only
+//                                       [CLS], the last layer computes only its row
+//                                       (encoder/forward.ts runToHead); same logits bit
+//                                       for bit, hidden_ptr() is then not the last layer's
 //   hidden_ptr(): usize
 //
 //   memory_bytes(): u32                 current size of the wasm memory
@@ -73,7 +78,7 @@
 //                                       (docs/format.md "Resource bounds") exceeds mb MiB;
 //                                       0 = no limit (the default)
 //
-//   forward, forward_batch, run_head fail (negative, with a message) when a logit is
+//   forward, forward_batch, run_head, run_to_head fail (negative, with a message) when a logit is
 //   NaN or Inf, embed and run_layers when a hidden state is: no label is ever read
 //   from non-finite numbers.
 //
@@ -90,7 +95,7 @@ import { unigramScores, charsmapAt, charsmapSize } from "./format/reader";
 import { TOKENIZER_UNIGRAM } from "./format/constants";
 import { RunState } from "./model/model";
 import { allocRunState } from "./model/state";
-import { embed as embedTokens, runLayers, runHead, forward as runForward } from "./encoder/forward";
+import { embed as embedTokens, runLayers, runHead, runToHead, forward as runForward } from "./encoder/forward";
 import { labelScores } from "./encoder/scores";
 import { dot7 } from "./kernels/matmul_i8_relaxed";
 import { madd } from "./kernels/matmul";
@@ -396,6 +401,14 @@ export function run_head(n: u32): i32 {
   if (rc < 0) return rc;
   runHead(config, weights, state!, n);
   return checkFinite("run_head", state!.logits, outputLen(n, 1), "the logits");
+}
+
+export function run_to_head(n: u32, from: u32): i32 {
+  const rc = checkLength("run_to_head", n);
+  if (rc < 0) return rc;
+  if (from > config.num_layers) return fail(`run_to_head: layer ${from} is not within [0, ${config.num_layers}]`);
+  runToHead(config, weights, state!, n, from);
+  return checkFinite("run_to_head", state!.logits, outputLen(n, 1), "the logits");
 }
 
 export function memory_bytes(): u32 {

@@ -6,6 +6,10 @@
 // average; and whether the two builds' logits are bit-identical.
 //
 //   node --import tsx bench/ab.ts A.wasm B.wasm [--shape MiniLM] [--seqs 16,128] [--reps 200] [--int8]
+//   node --import tsx bench/ab.ts X.wasm --full-last-layer [...]
+// --full-last-layer: one build; A is forward (a classifier's last layer computes [CLS]
+// alone, encoder/forward.ts runToHead), B the same pass in pieces, embed + run_layers(0, L)
+// + run_head, whose last layer computes every row (plus two copies of the hidden state).
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
@@ -17,22 +21,28 @@ import { median, warmUp } from "../host/cli/warmup.ts";
 const { values: o, positionals } = parseArgs({ allowPositionals: true, options: {
   shape: { type: "string", default: "MiniLM" }, seqs: { type: "string", default: "16,128" },
   reps: { type: "string", default: "200" }, int8: { type: "boolean", default: false }, "warmup-ms": { type: "string", default: "2500" },
+  "full-last-layer": { type: "boolean", default: false },
 } });
-if (positionals.length !== 2) {
-  console.error("usage: bench/ab.ts A.wasm B.wasm [--shape MiniLM] [--seqs 16,128] [--reps 200] [--int8] [--warmup-ms 2500]");
+if (positionals.length !== (o["full-last-layer"] ? 1 : 2)) {
+  console.error("usage: bench/ab.ts A.wasm B.wasm | X.wasm --full-last-layer [--shape MiniLM] [--seqs 16,128] [--reps 200] [--int8] [--warmup-ms 2500]");
   process.exit(2);
 }
 const shape = SHAPES.find((s) => s.name.startsWith(o.shape!));
 if (!shape) throw new Error(`--shape: one of ${SHAPES.map((s) => s.name).join(", ")}`);
 const model = buildModel(shape);
 const file = writeModel(o.int8 ? asInt8(model) : model);
-const engines = await Promise.all(positionals.map(async (p) => {
+const loaded = await Promise.all(positionals.map(async (p) => {
   const e = await instantiate(readFileSync(p));
   e.defaultMaxMemoryMb = Infinity;
   return e.loadModel(file);
 }));
+type Run = (ids: Int32Array, typeIds: Int32Array) => Float32Array;
+const engines: Array<{ logits: Run }> = o["full-last-layer"]
+  ? [loaded[0], { logits: (ids, typeIds) => { const m = loaded[0]; return m.runHead(m.runLayers(m.embedTokens(ids, typeIds), ids.length, 0, m.numLayers), ids.length); } }]
+  : loaded;
 const load0 = loadavg()[0];
-console.log(`A ${positionals[0]}, B ${positionals[1]}; ${shape.name} ${o.int8 ? "int8" : "f32"}; load average ${load0.toFixed(2)}`);
+const names = o["full-last-layer"] ? [`${positionals[0]} forward`, "the same in pieces (full last layer)"] : positionals;
+console.log(`A ${names[0]}, B ${names[1]}; ${shape.name} ${o.int8 ? "int8" : "f32"}; load average ${load0.toFixed(2)}`);
 for (const seq of o.seqs!.split(",").map(Number)) {
   const { ids, typeIds } = inputs(seq);
   const [la, lb] = engines.map((m) => m.logits(ids, typeIds));

@@ -39,11 +39,7 @@ export function buildModel(s: Shape, seed = 1): Model {
   return { ...m, config: { ...c, positionOffset: ROBERTA.paddingIdx + 1, layerNormEps: 1e-5, tokenizer: { ...c.tokenizer, maxLen: 512 } } };
 }
 
-// The same weights, every matrix (and the word embedding) stored as int8 by the writer.
-export function asInt8(m: Model): Model {
-  const tensors = new Map([...m.tensors].map(([name, t]) => [name, { ...t, storage: t.shape.length === 2 ? "int8" as const : "f32" as const }]));
-  return { ...m, tensors };
-}
+export { asInt8 } from "../host/model/model.ts";
 
 // A sentence pair of n tokens: [CLS] a [SEP] b [SEP] with fixed pseudo-random
 // word ids, type ids 0 then 1 (so the token-type embedding is exercised).

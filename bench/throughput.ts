@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { convertHfDir } from "../host/convert/index.ts";
 import { writeModel } from "../host/format/writer.ts";
-import { asInt8 } from "../host/cli/pipeline.ts";
+import { asInt8 } from "../host/model/model.ts";
 import { loadEngine } from "../host/runtime/node.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));

@@ -10,6 +10,7 @@ import type { Model } from "../host/model/model.ts";
 import { loadEngine } from "../host/runtime/node.ts";
 import { AxformerError, type LoadedModel } from "../host/runtime/index.ts";
 import { prng, randomModel, type RandomModelOptions } from "./helpers/random-model.ts";
+import { withTask } from "./helpers/task-model.ts";
 import { referenceEmbed, referenceForward, referenceHead, referenceLayers } from "./helpers/reference-forward.ts";
 
 const F32_BOUND = 1e-4;
@@ -106,6 +107,56 @@ test("embed, runLayers and runHead match the reference and reproduce forward bit
     assert.equal(Array.from(logits), Array.from(m.logits(ids, types)), "pieces == forward");
     assert.equal(Array.from(m.runLayers(h0, n, 0, L)), Array.from(hL), "one call == two calls");
     assert.equal(Array.from(m.runLayers(h0, n, 1, 1)), Array.from(h0), "an empty range changes nothing");
+  }
+});
+
+test("a [CLS] head's last layer computes [CLS] alone: forward and runToHead give the full layer's logits bit for bit", async () => {
+  // The full layer is runLayers(0, L) + runHead; forward (and the optimizer's runToHead)
+  // skip every row but [CLS] after the keys and values of the last layer.
+  const lastLayers: [string, RandomModelOptions][] = [
+    ["dense", { seed: 51 }],
+    ["pruned heads, hard attention (n > K and n <= K)", { ...CASES[3][1], seed: 52 }],
+    ["attention removed", { seed: 53, layers: [{}, { hasAttention: false }] }],
+    ["FFN removed, one head, hard attention", { seed: 54, layers: [{ hardK: 2 }, { hasFfn: false, heads: [1], hardK: 2 }] }],
+    ["both removed", { seed: 55, layers: [{}, { hasAttention: false, hasFfn: false }] }],
+    ["int8", { storage: "int8", seed: 56, layers: [{}, { heads: [0], hardK: 3 }] }],
+    ["distilbert, int8 and f32 mixed", { arch: "distilbert", seed: 57, storage: (name) => (name.includes("query") || name.includes("output.dense") ? "f32" : "int8") }],
+    ["electra, f16", { arch: "electra", storage: "f16", seed: 58 }],
+  ];
+  for (const [name, opts] of lastLayers) {
+    const { model, m } = await load(opts);
+    const L = m.numLayers;
+    for (const n of [1, 2, 3, 8, 17, m.maxLen]) {
+      const { ids, types } = randomInput(model, n, 70 + n);
+      const h0 = m.embedTokens(ids, types);
+      const full = Array.from(m.runHead(m.runLayers(h0, n, 0, L), n));
+      assert.equal(Array.from(m.logits(ids, types)), full, `${name}, n = ${n}: forward`);
+      assert.equal(Array.from(m.runToHead(h0, n, 0)), full, `${name}, n = ${n}: runToHead from 0`);
+      assert.equal(Array.from(m.runToHead(m.runLayers(h0, n, 0, L - 1), n, L - 1)), full, `${name}, n = ${n}: runToHead from L - 1`);
+      const hL = m.runLayers(h0, n, 0, L);
+      assert.equal(Array.from(m.runToHead(hL, n, L)), Array.from(m.runHead(hL, n)), `${name}, n = ${n}: runToHead from L is the head`);
+      assert.ok(maxDiff(full, referenceForward(model, ids, types)) <= (opts.storage ? 5e-4 : F32_BOUND), `${name}, n = ${n}: reference`);
+    }
+  }
+});
+
+test("an embedding with CLS pooling computes [CLS] alone in the last layer, batched too: bit for bit the full layer's", async () => {
+  for (const [pooling, seed] of [[["cls"], 61], [["cls", "mean"], 62], [["mean"], 63]] as const) {
+    const base = withTask(randomModel({ seed, layers: [{}, { hardK: 2 }] }), "embedding");
+    const bytes = writeModel({ ...base, config: { ...base.config, pooling: [...pooling] } });
+    const m = (await loadEngine()).loadModel(bytes);
+    const L = m.numLayers;
+    for (const n of [1, 2, 5, 9]) {
+      // Three sequences of one length run as one batch of 3 (forward_batch).
+      const lists = [0, 1, 2].map((k) => randomInput(base, n, 80 + 3 * n + k).ids);
+      const batch = m.embedIds(lists);
+      lists.forEach((ids, k) => {
+        const types = new Array(n).fill(0);
+        const full = Array.from(m.runHead(m.runLayers(m.embedTokens(ids, types), n, 0, L), n));
+        assert.equal(Array.from(batch[k]), full, `${pooling}, n = ${n}, sequence ${k} of the batch`);
+        assert.equal(Array.from(m.runToHead(m.embedTokens(ids, types), n, 0)), full, `${pooling}, n = ${n}: runToHead`);
+      });
+    }
   }
 });
 

@@ -23,7 +23,7 @@
 // for bit, as its sequences one at a time.
 import { Config, Weights, LayerWeights, Linear, Matrix, RunState } from "../model/model";
 import { ACT_GELU, ACT_RELU, DTYPE_F16, DTYPE_INT8 } from "../format/constants";
-import { TASK_EMBEDDING, TASK_TOKEN_CLASSIFICATION, TASK_QUESTION_ANSWERING } from "../format/constants";
+import { TASK_SEQUENCE_CLASSIFICATION, TASK_EMBEDDING, TASK_TOKEN_CLASSIFICATION, TASK_QUESTION_ANSWERING, POOL_CLS } from "../format/constants";
 import { pool, l2Normalize } from "./pooling";
 import { matmul } from "../kernels/matmul";
 import { matmulI8, quantizeRows } from "../kernels/matmul_i8";
@@ -48,8 +48,45 @@ import { widenF16 } from "../format/reader";
 
 export function forward(cfg: Config, w: Weights, s: RunState, n: u32, b: u32 = 1): void {
   embed(cfg, w, s, n, b);
-  runLayers(cfg, w, s, n, 0, cfg.num_layers, b);
+  runToHead(cfg, w, s, n, 0, b);
+}
+
+// Layers [from, L) and the head on s.hidden[b * n, H]. A head that reads only [CLS]
+// (a sequence classifier, an embedding with CLS pooling) needs of the last layer
+// only the [CLS] row's output: that layer computes keys and values of every token,
+// and the query, attention, dense, LayerNorms and FFN of [CLS] alone, about 1/6 of
+// its work at n = 25 and less at longer n. Every kernel computes a row the same
+// way whatever the rows around it, so the logits are bit for bit those of the full
+// layer (embed + run_layers(0, L) + run_head; test/forward.test.ts). The other
+// rows of s.hidden are left holding the states entering the last layer.
+export function runToHead(cfg: Config, w: Weights, s: RunState, n: u32, from: u32, b: u32 = 1): void {
+  const L = cfg.num_layers;
+  const clsOnly = from < L && headReadsClsOnly(cfg);
+  runLayers(cfg, w, s, n, from, clsOnly ? L - 1 : L, b);
+  if (clsOnly) {
+    const l = w.layers[L - 1];
+    attentionBlock(cfg, l, s, n, b, true); // leaves hidden[b, H]: the [CLS] rows, gathered
+    ffnBlock(cfg, l, s, b);
+    moveClsRows(s.hidden, n, b, cfg.hidden_size, false);
+  }
   runHead(cfg, w, s, n, b);
+}
+
+function headReadsClsOnly(cfg: Config): bool {
+  return cfg.task == TASK_SEQUENCE_CLASSIFICATION || (cfg.task == TASK_EMBEDDING && cfg.pooling == POOL_CLS);
+}
+
+// Sequence i's [CLS] (row i * n of x[b * n, H]) to row i (gather) or back (scatter).
+// Rows i * n >= i: gathering upwards and scattering downwards never overwrite a
+// row still to be moved.
+function moveClsRows(x: usize, n: u32, b: u32, H: u32, gather: bool): void {
+  const rowBytes = <usize>H << 2;
+  for (let j: u32 = 1; j < b; j++) {
+    const i = gather ? j : b - j;
+    const at = x + <usize>i * rowBytes, seqRow = x + <usize>i * n * rowBytes;
+    if (gather) memory.copy(at, seqRow, rowBytes);
+    else memory.copy(seqRow, at, rowBytes);
+  }
 }
 
 // BertEmbeddings.forward (DistilBERT: Embeddings.forward, without token types;
@@ -124,7 +161,7 @@ function addRow(out: usize, row: usize, H: u32): void {
 export function runLayers(cfg: Config, w: Weights, s: RunState, n: u32, from: u32, to: u32, b: u32 = 1): void {
   for (let i = from; i < to; i++) {
     const l = w.layers[i];
-    attentionBlock(cfg, l, s, n, b);
+    attentionBlock(cfg, l, s, n, b, false);
     ffnBlock(cfg, l, s, n * b);
   }
 }
@@ -139,23 +176,27 @@ export function runLayers(cfg: Config, w: Weights, s: RunState, n: u32, from: u3
 //   BertSelfOutput.forward:    https://github.com/huggingface/transformers/blob/8ec58104181bfb34d824d89bccc009b4f6be6e0e/src/transformers/models/bert/modeling_bert.py#L465-L469
 //   MultiHeadSelfAttention.forward: https://github.com/huggingface/transformers/blob/e368c1a8819d54720956961ea7cd47d99239bd39/src/transformers/models/distilbert/modeling_distilbert.py#L174-L234
 //   TransformerBlock.forward to sa_layer_norm: https://github.com/huggingface/transformers/blob/e368c1a8819d54720956961ea7cd47d99239bd39/src/transformers/models/distilbert/modeling_distilbert.py#L270-L300
-function attentionBlock(cfg: Config, l: LayerWeights, s: RunState, n: u32, b: u32): void {
+function attentionBlock(cfg: Config, l: LayerWeights, s: RunState, n: u32, b: u32, clsOnly: bool): void {
   const rows = n * b;
+  const outRows = clsOnly ? b : rows; // clsOnly: the [CLS] rows alone, gathered to hidden[b, H]
   const self = l.attention.self, out = l.attention.output;
   if (l.has_attention) {
-    // q, k, v [rows, h_i * D]; an int8 matrix after an int8 one reuses the quantised hidden state.
-    linear(s, s.q, s.hidden, self.query, rows);
-    linear(s, s.k, s.hidden, self.key, rows, self.query.weight.dtype == DTYPE_INT8);
+    // k, v [rows, h_i * D], q [outRows, h_i * D]; an int8 matrix after an int8 one
+    // reuses the quantised hidden state.
+    linear(s, s.k, s.hidden, self.key, rows);
     linear(s, s.v, s.hidden, self.value, rows, self.key.weight.dtype == DTYPE_INT8);
-    const seqBytes = (<usize>n * l.num_heads * cfg.head_dim) << 2;
+    if (clsOnly) moveClsRows(s.hidden, n, b, cfg.hidden_size, true);
+    linear(s, s.q, s.hidden, self.query, outRows, !clsOnly && self.value.weight.dtype == DTYPE_INT8);
+    const A = <usize>l.num_heads * cfg.head_dim;
     for (let i: u32 = 0; i < b; i++) {
-      const o = <usize>i * seqBytes;
-      attention(s.context + o, s.q + o, s.k + o, s.v + o, n, l.num_heads, cfg.head_dim, l.hard_k, s.scores, s.kt, s.vt, s.topk_idx);
+      const kv = (<usize>i * n * A) << 2, qc = clsOnly ? (<usize>i * A) << 2 : kv;
+      attention(s.context + qc, s.q + qc, s.k + kv, s.v + kv, n, l.num_heads, cfg.head_dim, l.hard_k, s.scores, s.kt, s.vt, s.topk_idx, clsOnly ? 1 : n);
     }
-    linear(s, s.tmp, s.context, out.dense, rows); // tmp[rows, H]
-    addLayerNorm(s.hidden, s.tmp, rows, cfg.hidden_size, out.LayerNorm.weight, out.LayerNorm.bias, cfg.layer_norm_eps);
+    linear(s, s.tmp, s.context, out.dense, outRows); // tmp[outRows, H]
+    addLayerNorm(s.hidden, s.tmp, outRows, cfg.hidden_size, out.LayerNorm.weight, out.LayerNorm.bias, cfg.layer_norm_eps);
   } else {
-    addLayerNorm(s.hidden, 0, rows, cfg.hidden_size, out.LayerNorm.weight, out.LayerNorm.bias, cfg.layer_norm_eps);
+    if (clsOnly) moveClsRows(s.hidden, n, b, cfg.hidden_size, true);
+    addLayerNorm(s.hidden, 0, outRows, cfg.hidden_size, out.LayerNorm.weight, out.LayerNorm.bias, cfg.layer_norm_eps);
   }
 }
 

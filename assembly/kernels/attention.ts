@@ -2,9 +2,11 @@ import { expScaled } from "./softmax";
 import { topK } from "./topk";
 import { broadcast16, broadcastNarrow, matmulRows } from "./matmul";
 
-// context[n, h*D] = softmax(Q K^T / sqrt(D)) V for each of h heads; q, k, v and
-// context are [n, h*D] with head j in columns [j*D, (j+1)*D). One sequence, no
-// padding, so no mask. hardK > 0 and n > hardK: after the softmax only the hardK
+// context[nq, h*D] = softmax(Q K^T / sqrt(D)) V for each of h heads, for the first
+// nq <= n queries; q, k, v and context are [n, h*D] with head j in columns
+// [j*D, (j+1)*D) (q and context need only nq rows). One sequence, no padding, so no
+// mask. A query's row is computed the same way whatever nq is (encoder/forward.ts
+// asks for [CLS] alone in the last layer of a classifier). hardK > 0 and n > hardK: after the softmax only the hardK
 // largest probabilities of each query row are kept (no renormalisation) and only
 // their value rows are summed. n <= hardK runs the dense code, so the result is
 // bit-identical to dense attention.
@@ -32,7 +34,7 @@ const rowScale = memory.data(QUERY_BLOCK << 2, 16); // f32[QUERY_BLOCK]: 1 / sum
 }
 
 export function attention(ctx: usize, q: usize, k: usize, v: usize, n: u32, heads: u32, d: u32,
-                          hardK: u32, scores: usize, kt: usize, vt: usize, idx: usize): void {
+                          hardK: u32, scores: usize, kt: usize, vt: usize, idx: usize, nq: u32): void {
   const stride = <usize>(heads * d) << 2; // bytes per token row of q, k, v, ctx
   const rowBytes = <usize>n << 2;         // bytes per row of scores and of kt
   const sqrtD = <f32>Math.sqrt(<f64>d);
@@ -43,8 +45,8 @@ export function attention(ctx: usize, q: usize, k: usize, v: usize, n: u32, head
     const off = <usize>(h * d) << 2;
     keyPanels16(kt, k + off, stride, keyPanels, d);
     if (!hard) valuePanels16(vt, v + off, stride, n, colPanels);
-    for (let i0: u32 = 0; i0 < n; i0 += QUERY_BLOCK) {
-      const m = min(QUERY_BLOCK, n - i0);
+    for (let i0: u32 = 0; i0 < nq; i0 += QUERY_BLOCK) {
+      const m = min(QUERY_BLOCK, nq - i0);
       const qi = q + <usize>i0 * stride + off;
       const ci = ctx + <usize>i0 * stride + off;
       // scores[m, n] = Q_h K_hᵀ, then each row softmax(row / sqrt(D)).

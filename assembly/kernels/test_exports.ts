@@ -27,5 +27,5 @@ export function exp(x: f32): f32 { return f32x4.extract_lane(exp4(f32x4.splat(x)
 export function top_k(p: usize, n: u32, k: u32, idx: usize, scratch: usize): u32 { return topK(p, n, k, idx, scratch); }
 // s: f32[QUERY_BLOCK * n], kt and vt: f32[d * n], idx: u32[n]
 export function attention(c: usize, q: usize, k: usize, v: usize, n: u32, h: u32, d: u32, hardK: u32, s: usize, kt: usize, vt: usize, idx: usize): void {
-  attention1(c, q, k, v, n, h, d, hardK, s, kt, vt, idx);
+  attention1(c, q, k, v, n, h, d, hardK, s, kt, vt, idx, n);
 }

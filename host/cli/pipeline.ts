@@ -7,7 +7,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { convertHfDir } from "../convert/index.ts";
 import { writeModelFile } from "../format/write-file.ts";
-import type { Model } from "../model/model.ts";
+import { asInt8, type Model } from "../model/model.ts";
 import { readModelFile } from "../format/read.ts";
 import { runEvalCommand, runOptimizeCommand } from "../optimize/commands.ts";
 import type { Summary } from "../optimize/index.ts";
@@ -113,10 +113,6 @@ export function expectedCalibrationError(confidence: number[], correct: boolean[
     hits[b] += +correct[i];
   });
   return n.reduce((e, k, b) => (k ? e + Math.abs(hits[b] - conf[b]) / confidence.length : e), 0);
-}
-
-export function asInt8(m: Model): Model {
-  return { ...m, tensors: new Map([...m.tensors].map(([k, t]) => [k, t.shape.length === 2 ? { ...t, storage: "int8" as const } : t])) };
 }
 
 export function describe(s: Summary): string {

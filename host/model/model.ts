@@ -153,6 +153,12 @@ export interface Model {
   meta: Record<string, unknown>; // written to the META section as JSON
 }
 
+// The same weights with every matrix (the 2-D tensors: linear weights and embedding
+// tables) stored by the writer as int8 with per-row scales; other tensors keep their storage.
+export function asInt8(m: Model): Model {
+  return { ...m, tensors: new Map([...m.tensors].map(([k, t]) => [k, t.shape.length === 2 ? { ...t, storage: "int8" as const } : t])) };
+}
+
 export function layerPrefix(i: number): string {
   return `encoder.layer.${i}.`;
 }

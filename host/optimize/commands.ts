@@ -4,7 +4,7 @@
 
 import { readFile, rm, rmdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { Model } from "../model/model.ts";
+import { asInt8, type Model } from "../model/model.ts";
 import { readModelFile } from "../format/read.ts";
 import { writeFileAtomic, writeModelFile } from "../format/write-file.ts";
 import { loadEngine } from "../runtime/node.ts";
@@ -165,12 +165,7 @@ export async function runOptimizeCommand(o: OptimizeCommandOptions): Promise<{ s
   const { model: optimized, summary } = prepare
     ? await optimizeTask(model, prepare, common)
     : await optimize(model, loadRows(o.val, model, o).rows, { ...common, task });
-  let final = optimized;
-  if (o.int8) {
-    const tensors = new Map([...optimized.tensors].map(([k, t]) => [k, t.shape.length === 2 ? { ...t, storage: "int8" as const } : t]));
-    final = { ...optimized, tensors };
-  }
-  const bytes = await writeModelFile(o.out, final);
+  const bytes = await writeModelFile(o.out, o.int8 ? asInt8(optimized) : optimized);
   summary.size_bytes.after = bytes;
   if (o.json) await writeFileAtomic(o.json, JSON.stringify(summary, null, 2) + "\n");
   if (o.report) await writeFileAtomic(o.report, renderReport(summary, `AxFormer: ${basename(o.model)} on ${summary.task}`));

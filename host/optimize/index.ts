@@ -328,7 +328,7 @@ function measureSpeed(
   const time = (bytes: Uint8Array) => {
     const loaded = engine.loadModel(bytes);
     // the whole forward pass; logits() is a sequence classifier's only, the other tasks run it in pieces
-    const whole = (i: Int32Array, t: Int32Array) => loaded.runHead(loaded.runLayers(loaded.embedTokens(i, t), i.length, 0, loaded.numLayers), i.length);
+    const whole = (i: Int32Array, t: Int32Array) => loaded.runToHead(loaded.embedTokens(i, t), i.length, 0);
     const m = { logits: (loaded.task ?? "sequence-classification") === "sequence-classification" ? (i: Int32Array, t: Int32Array) => loaded.logits(i, t) : whole };
     for (let i = 0; i < 3; i++) m.logits(ids, typeIds);
     const runs: number[] = [];

@@ -23,7 +23,7 @@ export interface RuntimeModel {
   logits(ids: ArrayLike<number>, typeIds?: ArrayLike<number>): Float32Array;
   embedTokens(ids: ArrayLike<number>, typeIds?: ArrayLike<number>): Float32Array;    // [n * H]
   runLayers(hidden: Float32Array, n: number, from: number, to: number): Float32Array; // [n * H], a new array
-  runHead(hidden: Float32Array, n: number): Float32Array;                            // [C]
+  runToHead(hidden: Float32Array, n: number, from: number): Float32Array;            // runHead(runLayers(.., from, L)), as forward runs it
 }
 
 export interface RuntimeEngine {
@@ -42,7 +42,8 @@ export class Shard {
   private model: RuntimeModel | null = null;
   private loadedKey = -1;
   private snaps = new Map<number, Float32Array[]>(); // layer -> per row [n * H], the states entering it
-  layerEvaluations = 0; // rows x layers actually run
+  layerEvaluations = 0; // rows x layers actually run (a classifier's last layer counts as one, though
+                        // it computes only the [CLS] row's output: encoder/forward.ts runToHead)
 
   constructor(private engine: RuntimeEngine, private rows: TokenizedRow[]) {}
 
@@ -88,7 +89,7 @@ export class Shard {
       const r = which ? which[k] : k;
       const { ids, typeIds, width = numLabels } = this.rows[r];
       const h = snap ? snap[r] : m.embedTokens(ids, typeIds);
-      const logits = m.runHead(m.runLayers(h, ids.length, from, L), ids.length);
+      const logits = m.runToHead(h, ids.length, from);
       if (logits.length < width) throw new Error(`internal: the head gave ${logits.length} values, the row expects ${width}`);
       out.set(logits.subarray(0, width), o);
       o += width;

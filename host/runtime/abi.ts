@@ -45,6 +45,7 @@ export const WASM_EXPORTS = {
   embed: ["n"],
   run_layers: ["n", "from", "to"],
   run_head: ["n"],
+  run_to_head: ["n", "from"],
   memory_bytes: [],
   set_memory_limit: ["mb"],
   // the loaded file, for host/format/read.ts

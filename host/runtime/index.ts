@@ -458,6 +458,15 @@ export class LoadedModel {
     return this.readHidden(n);
   }
 
+  // Layers [from, L) and the head on hidden (the state entering layer `from`), as
+  // forward() runs them: runHead(runLayers(hidden, n, from, L), n) bit for bit, and
+  // when the head reads only [CLS], with the last layer computing only that row.
+  runToHead(hidden: Float32Array, n: number, from: number): Float32Array {
+    this.writeHidden(hidden, n);
+    this.call(this.x.run_to_head(n, from));
+    return this.readOutput(n);
+  }
+
   // The head's output from the hidden state after the last layer (f32[n * hiddenSize]):
   // the logits of a sequence classifier, as forward() gives them for the other tasks.
   runHead(hidden: Float32Array, n: number): Float32Array {

@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { convertHfDir } from "../../host/convert/index.ts";
 import { writeModel } from "../../host/format/writer.ts";
-import { asInt8 } from "../../host/cli/pipeline.ts";
+import { asInt8 } from "../../host/model/model.ts";
 import { loadEngine } from "../../host/runtime/node.ts";
 import { loadDataset } from "../../host/optimize/datasets.ts";
 import { loadSpamSplits } from "../../host/data/spam.ts";

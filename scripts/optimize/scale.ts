@@ -5,6 +5,10 @@
 // bert-base-uncased vocabulary from ../shared/models.
 //   node --import tsx scripts/optimize/scale.ts minilm
 //   node --import tsx scripts/optimize/scale.ts bert-base --max-candidates 12
+//   node --import tsx scripts/optimize/scale.ts bert-base --int8
+// With --int8 the model's matrices are stored as int8 (as `axformer convert --int8`
+// writes them), so every candidate runs the int8 kernels: the search a user asks for by
+// optimizing an int8 file, whose decisions are taken on the int8 model's logits.
 // With --max-candidates N the search stops after N candidates and the time of the
 // whole search is projected from the work done (layers run per val row, as the
 // progress bar counts them) for two plans: no 1.1 x Lmin gate opens (L + 2L
@@ -15,6 +19,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseDataset } from "../../host/optimize/datasets.ts";
 import { optimize } from "../../host/optimize/index.ts";
+import { asInt8 } from "../../host/model/model.ts";
 import { randomModel, SPECIAL_TOKENS } from "../../test/helpers/random-model.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -29,7 +34,8 @@ const maxCandidates = i >= 0 ? Number(process.argv[i + 1]) : Infinity;
 const earlyReject = !process.argv.includes("--no-early-reject");
 
 const vocab = readFileSync(join(ROOT, "../shared/models/bert-base-uncased-vocab/vocab.txt"), "utf8").split("\n").filter((w) => w && !SPECIAL_TOKENS.includes(w));
-const model = randomModel({ ...shape, maxPosition: 512, words: vocab, seed: 3 });
+const dense = randomModel({ ...shape, maxPosition: 512, words: vocab, seed: 3 });
+const model = process.argv.includes("--int8") ? asInt8(dense) : dense;
 const spec = { task: "sst2", labels: model.labels, problemType: model.config.problemType };
 const rows = parseDataset(readFileSync(join(ROOT, "../shared/data/sst2/dev.tsv"), "utf8"), "dev.tsv", spec).rows;
 
@@ -58,7 +64,7 @@ console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(
 const L = shape.numLayers, H = shape.numHeads;
 const units = (perLayer: number) => { let u = L; for (let l = 0; l < L; l++) u += perLayer * (L - l); return u; };
 if (summary) {
-  console.log(`${process.argv[2]}: ${rows.length} rows, ${summary.evaluations} evaluations (${summary.candidates.length} candidates), ${summary.row_evaluations} row evaluations (${summary.row_evaluations_without_early_reject} without early rejection), ${summary.layer_evaluations} layer evaluations (${summary.layer_evaluations_without_early_reject} without), ${s.toFixed(0)} s wall; ` +
+  console.log(`${process.argv[2]}${model === dense ? "" : " int8"}: ${rows.length} rows, ${summary.evaluations} evaluations (${summary.candidates.length} candidates), ${summary.row_evaluations} row evaluations (${summary.row_evaluations_without_early_reject} without early rejection), ${summary.layer_evaluations} layer evaluations (${summary.layer_evaluations_without_early_reject} without), ${s.toFixed(0)} s wall; ` +
     `workers busy ${summary.thread_seconds?.workers.map((x) => x.toFixed(0)).join(" and ")} s, the main thread writing candidates ${summary.thread_seconds?.writing_models.toFixed(0)} s`);
 } else {
   const rate = s / lastDone;
