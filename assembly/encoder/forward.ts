@@ -57,8 +57,9 @@ export function forward(cfg: Config, w: Weights, s: RunState, n: u32, b: u32 = 1
 // and the query, attention, dense, LayerNorms and FFN of [CLS] alone, about 1/6 of
 // its work at n = 25 and less at longer n. Every kernel computes a row the same
 // way whatever the rows around it, so the logits are bit for bit those of the full
-// layer (embed + run_layers(0, L) + run_head; test/forward.test.ts). The other
-// rows of s.hidden are left holding the states entering the last layer.
+// layer (embed + run_layers(0, L) + run_head; test/forward.test.ts). Only the
+// [CLS] rows of s.hidden hold the last layer's output; the others hold states
+// entering it (in a batch, rows 1..b-1 copies of [CLS] rows).
 export function runToHead(cfg: Config, w: Weights, s: RunState, n: u32, from: u32, b: u32 = 1): void {
   const L = cfg.num_layers;
   const clsOnly = from < L && headReadsClsOnly(cfg);
